@@ -1,0 +1,309 @@
+"""Claims: what a derivation asserts, declared lazily and checked later.
+
+Every claim is a *truth* (autodiff of a function, or a reference expression)
+plus one or more *lines*, each a hand-written expression that should equal the
+truth. A gradient claim has one line (the claimed gradient); a derivation has
+one line per step of the chain. Any line may be an *erratum*: expected to be
+refuted, with a one-line note and, ideally, a ``fix`` line that verifies.
+
+No JAX here: claims only hold functions and text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._space import Space
+
+__all__ = [
+    "STATUSES",
+    "Claim",
+    "ClaimError",
+    "Derivation",
+    "Line",
+    "equal",
+    "gradient",
+    "grad_of",
+    "holds",
+    "jacobian",
+    "jacobian_of",
+]
+
+STATUSES = ("verified", "refuted", "unstable", "error")
+
+
+class ClaimError(ValueError):
+    """A claim is declared inconsistently (unknown input, bad option)."""
+
+
+@dataclasses.dataclass
+class Line:
+    """One hand-written expression: its LaTeX and a function of the inputs.
+
+    Args:
+      latex: the expression exactly as the source writes it.
+      fn: computes the expression from the inputs, taken by name.
+      erratum: a one-line note if the line is wrong as written; the line is
+        then expected to be refuted.
+      expect: the expected status when it is not ``"verified"`` (for example
+        ``"unstable"`` for a correct but overflow-prone literal formula).
+      fix: the corrected line, shown beside an erratum; it must verify.
+      note: a comment on how the line was read.
+
+    >>> Line(r"\\hat y - y", lambda yhat, y: yhat - y).expected
+    'verified'
+    """
+
+    latex: str
+    fn: Callable[..., Any]
+    erratum: str | None = None
+    expect: str | None = None
+    fix: Line | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        if not callable(self.fn):
+            raise ClaimError(f"line {self.latex!r}: fn must be callable, got {self.fn!r}")
+        if self.expect is not None and self.expect not in STATUSES:
+            raise ClaimError(f"line {self.latex!r}: expect must be one of {STATUSES}")
+        if self.erratum is not None and self.expect not in (None, "refuted"):
+            raise ClaimError(f"line {self.latex!r}: an erratum is expected to be refuted")
+        if isinstance(self.fix, Line) and self.fix.erratum:
+            raise ClaimError(f"line {self.latex!r}: a fix cannot itself be an erratum")
+
+    @property
+    def expected(self) -> str:
+        if self.erratum is not None:
+            return "refuted"
+        return self.expect or "verified"
+
+
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """The truth of a claim: autodiff of ``fn`` (grad/jacobian) or ``fn`` itself."""
+
+    mode: str  # "grad", "jacobian", "value", "property"
+    fn: Callable[..., Any] | None
+    wrt: str | None = None
+
+
+def grad_of(f: Callable[..., Any], *, wrt: str) -> _Target:
+    """Truth ``jax.grad(f)`` with respect to input ``wrt``, for a :class:`Derivation`."""
+    return _Target("grad", f, wrt)
+
+
+def jacobian_of(fn: Callable[..., Any], *, wrt: str) -> _Target:
+    """Truth ``jax.jacobian(fn)`` with respect to input ``wrt``.
+
+    The Jacobian has shape ``out.shape + wrt.shape``: entry ``[i, m]`` is
+    ``∂out_i / ∂wrt_m``.
+    """
+    return _Target("jacobian", fn, wrt)
+
+
+class Claim:
+    """A checkable statement over a :class:`Space`.
+
+    Build claims with :func:`gradient`, :func:`jacobian`, :func:`equal`,
+    :func:`holds` or :class:`Derivation`; check them with :meth:`check`.
+    """
+
+    kind: str = "claim"
+
+    def __init__(self, *, kind: str, target: _Target, lines: Sequence[Line], space: Space,
+                 id: str | None = None, latex: str = "", source: str = "",
+                 note: str | None = None) -> None:
+        if not isinstance(space, Space):
+            raise ClaimError(f"space must be a dc.Space, got {type(space).__name__}")
+        if not lines:
+            raise ClaimError("a claim needs at least one line")
+        self.kind = kind
+        self.target = target
+        self.lines = list(lines)
+        self.space = space
+        self.id = id
+        self.latex = latex
+        self.source = source
+        self.note = note
+        self.file: str | None = None
+        if target.wrt is not None:
+            if target.wrt not in space:
+                raise ClaimError(
+                    f"wrt={target.wrt!r} is not an input of the space "
+                    f"(it has {', '.join(space.names)})")
+            if not space.inputs[target.wrt].is_float or space.inputs[target.wrt].kind in (
+                    "one_hot", "binary"):
+                raise ClaimError(
+                    f"wrt={target.wrt!r} is a {space.inputs[target.wrt].kind} input; "
+                    "differentiate with respect to a real, positive or simplex input")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.qualname} ({self.kind}, {len(self.lines)} line(s))>"
+
+    @property
+    def qualname(self) -> str:
+        name = self.id or "<unnamed>"
+        return f"{self.file}::{name}" if self.file else name
+
+    @property
+    def expected(self) -> str:
+        """The status the whole claim should get, from its lines' expectations."""
+        exp = [ln.expected for ln in self.lines]
+        for s in ("error", "refuted", "unstable"):
+            if s in exp:
+                return s
+        return "verified"
+
+    def check(self, **options: Any):
+        """Check this claim now. Options as for :func:`derivcheck.check`."""
+        from ._checks import check
+
+        return check(self, **options)
+
+
+def _one_line(claimed, *, latex, erratum, expect, fix, note) -> Line:
+    return Line(latex, claimed, erratum=erratum, expect=expect, fix=fix, note=note)
+
+
+def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, wrt: str,
+             id: str | None = None, latex: str = "", source: str = "",
+             erratum: str | None = None, expect: str | None = None,
+             fix: Line | None = None, note: str | None = None) -> Claim:
+    """Claim that ``grad(**inputs)`` equals ``jax.grad(f)`` with respect to ``wrt``.
+
+    >>> import derivcheck as dc
+    >>> c = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,
+    ...                 space=dc.Space(x=dc.real("D")), wrt="x", id="square")
+    >>> c.kind, c.expected
+    ('gradient', 'verified')
+    """
+    line = _one_line(grad, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
+    return Claim(kind="gradient", target=_Target("grad", f, wrt), lines=[line], space=space,
+                 id=id, latex=latex, source=source, note=note)
+
+
+def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, wrt: str,
+             id: str | None = None, latex: str = "", source: str = "",
+             erratum: str | None = None, expect: str | None = None,
+             fix: Line | None = None, note: str | None = None) -> Claim:
+    """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` with respect to ``wrt``.
+
+    >>> import derivcheck as dc, jax.numpy as jnp
+    >>> c = dc.jacobian(lambda z: 3 * z, lambda z: 3 * jnp.eye(z.shape[0]),
+    ...                 space=dc.Space(z=dc.real("K")), wrt="z")
+    >>> c.kind
+    'jacobian'
+    """
+    line = _one_line(jac, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
+    return Claim(kind="jacobian", target=_Target("jacobian", fn, wrt), lines=[line],
+                 space=space, id=id, latex=latex, source=source, note=note)
+
+
+def equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
+          id: str | None = None, latex: str = "", source: str = "",
+          erratum: str | None = None, expect: str | None = None,
+          fix: Line | None = None, note: str | None = None) -> Claim:
+    """Claim the identity ``lhs(**inputs) == rhs(**inputs)`` (to float64 tolerance).
+
+    >>> import derivcheck as dc
+    >>> c = dc.equal(lambda a, b: a * b, lambda a, b: b * a,
+    ...              space=dc.Space(a=dc.real(), b=dc.real()))
+    >>> c.kind
+    'equality'
+    """
+    line = _one_line(rhs, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
+    return Claim(kind="equality", target=_Target("value", lhs), lines=[line], space=space,
+                 id=id, latex=latex, source=source, note=note)
+
+
+def holds(predicate: Callable[..., Any], *, space: Space, id: str | None = None,
+          latex: str = "", source: str = "", erratum: str | None = None,
+          expect: str | None = None, fix: Line | None = None,
+          note: str | None = None) -> Claim:
+    """Claim that ``predicate(**inputs)`` is true (every entry, if an array).
+
+    For qualitative statements with a checkable core, such as "the factor is
+    less than 1" or "the objective is convex" (a Hessian with no negative
+    eigenvalue). The predicate carries its own tolerance.
+
+    >>> import derivcheck as dc
+    >>> c = dc.holds(lambda p: p.sum() > 0, space=dc.Space(p=dc.simplex("K")))
+    >>> c.kind
+    'property'
+    """
+    line = _one_line(predicate, latex=latex, erratum=erratum, expect=expect, fix=fix,
+                     note=note)
+    return Claim(kind="property", target=_Target("property", None), lines=[line],
+                 space=space, id=id, latex=latex, source=source, note=note)
+
+
+class Derivation(Claim):
+    """An ordered chain: target = line 1 = line 2 = ... = final line.
+
+    Each line is checked against the truth and against the line before it;
+    the verdict names the first line that breaks.
+
+    Args:
+      target: the truth, either :func:`grad_of` / :func:`jacobian_of` or a
+        plain function whose value the chain rewrites.
+      lines: the steps, as :class:`Line` objects, in the order written.
+      space: the input space.
+      latex: the LaTeX of the target, e.g. ``r"\\frac{\\partial J}{\\partial W}"``.
+      source: the seed file and the section heading.
+
+    >>> import derivcheck as dc
+    >>> d = dc.Derivation(
+    ...     target=dc.grad_of(lambda x: (x ** 2).sum(), wrt="x"),
+    ...     lines=[dc.Line("2x", lambda x: 2 * x), dc.Line("x + x", lambda x: x + x)],
+    ...     space=dc.Space(x=dc.real("D")), id="square")
+    >>> d.kind, len(d.lines)
+    ('derivation', 2)
+    """
+
+    def __init__(self, *, target: _Target | Callable[..., Any], lines: Sequence[Line],
+                 space: Space, id: str | None = None, latex: str = "", source: str = "",
+                 note: str | None = None) -> None:
+        if not isinstance(target, _Target):
+            if not callable(target):
+                raise ClaimError("target must be dc.grad_of(...), dc.jacobian_of(...) "
+                                 "or a function of the inputs")
+            target = _Target("value", target)
+        for i, ln in enumerate(lines):
+            if not isinstance(ln, Line):
+                raise ClaimError(f"line {i + 1} of a derivation must be a dc.Line, got {ln!r}")
+        super().__init__(kind="derivation", target=target, lines=lines, space=space, id=id,
+                         latex=latex, source=source, note=note)
+
+
+# -- calling user functions by input name ----------------------------------
+
+def bind(fn: Callable[..., Any], space: Space, *, where: str) -> Callable[[dict], Any]:
+    """Wrap ``fn`` to take the inputs dict, passing only the names it asks for.
+
+    Raises:
+      ClaimError: if ``fn`` asks for an input the space does not have.
+    """
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return lambda inputs: fn(**inputs)
+    params = sig.parameters.values()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return lambda inputs: fn(**inputs)
+    wanted = []
+    for p in params:
+        if p.kind in (inspect.Parameter.VAR_POSITIONAL,):
+            continue
+        if p.name not in space.inputs:
+            if p.default is not inspect.Parameter.empty:
+                continue
+            raise ClaimError(
+                f"{where} asks for input {p.name!r}, which the space does not have "
+                f"(it has {', '.join(space.names)}); add it to the Space or rename the argument")
+        wanted.append(p.name)
+    if [p for p in params if p.kind is inspect.Parameter.POSITIONAL_ONLY]:
+        return lambda inputs: fn(*(inputs[n] for n in wanted))
+    return lambda inputs: fn(**{n: inputs[n] for n in wanted})

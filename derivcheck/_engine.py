@@ -1,0 +1,563 @@
+"""The engine: one fused, vmapped check per (claim, shape bucket).
+
+For each claim the engine
+
+1. probes every line abstractly (``jax.eval_shape``) in each shape bucket:
+   a line that raises or has the wrong shape or dtype becomes an ``error``
+   verdict without stopping the others; a line JAX cannot trace (plain NumPy
+   code) is checked one input at a time instead;
+2. compiles one function that computes the truth, every traceable line and
+   their normalized errors for a whole batch of inputs (``jit(vmap(...))``),
+   once per bucket for the whole claim, however many lines it has;
+3. lets Hypothesis draw (bucket, seed) pairs, each seed giving one batch that
+   mixes all value regimes;
+4. shrinks each failing line to its simplest counterexample and decides
+   between ``refuted`` (it fails on calm inputs, so the formula is wrong) and
+   ``unstable`` (it fails only at large magnitudes, so the formula is right
+   but its float64 evaluation breaks down).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+import hypothesis
+import hypothesis.strategies as st
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _tolerance as tol
+from ._claims import Claim, ClaimError, bind
+from ._profiles import Profile
+from ._shrink import magnitude, shrink
+from ._verdict import LineResult, Result
+
+jax.config.update("jax_enable_x64", True)
+
+__all__ = ["run_claim"]
+
+_TRACER_ERRORS = (
+    jax.errors.TracerArrayConversionError,
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerBoolConversionError,
+    jax.errors.TracerIntegerConversionError,
+)
+
+#: Counts traces of fused checks (= XLA compilations), keyed by claim id.
+COMPILATIONS: dict[str, int] = {}
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+
+
+def _truth_callable(claim: Claim) -> Callable[[dict], Any] | None:
+    tgt = claim.target
+    if tgt.mode == "property":
+        return None
+    f = bind(tgt.fn, claim.space, where=f"{claim.qualname} (reference)")
+    if tgt.mode == "value":
+        return lambda inp: jnp.asarray(f(inp))
+    wrt = tgt.wrt
+
+    def as_fn_of_wrt(inp):
+        def g(v):
+            return f({**inp, wrt: v})
+        return g
+
+    if tgt.mode == "grad":
+        return lambda inp: jax.grad(as_fn_of_wrt(inp))(inp[wrt])
+    return lambda inp: jax.jacobian(as_fn_of_wrt(inp))(inp[wrt])
+
+
+@dataclasses.dataclass
+class _LineSlot:
+    """Bookkeeping for one line (main line or fix) during a search."""
+
+    index: int            # position among all slots
+    fn: Callable[[dict], Any]
+    prev: int | None      # slot compared for the step error (None: the truth)
+    mode: dict = dataclasses.field(default_factory=dict)  # bucket -> jax|numpy|transposed|error
+    message: str | None = None
+    examples: int = 0
+    max_err: float = 0.0
+    max_step: float = 0.0
+    step_broken: bool = False
+    failures: list = dataclasses.field(default_factory=list)  # (mag, bucket, x)
+    calm_failure: bool = False
+
+
+class _ClaimRun:
+    def __init__(self, claim: Claim, profile: Profile, seed: int) -> None:
+        self.claim = claim
+        self.space = claim.space
+        self.profile = profile
+        self.seed = seed
+        self.key = claim.qualname
+        COMPILATIONS.setdefault(self.key, 0)
+        self.truth = _truth_callable(claim)
+        self.property = self.truth is None
+        self.slots: list[_LineSlot] = []
+        self.fix_slot: dict[int, int] = {}
+        for i, ln in enumerate(claim.lines):
+            fn = bind(ln.fn, self.space, where=f"{claim.qualname} line {i + 1}")
+            self.slots.append(_LineSlot(len(self.slots), fn, i - 1 if i > 0 else None))
+        for i, ln in enumerate(claim.lines):
+            if ln.fix is not None:
+                fn = bind(ln.fix.fn, self.space, where=f"{claim.qualname} line {i + 1} fix")
+                self.fix_slot[i] = len(self.slots)
+                self.slots.append(_LineSlot(len(self.slots), fn, None))
+        self.float_names = [n for n, i in self.space.inputs.items() if i.varies]
+        self._fused: dict[tuple, Callable] = {}
+        self.truth_error: str | None = None
+        self.truth_shape: dict[int, tuple] = {}
+
+    # -- probing -----------------------------------------------------------
+    def _abstract(self, bucket):
+        out = {}
+        for name, inp in self.space.inputs.items():
+            dtype = jnp.int64 if inp.kind == "labels" else jnp.float64
+            out[name] = jax.ShapeDtypeStruct(self.space.shape_of(name, bucket), dtype)
+        return out
+
+    def probe(self, b: int) -> None:
+        bucket = self.space.bucket(b)
+        abstract = self._abstract(bucket)
+        tshape = None
+        if not self.property:
+            try:
+                t = jax.eval_shape(self.truth, abstract)
+                tshape = tuple(t.shape)
+            except Exception as exc:  # the reference itself is broken
+                self.truth_error = f"the reference raised {_first_line(exc)}"
+                return
+        self.truth_shape[b] = tshape
+        for slot in self.slots:
+            if slot.mode.get("error_all"):
+                continue
+            slot.mode[b] = self._probe_line(slot, abstract, tshape)
+
+    def _probe_line(self, slot: _LineSlot, abstract, tshape) -> str:
+        seen = []
+
+        def wrapped(inp):
+            out = slot.fn(inp)
+            seen.append(out)
+            return out
+
+        try:
+            out = jax.eval_shape(wrapped, abstract)
+        except _TRACER_ERRORS:
+            return "numpy"
+        except ClaimError as exc:
+            slot.message = str(exc)
+            return "error"
+        except Exception as exc:
+            slot.message = f"raised {_first_line(exc)}"
+            return "error"
+        return self._judge_output(slot, seen[0] if seen else None, out, tshape)
+
+    def _judge_output(self, slot, raw, out, tshape) -> str:
+        if isinstance(raw, (tuple, list, dict)):
+            slot.message = f"returns a {type(raw).__name__}; return one array"
+            return "error"
+        if self.property:
+            return "jax"
+        if isinstance(raw, (bool, int, float, complex)) and tshape != ():
+            slot.message = (f"returns a Python {type(raw).__name__}, not an array of shape "
+                            f"{tshape}; return a jnp array")
+            return "error"
+        shape = tuple(getattr(out, "shape", ()))
+        dtype = np.dtype(getattr(out, "dtype", np.float64))
+        if shape != tshape:
+            if len(shape) >= 2 and shape == tshape[::-1]:
+                return "transposed"
+            slot.message = (f"returns shape {shape}, but the truth has shape {tshape}; "
+                            "check the layout of the claimed expression")
+            return "error"
+        if dtype != np.float64 and not isinstance(raw, (int, float)):
+            slot.message = (f"returns {dtype}, not float64; derivcheck checks in float64, "
+                            "so compute with float64 arrays")
+            return "error"
+        return "jax"
+
+    # -- compiled evaluation -------------------------------------------------
+    def _fused_for(self, active: tuple) -> Callable:
+        if active in self._fused:
+            return self._fused[active]
+        truth, prop, key = self.truth, self.property, self.key
+        slots = {s.index: s for s in self.slots}
+        float_names = self.float_names
+        want_truth = any(m == "numpy" for _, m in active)
+
+        def single(inp):
+            COMPILATIONS[key] = COMPILATIONS.get(key, 0) + 1  # runs once per trace
+            mags = [jnp.max(jnp.abs(inp[n])) for n in float_names if inp[n].size]
+            s = jnp.max(jnp.stack(mags)) if mags else jnp.asarray(0.0)
+            t = None if prop else jnp.asarray(truth(inp), jnp.float64)
+            vals, errs, steps, fins = {}, [], [], []
+            for idx, mode in active:
+                g = slots[idx].fn(inp)
+                if prop:
+                    ok = jnp.all(jnp.asarray(g))
+                    errs.append(jnp.where(ok, 0.0, 1.0))
+                    steps.append(jnp.asarray(0.0))
+                    fins.append(jnp.asarray(True))
+                    continue
+                g = jnp.asarray(g, jnp.float64)
+                if mode == "transposed":
+                    g = g.T
+                vals[idx] = g
+                prev = slots[idx].prev
+                ref = vals.get(prev, t) if prev is not None else t
+                errs.append(tol.normalized_error(g, t, s, jnp))
+                steps.append(tol.normalized_error(g, ref, s, jnp))
+                fins.append(jnp.all(jnp.isfinite(g)))
+            tfin = jnp.asarray(True) if prop else jnp.all(jnp.isfinite(t))
+            out = {"err": jnp.stack(errs), "step": jnp.stack(steps), "fin": jnp.stack(fins),
+                   "tfin": tfin, "mag": s}
+            if want_truth:
+                out["truth"] = t
+            return out
+
+        fn = jax.jit(jax.vmap(single))
+        self._fused[active] = fn
+        return fn
+
+    def evaluate(self, b: int, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Errors of every slot on a batch: arrays (B, L), plus tfin (B,), mag (B,)."""
+        size = next(iter(batch.values())).shape[0]
+        n = len(self.slots)
+        err = np.full((size, n), np.nan)
+        step = np.full((size, n), np.nan)
+        fin = np.ones((size, n), dtype=bool)
+        active = tuple((s.index, s.mode[b]) for s in self.slots
+                       if s.mode.get(b) in ("jax", "transposed"))
+        numpy_slots = [s for s in self.slots if s.mode.get(b) == "numpy"]
+        tfin = np.ones(size, dtype=bool)
+        mag = None
+        truth_vals = None
+        if active:
+            fused = self._fused_for(active)
+            out = jax.device_get(fused({k: jnp.asarray(v) for k, v in batch.items()}))
+            cols = [i for i, _ in active]
+            err[:, cols] = out["err"]
+            step[:, cols] = out["step"]
+            fin[:, cols] = out["fin"]
+            tfin = np.asarray(out["tfin"])
+            mag = np.asarray(out["mag"])
+            truth_vals = out.get("truth")
+        if numpy_slots:
+            if truth_vals is None and not self.property:
+                truth_vals = np.stack([np.asarray(self.truth({k: jnp.asarray(v[i]) for k, v in
+                                                             batch.items()}))
+                                       for i in range(size)])
+                tfin = np.array([np.all(np.isfinite(t)) for t in truth_vals])
+            if mag is None:
+                mag = np.array([magnitude(self.space, {k: v[i] for k, v in batch.items()})
+                                for i in range(size)])
+            self._evaluate_numpy(numpy_slots, batch, truth_vals, mag, err, step, fin, b)
+        if mag is None:
+            mag = np.array([magnitude(self.space, {k: v[i] for k, v in batch.items()})
+                            for i in range(size)])
+        ran = np.zeros((size, n), dtype=bool)
+        for slot in self.slots:
+            mode = slot.mode.get(b)
+            if mode in ("jax", "numpy", "transposed"):
+                ran[:, slot.index] = True
+            if mode == "transposed":  # wrong layout: fails whatever the values
+                err[:, slot.index] = np.inf
+        return {"err": err, "step": step, "fin": fin, "tfin": tfin, "mag": mag, "ran": ran}
+
+    def _evaluate_numpy(self, slots, batch, truth_vals, mag, err, step, fin, b):
+        size = next(iter(batch.values())).shape[0]
+        tshape = self.truth_shape.get(b)
+        for slot in slots:
+            for i in range(size):
+                x = {k: np.array(v[i]) for k, v in batch.items()}
+                try:
+                    g = slot.fn(x)
+                except Exception as exc:
+                    slot.message = f"raised {_first_line(exc)}"
+                    slot.mode[b] = "error"
+                    break
+                if self.property:
+                    err[i, slot.index] = 0.0 if bool(np.all(g)) else 1.0
+                    step[i, slot.index] = 0.0
+                    continue
+                g = np.asarray(g)
+                if g.shape != tshape or g.dtype != np.float64:
+                    slot.mode[b] = self._judge_output(slot, g, g, tshape)
+                    if slot.mode[b] == "error":
+                        break
+                    if slot.mode[b] == "transposed":
+                        g = g.T
+                    slot.mode[b] = "numpy"
+                t = truth_vals[i]
+                err[i, slot.index] = tol.normalized_error(g, t, mag[i], np)
+                ref = t
+                if slot.prev is not None and not np.isnan(err[i, slot.prev]):
+                    prev_fn = self.slots[slot.prev].fn
+                    ref = np.asarray(prev_fn({k: jnp.asarray(v) for k, v in x.items()}))
+                step[i, slot.index] = tol.normalized_error(g, ref, mag[i], np)
+                fin[i, slot.index] = bool(np.all(np.isfinite(g)))
+
+    # -- failure bookkeeping ---------------------------------------------------
+    @staticmethod
+    def failing(out: dict) -> np.ndarray:
+        """(B, L) mask: the truth is finite and the line is non-finite or too far off."""
+        with np.errstate(invalid="ignore"):
+            bad = (~out["fin"]) | (out["err"] > tol.THRESHOLD)
+        return bad & out["tfin"][:, None] & out["ran"]
+
+    def record(self, b: int, batch: dict, out: dict) -> None:
+        fails = self.failing(out)
+        checked = out["tfin"]
+        for slot in self.slots:
+            j = slot.index
+            if slot.mode.get(b) not in ("jax", "numpy", "transposed"):
+                continue
+            ok = checked & ~fails[:, j]
+            slot.examples += int(np.count_nonzero(checked))
+            if np.any(ok):
+                slot.max_err = max(slot.max_err, float(np.max(out["err"][ok, j])))
+                with np.errstate(invalid="ignore"):
+                    steps = out["step"][ok, j]
+                if steps.size:
+                    slot.max_step = max(slot.max_step, float(np.nanmax(steps)))
+            with np.errstate(invalid="ignore"):
+                if np.any(checked & (out["step"][:, j] > tol.THRESHOLD)):
+                    slot.step_broken = True
+            idx = np.flatnonzero(fails[:, j])
+            if idx.size:
+                i = int(idx[np.argmin(out["mag"][idx])])
+                mag = float(out["mag"][i])
+                if mag <= tol.MODERATE:
+                    slot.calm_failure = True
+                x = {k: np.array(v[i]) for k, v in batch.items()}
+                slot.failures.append((mag, b, x))
+                slot.failures.sort(key=lambda f: (f[0] > tol.MODERATE, f[1], f[0]))
+                del slot.failures[3:]
+
+    def all_decided(self) -> bool:
+        return all(s.calm_failure or s.mode.get("error_all") for s in self.slots)
+
+    # -- the search ---------------------------------------------------------
+    def search(self) -> None:
+        prof = self.profile
+        nb = prof.buckets
+
+        def body(b: int, s: int) -> None:
+            if self.all_decided():
+                return
+            if b not in self.truth_shape and self.truth_error is None:
+                self.probe(b)
+            if self.truth_error is not None:
+                return
+            if not any(m.get(b) in ("jax", "numpy", "transposed") for m in
+                       (sl.mode for sl in self.slots)):
+                return
+            batch = self.space.draw(self.space.bucket(b), seed=s, size=prof.batch)
+            out = self.evaluate(b, batch)
+            self.record(b, batch, out)
+
+        generated = max(prof.max_examples - nb, 0)
+        settings = hypothesis.settings(
+            max_examples=max(generated, 1),
+            database=None,
+            deadline=None,
+            derandomize=False,
+            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate] if generated
+            else [hypothesis.Phase.explicit],
+            suppress_health_check=list(hypothesis.HealthCheck),
+            print_blob=False,
+        )
+        test = hypothesis.given(b=st.integers(0, nb - 1), s=st.integers(0, 2**32 - 1))(body)
+        for b in reversed(range(nb)):
+            test = hypothesis.example(b=b, s=b)(test)
+        test = hypothesis.seed(self.seed)(settings(test))
+        test()
+
+    # -- shrinking and verdicts -------------------------------------------------
+    def _fails_on(self, b: int, j: int, cands: list[dict]) -> np.ndarray:
+        res = []
+        size = self.profile.batch
+        for start in range(0, len(cands), size):
+            chunk = cands[start:start + size]
+            pad = chunk + [chunk[0]] * (size - len(chunk))
+            batch = {k: np.stack([c[k] for c in pad]) for k in pad[0]}
+            out = self.evaluate(b, batch)
+            res.extend(self.failing(out)[: len(chunk), j])
+        return np.asarray(res, dtype=bool)
+
+    def _calm_batch(self, b: int, seed: int) -> dict:
+        batch = self.space.draw(self.space.bucket(b), seed=seed, size=self.profile.batch)
+        for name in self.float_names:
+            v = batch[name]
+            if self.space.inputs[name].kind == "real":
+                batch[name] = np.clip(v, -1.0, 1.0) * 0.5
+                if self.space.inputs[name].nonzero:
+                    batch[name] = np.where(batch[name] == 0, 0.25, batch[name])
+            elif self.space.inputs[name].kind == "positive":
+                batch[name] = np.clip(v, 0.1, 1.0)
+        return batch
+
+    def conclude(self, slot: _LineSlot) -> dict[str, Any]:
+        """Status, counterexample and instability threshold of a failing slot."""
+        mag, b, x = slot.failures[0]
+        j = slot.index
+        # Try smaller buckets first: the smallest dimensions that still fail.
+        for smaller in range(b):
+            if self.space.bucket(smaller) == self.space.bucket(b):
+                continue
+            if smaller not in self.truth_shape:
+                self.probe(smaller)
+            if slot.mode.get(smaller) not in ("jax", "numpy", "transposed"):
+                continue
+            batch = self._calm_batch(smaller, seed=self.seed + 17)
+            out = self.evaluate(smaller, batch)
+            idx = np.flatnonzero(self.failing(out)[:, j])
+            if idx.size:
+                b = smaller
+                x = {k: np.array(v[int(idx[0])]) for k, v in batch.items()}
+                break
+        x = shrink(self.space, x, lambda cands: self._fails_on(b, j, cands))
+        mag = magnitude(self.space, x)
+        calm = mag <= tol.MODERATE
+        if not calm and not slot.calm_failure:
+            for bb in sorted({0, b}):
+                batch = self._calm_batch(bb, seed=self.seed + 29)
+                if slot.mode.get(bb) not in ("jax", "numpy", "transposed"):
+                    continue
+                out = self.evaluate(bb, batch)
+                idx = np.flatnonzero(self.failing(out)[:, j])
+                if idx.size:
+                    b = bb
+                    x = {k: np.array(v[int(idx[0])]) for k, v in batch.items()}
+                    x = shrink(self.space, x, lambda cands, bb=bb: self._fails_on(bb, j, cands))
+                    calm = True
+                    break
+        single = self.evaluate(b, {k: np.stack([v] * self.profile.batch) for k, v in x.items()})
+        err = float(single["err"][0, j])
+        finite = bool(single["fin"][0, j])
+        if calm or slot.mode.get(b) == "transposed":
+            status = "refuted"
+            message = None
+            if not finite and slot.mode.get(b) != "transposed":
+                status = "error"
+                message = ("returns nan or inf at a calm input where the truth is finite; "
+                           "look for a division by zero or log(0)")
+            return {"status": status, "x": x, "bucket": self.space.bucket(b), "err": err,
+                    "message": message, "unstable_from": None}
+        # Unstable: find the smallest magnitude along the ray to the failure.
+        ts = [2.0 ** (-k / 4) for k in range(0, 120)]
+        cands = [{k: (v * t if k in self.float_names and self.space.inputs[k].kind == "real"
+                      else v) for k, v in x.items()} for t in ts]
+        fails = self._fails_on(b, j, cands)
+        starts = [magnitude(self.space, c) for c, f in zip(cands, fails, strict=True) if f]
+        return {"status": "unstable", "x": x, "bucket": self.space.bucket(b), "err": err,
+                "message": None, "unstable_from": min(starts) if starts else mag}
+
+
+def _sides(run: _ClaimRun, slot_index: int, xs: list[dict]) -> tuple[list, list]:
+    """Claimed and true values at a few inputs, computed without jit."""
+    gs, ts = [], []
+    slot = run.slots[slot_index]
+    for x in xs:
+        jx = {k: jnp.asarray(v) for k, v in x.items()}
+        try:
+            g = np.asarray(slot.fn(jx))
+        except Exception:
+            g = np.asarray(slot.fn({k: np.asarray(v) for k, v in x.items()}))
+        gs.append(g)
+        ts.append(np.asarray(run.truth(jx)))
+    return gs, ts
+
+
+def _diagnosis(run: _ClaimRun, slot: _LineSlot, x: dict) -> str | None:
+    """Diagnose from calm failures in the largest bucket (least degenerate), else ``x``."""
+    from ._diagnose import diagnose
+
+    xs = [x]
+    for b in sorted((k for k, m in slot.mode.items() if isinstance(k, int)
+                     and m in ("jax", "numpy", "transposed")), reverse=True)[:1]:
+        batch = run._calm_batch(b, seed=run.seed + 41)
+        fails = np.flatnonzero(run.failing(run.evaluate(b, batch))[:, slot.index])
+        if fails.size >= 2:
+            xs = [{k: np.array(v[int(i)]) for k, v in batch.items()} for i in fails[:4]]
+    try:
+        gs, ts = _sides(run, slot.index, xs)
+        return diagnose(gs, ts, xs, claim=run.claim)
+    except Exception as exc:  # diagnosis is best effort
+        return f"no diagnosis ({_first_line(exc)})"
+
+
+def run_claim(claim: Claim, *, profile: Profile, seed: int = 0) -> Result:
+    """Search, shrink and judge one claim. Never raises for a broken claim."""
+    t0 = time.perf_counter()
+    name = claim.qualname
+    base = dict(id=name, kind=claim.kind, expected=claim.expected, source=claim.source,
+                latex=claim.latex, seed=seed)
+    try:
+        run = _ClaimRun(claim, profile, seed)
+    except ClaimError as exc:
+        return Result(status="error", message=str(exc), seconds=time.perf_counter() - t0,
+                      lines=[LineResult(i + 1, ln.latex, "error", ln.expected, message=str(exc),
+                                        erratum=ln.erratum, note=ln.note)
+                             for i, ln in enumerate(claim.lines)], **base)
+    compiled_before = COMPILATIONS.get(run.key, 0)
+    run.search()
+    verdicts: dict[int, LineResult] = {}
+    for slot in run.slots:
+        is_fix = slot.index >= len(claim.lines)
+        src = claim.lines[slot.index] if not is_fix else next(
+            claim.lines[i].fix for i, k in run.fix_slot.items() if k == slot.index)
+        lr = LineResult(index=slot.index + 1, latex=src.latex, status="verified",
+                        expected=src.expected, examples=slot.examples,
+                        max_error=slot.max_err, step_error=slot.max_step,
+                        erratum=getattr(src, "erratum", None), note=src.note)
+        modes = {m for k, m in slot.mode.items() if isinstance(k, int)}
+        if run.truth_error is not None:
+            lr.status, lr.message = "error", run.truth_error
+        elif "error" in modes:
+            lr.status, lr.message = "error", slot.message
+        elif slot.failures:
+            c = run.conclude(slot)
+            lr.status = c["status"]
+            lr.counterexample = c["x"]
+            lr.bucket = c["bucket"]
+            lr.max_error = c["err"]
+            lr.message = c["message"]
+            lr.unstable_from = c["unstable_from"]
+            if lr.status == "refuted" and not run.property:
+                lr.diagnosis = _diagnosis(run, slot, c["x"])
+        elif slot.examples == 0:
+            lr.status = "error"
+            lr.message = "the truth was never finite on the inputs drawn; check the reference"
+        verdicts[slot.index] = lr
+    lines = []
+    for i in range(len(claim.lines)):
+        lr = verdicts[i]
+        if i in run.fix_slot:
+            lr.fix = verdicts[run.fix_slot[i]]
+        lines.append(lr)
+    statuses = [ln.status for ln in lines]
+    status = next((s for s in ("error", "refuted", "unstable") if s in statuses), "verified")
+    head = next((ln for ln in lines if ln.status == status), lines[0])
+    if claim.kind == "derivation":
+        head_err = max((ln.max_error or 0.0) for ln in lines if ln.status == "verified") \
+            if status == "verified" else head.max_error
+    else:
+        head_err = head.max_error
+    return Result(status=status, max_error=head_err, examples=max(ln.examples for ln in lines),
+                  counterexample=head.counterexample if status != "verified" else None,
+                  bucket=head.bucket if status != "verified" else None,
+                  diagnosis=head.diagnosis, message=head.message,
+                  unstable_from=head.unstable_from, seconds=time.perf_counter() - t0,
+                  lines=lines, compilations=COMPILATIONS.get(run.key, 0) - compiled_before,
+                  **base)

@@ -1,0 +1,354 @@
+"""Input spaces: named arrays with symbolic shapes, and how to sample them.
+
+A :class:`Space` maps input names to kinds (``real("N D")``, ``one_hot("N K")``,
+...). Dimensions are shared by name. The space fixes a short list of *shape
+buckets* (concrete dimension assignments, smallest first) so that the engine
+compiles once per bucket, and draws whole batches of values with NumPy from a
+seed, mixing value *regimes* (moderate, small integers, large magnitudes,
+near-ties, exact zeros, tiny values, mixed scales) inside every batch.
+
+Everything here is plain NumPy: no JAX import.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = [
+    "REGIMES",
+    "Input",
+    "Space",
+    "SpaceError",
+    "binary",
+    "labels",
+    "one_hot",
+    "positive",
+    "real",
+    "simplex",
+]
+
+#: Value regimes mixed into every batch. "moderate" comes first and twice, so
+#: that every batch holds plenty of ordinary inputs.
+REGIMES = (
+    "moderate",
+    "moderate",
+    "integers",
+    "large",
+    "ties",
+    "zeros",
+    "tiny",
+    "mixed",
+)
+
+#: Default inclusive range of a dimension. Class-count dimensions (the last
+#: axis of a one-hot matrix or simplex, ``classes=`` of labels) start at 2.
+DEFAULT_DIM_RANGE = (1, 6)
+DEFAULT_CLASS_RANGE = (2, 6)
+
+_DIM_NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+
+
+class SpaceError(ValueError):
+    """A space is declared inconsistently (bad shape string, dimension range)."""
+
+
+def _parse_shape(shape: str) -> tuple[str, ...]:
+    if not isinstance(shape, str):
+        raise SpaceError(
+            f"shape must be a string of dimension names such as 'N D', got {shape!r}"
+        )
+    dims = tuple(shape.split())
+    for d in dims:
+        if d.isdigit():
+            continue
+        if not _DIM_NAME.match(d):
+            raise SpaceError(f"bad dimension name {d!r} in shape {shape!r}")
+    return dims
+
+
+@dataclasses.dataclass(frozen=True)
+class Input:
+    """One named input of a space: its kind, symbolic shape and options.
+
+    Build inputs with :func:`real`, :func:`positive`, :func:`simplex`,
+    :func:`one_hot`, :func:`labels` or :func:`binary` rather than directly.
+    """
+
+    kind: str
+    dims: tuple[str, ...]
+    classes: str | None = None
+    nonzero: bool = False
+
+    @property
+    def is_float(self) -> bool:
+        return self.kind in ("real", "positive", "simplex", "one_hot", "binary")
+
+    @property
+    def varies(self) -> bool:
+        """Whether values of this input follow the value regimes."""
+        return self.kind in ("real", "positive", "simplex")
+
+    def shape_string(self) -> str:
+        return " ".join(self.dims)
+
+    def __repr__(self) -> str:
+        extra = f", classes={self.classes!r}" if self.classes else ""
+        extra += ", nonzero=True" if self.nonzero else ""
+        return f"{self.kind}({self.shape_string()!r}{extra})"
+
+
+def real(shape: str = "", *, nonzero: bool = False) -> Input:
+    """Real arrays of any rank (``""`` is a scalar).
+
+    Args:
+      shape: dimension names separated by spaces, e.g. ``"N D"``.
+      nonzero: keep every entry away from zero (for subgradients of ``|w|``).
+
+    >>> real("N D")
+    real('N D')
+    """
+    return Input("real", _parse_shape(shape), nonzero=nonzero)
+
+
+def positive(shape: str = "") -> Input:
+    """Strictly positive reals, e.g. a regularization strength ``lam > 0``.
+
+    >>> positive()
+    positive('')
+    """
+    return Input("positive", _parse_shape(shape))
+
+
+def simplex(shape: str) -> Input:
+    """Probability vectors: positive entries summing to one over the last axis.
+
+    >>> simplex("K")
+    simplex('K')
+    """
+    dims = _parse_shape(shape)
+    if not dims:
+        raise SpaceError("simplex needs at least one dimension, e.g. simplex('K')")
+    return Input("simplex", dims)
+
+
+def one_hot(shape: str) -> Input:
+    """One-hot label rows over the last axis (float64 zeros and ones).
+
+    >>> one_hot("N K")
+    one_hot('N K')
+    """
+    dims = _parse_shape(shape)
+    if not dims:
+        raise SpaceError("one_hot needs at least one dimension, e.g. one_hot('N K')")
+    return Input("one_hot", dims)
+
+
+def labels(shape: str, *, classes: str) -> Input:
+    """Integer class labels in ``[0, classes)``.
+
+    >>> labels("N", classes="K")
+    labels('N', classes='K')
+    """
+    if not isinstance(classes, str) or not _DIM_NAME.match(classes):
+        raise SpaceError(f"classes must name a dimension such as 'K', got {classes!r}")
+    return Input("labels", _parse_shape(shape), classes=classes)
+
+
+def binary(shape: str) -> Input:
+    """Binary labels in {0, 1}, as float64.
+
+    >>> binary("N")
+    binary('N')
+    """
+    return Input("binary", _parse_shape(shape))
+
+
+def _class_dims(inputs: Mapping[str, Input]) -> set[str]:
+    out = set()
+    for inp in inputs.values():
+        if inp.kind in ("one_hot", "simplex") and inp.dims:
+            out.add(inp.dims[-1])
+        if inp.classes:
+            out.add(inp.classes)
+    return out
+
+
+class Space:
+    """Named inputs whose symbolic shapes share dimensions.
+
+    Args:
+      dims: optional overrides, each an ``int`` (fixed) or an inclusive
+        ``(low, high)`` range, e.g. ``dims={"N": (1, 4), "K": 3}``.
+      **inputs: the named inputs.
+
+    Raises:
+      SpaceError: if a dimension range is empty, a class dimension may be
+        smaller than 2, or an input is not built by :func:`real` and friends.
+
+    >>> space = Space(W=real("D K"), X=real("N D"), Y=one_hot("N K"))
+    >>> space.bucket(0)
+    {'D': 1, 'K': 2, 'N': 1}
+    """
+
+    def __init__(self, *, dims: Mapping[str, int | tuple[int, int]] | None = None,
+                 **inputs: Input) -> None:
+        if not inputs:
+            raise SpaceError("a space needs at least one input, e.g. Space(x=real('D'))")
+        for name, inp in inputs.items():
+            if not isinstance(inp, Input):
+                raise SpaceError(
+                    f"input {name!r} is {inp!r}; declare it with dc.real(...), "
+                    "dc.positive(...), dc.simplex(...), dc.one_hot(...), "
+                    "dc.labels(...) or dc.binary(...)"
+                )
+        self.inputs: dict[str, Input] = dict(inputs)
+        names = sorted({d for i in inputs.values() for d in i.dims if not d.isdigit()}
+                       | {i.classes for i in inputs.values() if i.classes})
+        classes = _class_dims(inputs)
+        self.ranges: dict[str, tuple[int, int]] = {}
+        overrides = dict(dims or {})
+        unknown = set(overrides) - set(names)
+        if unknown:
+            raise SpaceError(
+                f"dims= names {sorted(unknown)} that no input uses (inputs use {names})"
+            )
+        for d in names:
+            lo, hi = DEFAULT_CLASS_RANGE if d in classes else DEFAULT_DIM_RANGE
+            if d in overrides:
+                v = overrides[d]
+                lo, hi = (v, v) if isinstance(v, int) else tuple(v)
+            if not (isinstance(lo, int) and isinstance(hi, int)) or lo < 1 or hi < lo:
+                raise SpaceError(f"dimension {d!r} has an empty or invalid range ({lo}, {hi})")
+            if d in classes and lo < 2:
+                raise SpaceError(
+                    f"dimension {d!r} counts classes and must be at least 2, got ({lo}, {hi})"
+                )
+            self.ranges[d] = (lo, hi)
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v!r}" for k, v in self.inputs.items())
+        return f"Space({body})"
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.inputs
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.inputs)
+
+    # -- shapes ------------------------------------------------------------
+    def bucket(self, index: int) -> dict[str, int]:
+        """The dimension assignment of shape bucket ``index`` (0 is the smallest).
+
+        Bucket 0 puts every dimension at its minimum. Later buckets grow and
+        are drawn so that neighbouring dimensions tend to differ (a transposed
+        result then has the wrong shape as well as the wrong values).
+        """
+        if index == 0:
+            return {d: lo for d, (lo, _) in self.ranges.items()}
+        rng = np.random.default_rng([7919, index])
+        caps = (0, 4, 5, 6, 8, 12, 16)
+        cap = caps[min(index, len(caps) - 1)] + max(0, index - len(caps) + 1) * 4
+        out = {}
+        used: set[int] = set()
+        for d, (lo, hi) in self.ranges.items():
+            start = min(max(lo, 2), hi)
+            top = max(start, min(hi, cap))
+            pool = list(range(start, top + 1))
+            choices = [v for v in pool if v not in used] or pool
+            v = int(choices[rng.integers(len(choices))]) if index > 1 else int(choices[0])
+            used.add(v)
+            out[d] = v
+        return out
+
+    def shape_of(self, name: str, bucket: Mapping[str, int]) -> tuple[int, ...]:
+        return tuple(int(d) if d.isdigit() else bucket[d] for d in self.inputs[name].dims)
+
+    # -- values ------------------------------------------------------------
+    def draw(self, bucket: Mapping[str, int], *, seed: int, size: int) -> dict[str, np.ndarray]:
+        """Draw ``size`` inputs as one batch (leading axis), mixing the regimes.
+
+        Input ``b`` of the batch follows regime ``REGIMES[b % len(REGIMES)]``.
+
+        >>> space = Space(x=real("D"))
+        >>> batch = space.draw({"D": 3}, seed=0, size=8)
+        >>> batch["x"].shape
+        (8, 3)
+        """
+        rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x5EED])
+        regimes = [REGIMES[b % len(REGIMES)] for b in range(size)]
+        out = {}
+        for name, inp in self.inputs.items():
+            shape = self.shape_of(name, bucket)
+            k = bucket[inp.classes] if inp.classes else None
+            arr = np.stack([_draw_one(inp, shape, regime, rng, classes=k) for regime in regimes])
+            out[name] = arr
+        return out
+
+    def regime_of(self, index: int) -> str:
+        return REGIMES[index % len(REGIMES)]
+
+
+def _draw_real(shape, regime, rng):
+    n = int(np.prod(shape, dtype=np.int64))
+    if regime == "moderate":
+        v = rng.normal(size=n)
+    elif regime == "integers":
+        v = rng.integers(-3, 4, size=n).astype(np.float64)
+        if n > 1 and np.all(v == v[0]):
+            v[rng.integers(n)] += 1.0
+    elif regime == "large":
+        v = rng.normal(size=n) * 10.0 ** rng.uniform(2.0, 2.9)
+    elif regime == "ties":
+        c = rng.normal() * 3.0
+        v = c + rng.normal(size=n) * 1e-7
+    elif regime == "zeros":
+        v = rng.normal(size=n)
+        v[rng.random(n) < 0.3] = 0.0
+    elif regime == "tiny":
+        v = rng.normal(size=n) * 1e-7
+    elif regime == "mixed":
+        v = rng.normal(size=n) * 10.0 ** rng.uniform(-3.0, 2.5, size=n)
+    else:  # pragma: no cover - REGIMES is closed
+        raise AssertionError(regime)
+    return v.reshape(shape)
+
+
+def _draw_one(inp: Input, shape, regime, rng, *, classes=None) -> np.ndarray:
+    if inp.kind == "real":
+        v = _draw_real(shape, regime, rng)
+        if inp.nonzero:
+            small = np.abs(v) < 1e-3
+            v = np.where(small, np.where(v < 0, -1.0, 1.0) * (0.5 + rng.random(v.shape)), v)
+        return v
+    if inp.kind == "positive":
+        if regime in ("large",):
+            return 10.0 ** rng.uniform(1.0, 2.5, size=shape)
+        if regime == "tiny":
+            return 10.0 ** rng.uniform(-7.0, -4.0, size=shape)
+        if regime == "integers":
+            return rng.integers(1, 4, size=shape).astype(np.float64)
+        if regime == "ties":
+            return np.exp(rng.normal()) * (1.0 + rng.normal(size=shape) * 1e-7) if shape else \
+                np.asarray(np.exp(rng.normal()))
+        return np.exp(rng.normal(size=shape))
+    if inp.kind == "simplex":
+        logits = _draw_real(shape, regime, rng)
+        if regime in ("large", "mixed"):
+            logits = np.clip(logits, -30.0, 30.0)  # keep entries representable (> 1e-26)
+        z = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        return z / z.sum(axis=-1, keepdims=True)
+    if inp.kind == "one_hot":
+        k = shape[-1]
+        idx = rng.integers(k, size=shape[:-1])
+        return np.eye(k)[idx]
+    if inp.kind == "labels":
+        return rng.integers(classes, size=shape).astype(np.int64)
+    if inp.kind == "binary":
+        v = rng.integers(0, 2, size=shape).astype(np.float64)
+        return v
+    raise AssertionError(inp.kind)  # pragma: no cover

@@ -1,0 +1,204 @@
+"""Verdicts: what a check found, for one line and for one claim."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+from typing import Any
+
+import numpy as np
+
+__all__ = ["LineResult", "Result"]
+
+
+def _fmt_err(x: float | None) -> str:
+    if x is None:
+        return "-"
+    if x != x:  # nan
+        return "nan"
+    return f"{x:.1e}"
+
+
+def format_counterexample(cx: dict[str, Any] | None, *, limit: int = 6) -> str:
+    """Inputs as ``name=[...]`` fragments, short arrays in full."""
+    if not cx:
+        return ""
+    parts = []
+    for k, v in cx.items():
+        a = np.asarray(v)
+        body = np.array2string(a, precision=4, separator=", ", threshold=limit,
+                               suppress_small=False).replace("\n", "")
+        parts.append(f"{k}={body}")
+    return " ".join(parts)
+
+
+@dataclasses.dataclass
+class LineResult:
+    """The verdict on one line of a claim (a derivation step, or the claim's only line)."""
+
+    index: int
+    latex: str
+    status: str
+    expected: str
+    max_error: float | None = None
+    step_error: float | None = None
+    examples: int = 0
+    counterexample: dict[str, Any] | None = None
+    bucket: dict[str, int] | None = None
+    diagnosis: str | None = None
+    message: str | None = None
+    erratum: str | None = None
+    note: str | None = None
+    unstable_from: float | None = None
+    fix: LineResult | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the line got the status it was expected to get."""
+        return self.status == self.expected and (self.fix is None or self.fix.ok)
+
+
+@dataclasses.dataclass
+class Result:
+    """The verdict on one claim.
+
+    Attributes:
+      status: "verified", "refuted", "unstable" or "error".
+      max_error: the largest normalized error seen on inputs where the claim
+        held (for a refuted claim: at the counterexample).
+      examples: how many inputs were checked.
+      counterexample: the shrunk failing input, name -> array, or None.
+      diagnosis: the kind of mistake it looks like, or None.
+    """
+
+    id: str
+    kind: str
+    status: str
+    expected: str
+    source: str = ""
+    latex: str = ""
+    max_error: float | None = None
+    examples: int = 0
+    counterexample: dict[str, Any] | None = None
+    bucket: dict[str, int] | None = None
+    diagnosis: str | None = None
+    message: str | None = None
+    seconds: float = 0.0
+    seed: int = 0
+    lines: list[LineResult] = dataclasses.field(default_factory=list)
+    compilations: int = 0
+    unstable_from: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the claim and every line got the expected status."""
+        return self.status == self.expected and all(ln.ok for ln in self.lines)
+
+    @property
+    def first_break(self) -> LineResult | None:
+        """The first line that is refuted (or errors), if any."""
+        for ln in self.lines:
+            if ln.status in ("refuted", "error"):
+                return ln
+        return None
+
+    def summary_line(self) -> str:
+        """One line: status, id, error and what went wrong."""
+        where = ""
+        if self.bucket:
+            where = " at " + " ".join(f"{k}={v}" for k, v in self.bucket.items())
+        text = f"{self.id}: {self.status}"
+        if self.status == "refuted":
+            brk = self.first_break
+            if self.kind == "derivation" and brk is not None:
+                text += f" (first break: line {brk.index})"
+            text += f" (max rel. error {_fmt_err(self.max_error)}{where})"
+        elif self.status == "verified":
+            text += f" ({self.examples} inputs, max rel. error {_fmt_err(self.max_error)})"
+        elif self.status == "unstable" and self.unstable_from is not None:
+            text += f" (breaks for inputs of magnitude >= {self.unstable_from:.3g})"
+        if self.diagnosis:
+            text += f"; {self.diagnosis}"
+        if self.message:
+            text += f"; {self.message}"
+        if self.status != self.expected:
+            text += f" [expected {self.expected}]"
+        return text
+
+    def reproduce(self) -> str:
+        """A snippet that re-checks the counterexample by hand."""
+        if not self.counterexample:
+            return f"derivcheck check --seed {self.seed} (claim {self.id})"
+        args = ", ".join(
+            f"{k}=np.array({np.asarray(v).tolist()!r})" for k, v in self.counterexample.items())
+        return (f"# seed {self.seed}; re-run: derivcheck check --seed {self.seed}\n"
+                f"inputs = dict({args})")
+
+    def __str__(self) -> str:
+        out = [self.summary_line()]
+        for ln in self.lines if self.kind == "derivation" else []:
+            mark = "ok" if ln.status == "verified" else ln.status
+            out.append(f"  line {ln.index}: {mark:9s} {ln.latex[:70]}")
+        if self.counterexample:
+            out.append("  counterexample: " + format_counterexample(self.counterexample))
+        return "\n".join(out)
+
+    def _repr_html_(self) -> str:
+        colour = {"verified": "#1a7f37", "refuted": "#cf222e", "unstable": "#9a6700",
+                  "error": "#8250df"}.get(self.status, "black")
+        rows = "".join(
+            f"<tr><td>{ln.index}</td><td>{html.escape(ln.status)}</td>"
+            f"<td><code>{html.escape(ln.latex)}</code></td></tr>" for ln in self.lines)
+        return (f"<div><b style='color:{colour}'>{html.escape(self.status)}</b> "
+                f"<code>{html.escape(self.id)}</code> — {html.escape(self.summary_line())}"
+                f"<table>{rows}</table></div>")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The claim as a JSON-ready dict (without its lines)."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "source": self.source,
+            "latex": self.latex,
+            "status": self.status,
+            "expected": self.expected,
+            "examples": self.examples,
+            "max_error": self.max_error,
+            "counterexample": _jsonable(self.counterexample),
+            "bucket": self.bucket,
+            "diagnosis": self.diagnosis,
+            "message": self.message,
+            "unstable_from": self.unstable_from,
+            "seconds": round(self.seconds, 4),
+            "compilations": self.compilations,
+        }
+
+
+def _jsonable(cx):
+    if cx is None:
+        return None
+    return {k: np.asarray(v).tolist() for k, v in cx.items()}
+
+
+def line_to_dict(claim: Result, ln: LineResult) -> dict[str, Any]:
+    """A derivation line as its own JSON entry."""
+    return {
+        "id": f"{claim.id}[{ln.index}]",
+        "kind": "line",
+        "source": claim.source,
+        "latex": ln.latex,
+        "status": ln.status,
+        "expected": ln.expected,
+        "examples": ln.examples,
+        "max_error": ln.max_error,
+        "step_error": ln.step_error,
+        "counterexample": _jsonable(ln.counterexample),
+        "bucket": ln.bucket,
+        "diagnosis": ln.diagnosis,
+        "message": ln.message,
+        "erratum": ln.erratum,
+        "unstable_from": ln.unstable_from,
+        "fix": None if ln.fix is None else {
+            "latex": ln.fix.latex, "status": ln.fix.status, "max_error": ln.fix.max_error},
+        "seconds": 0.0,
+    }
