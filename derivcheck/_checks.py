@@ -89,7 +89,7 @@ def check_equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Spac
     """Check the identity ``lhs(**inputs) == rhs(**inputs)``.
 
     >>> import derivcheck as dc, jax, jax.numpy as jnp
-    >>> r = dc.check_equal(lambda z, psi: jax.nn.softmax(z - psi), jax.nn.softmax,
+    >>> r = dc.check_equal(lambda z, psi: jax.nn.softmax(z - psi), lambda z: jax.nn.softmax(z),
     ...                    space=dc.Space(z=dc.real("K"), psi=dc.real()), profile="quick")
     >>> r.status
     'verified'

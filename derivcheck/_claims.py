@@ -290,7 +290,13 @@ def bind(fn: Callable[..., Any], space: Space, *, where: str) -> Callable[[dict]
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
         return lambda inputs: fn(**inputs)
-    params = sig.parameters.values()
+    params = list(sig.parameters.values())
+    required = [p for p in params if p.default is inspect.Parameter.empty
+                and p.kind in (inspect.Parameter.POSITIONAL_ONLY,
+                               inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    if len(space.inputs) == 1 and len(required) == 1 and required[0].name not in space.inputs:
+        (only,) = space.inputs  # a one-input space: pass it positionally, e.g. jax.nn.softmax
+        return lambda inputs: fn(inputs[only])
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return lambda inputs: fn(**inputs)
     wanted = []

@@ -484,12 +484,16 @@ def _diagnosis(run: _ClaimRun, slot: _LineSlot, x: dict) -> str | None:
     from ._diagnose import diagnose
 
     xs = [x]
-    for b in sorted((k for k, m in slot.mode.items() if isinstance(k, int)
-                     and m in ("jax", "numpy", "transposed")), reverse=True)[:1]:
+    for b in reversed(range(run.profile.buckets)):
+        if b not in run.truth_shape:
+            run.probe(b)
+        if slot.mode.get(b) not in ("jax", "numpy", "transposed"):
+            continue
         batch = run._calm_batch(b, seed=run.seed + 41)
         fails = np.flatnonzero(run.failing(run.evaluate(b, batch))[:, slot.index])
         if fails.size >= 2:
             xs = [{k: np.array(v[int(i)]) for k, v in batch.items()} for i in fails[:4]]
+        break
     try:
         gs, ts = _sides(run, slot.index, xs)
         return diagnose(gs, ts, xs, claim=run.claim)

@@ -1,0 +1,90 @@
+"""``--format table`` (the default): a summary table for a terminal.
+
+Colour is added by the caller (only on a TTY); this module emits plain text
+with status words that a colouring pass can find.
+"""
+
+from __future__ import annotations
+
+from ._data import document_tallies, errata
+
+__all__ = ["render"]
+
+MARK = {"verified": "✓", "refuted": "✗", "unstable": "~", "error": "!"}
+
+
+def _err(x) -> str:
+    return "-" if x is None else f"{x:.1e}"
+
+
+def _clip(text: str, n: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def render(report, *, quiet: bool = False, verbose: bool = False) -> str:
+    """Claims table, then per-document tallies, errata and the summary line."""
+    lines: list[str] = []
+    if not quiet:
+        rows = []
+        for r in report.results:
+            note = r.diagnosis or r.message or ""
+            brk = r.first_break
+            if r.kind == "derivation" and brk is not None:
+                note = f"line {brk.index} breaks" + (f": {note}" if note else "")
+            if r.status == "unstable" and r.unstable_from is not None:
+                note = f"breaks at magnitude ≥ {r.unstable_from:.3g}"
+            exp = "" if r.ok else f"  [expected {r.expected}]"
+            rows.append((f"{MARK[r.status]} {r.status}", _clip(r.id, 64), r.kind,
+                         str(r.examples), _err(r.max_error), _clip(note, 60) + exp))
+        head = ("status", "claim", "kind", "inputs", "max err", "note")
+        widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+                  for i, h in enumerate(head)]
+        fmt = "  ".join(f"{{:{w}}}" for w in widths[:-1]) + "  {}"
+        lines.append(fmt.format(*head))
+        lines.append(fmt.format(*("-" * w for w in widths[:-1]), "-" * 4))
+        lines.extend(fmt.format(*row) for row in rows)
+        lines.append("")
+    if report.load_errors:
+        lines.append("Load errors:")
+        lines.extend(f"  {e}" for e in report.load_errors)
+        lines.append("")
+    tallies = document_tallies(report)
+    if tallies and not quiet:
+        lines.append("Per document (derivation lines count one each):")
+        for t in tallies:
+            lines.append(f"  {t['file']}: {t['statements']} checked, {t['verified']} verified, "
+                         f"{t['unstable']} unstable, {t['errata']} errata"
+                         + (f", {t['unexpected']} NOT AS EXPECTED" if t["unexpected"] else ""))
+        lines.append("")
+    errs = errata(report)
+    if errs and not quiet:
+        lines.append("Errata found (line as written → corrected form):")
+        for e in errs:
+            where = f"{e.claim}" + (f"[{e.index}]" if e.index else "")
+            fix = f"  → {e.fix_latex} ({e.fix_status})" if e.fix_latex else ""
+            lines.append(f"  {MARK.get(e.status, '?')} {where}: {e.note}")
+            if verbose or True:
+                lines.append(f"      {_clip(e.latex, 110)}")
+                if fix:
+                    lines.append(f"    {_clip(fix, 114)}")
+        lines.append("")
+    unexpected = [r for r in report.results if not r.ok]
+    if unexpected:
+        lines.append("Not as expected:")
+        for r in unexpected:
+            lines.append("  " + str(r).replace("\n", "\n  "))
+            if r.counterexample:
+                lines.append("  " + r.reproduce().replace("\n", "\n  "))
+        lines.append("")
+    s = report.summary()
+    tail = (f"{s['claims']} claims ({s['lines']} statements): {s['verified']} verified, "
+            f"{s['refuted']} refuted, {s['unstable']} unstable, {s['error']} error; "
+            f"{s['as_expected']} as expected, {s['unexpected']} not; "
+            f"{report.seconds:.1f}s, profile {report.profile}, seed {report.seed}")
+    if report.interrupted:
+        tail = f"INTERRUPTED after {len(report.results)} claims ({s['not_run']} not run). " + tail
+    if report.load_errors:
+        tail += f"; {len(report.load_errors)} file(s) failed to load"
+    lines.append(tail)
+    return "\n".join(lines) + "\n"

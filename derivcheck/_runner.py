@@ -1,0 +1,101 @@
+"""Running a catalog of claims: one verdict per claim, whatever happens to the others."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+from collections.abc import Callable, Sequence
+
+from ._claims import Claim
+from ._loader import LoadError
+from ._profiles import Profile
+from ._verdict import LineResult, Result
+
+__all__ = ["Report", "enable_compile_cache", "run_catalog"]
+
+
+@dataclasses.dataclass
+class Report:
+    """Everything one run found: verdicts, load errors, and whether it was cut short."""
+
+    results: list[Result]
+    load_errors: list[LoadError]
+    profile: str
+    seed: int
+    interrupted: bool = False
+    seconds: float = 0.0
+    skipped: list[str] = dataclasses.field(default_factory=list)
+
+    def summary(self) -> dict[str, int]:
+        """Counts by status, plus how many met their expectation."""
+        out = {s: 0 for s in ("verified", "refuted", "unstable", "error")}
+        for r in self.results:
+            out[r.status] = out.get(r.status, 0) + 1
+        out["claims"] = len(self.results)
+        out["lines"] = sum(len(r.lines) if r.kind == "derivation" else 1 for r in self.results)
+        out["as_expected"] = sum(r.ok for r in self.results)
+        out["unexpected"] = len(self.results) - out["as_expected"]
+        out["errata"] = sum(
+            1 for r in self.results for ln in r.lines if ln.erratum is not None)
+        out["load_errors"] = len(self.load_errors)
+        out["not_run"] = len(self.skipped)
+        return out
+
+    @property
+    def exit_code(self) -> int:
+        """0: all as expected; 1: some claim is not; 2: a file failed to load."""
+        if self.load_errors:
+            return 2
+        if self.interrupted or any(not r.ok for r in self.results):
+            return 1
+        return 0
+
+
+def enable_compile_cache(path: str | None) -> None:
+    """Use JAX's persistent compilation cache (only compiled checks, never verdicts)."""
+    if not path:
+        return
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+def run_catalog(claims: Sequence[Claim], *, profile: Profile, seed: int,
+                load_errors: Sequence[LoadError] = (),
+                on_result: Callable[[Result], None] | None = None,
+                on_start: Callable[[Claim], None] | None = None) -> Report:
+    """Check every claim in order; a claim that crashes the engine becomes an error verdict.
+
+    A KeyboardInterrupt stops the run and returns the partial report with
+    ``interrupted=True``; the claims not reached are listed in ``skipped``.
+    """
+    from ._engine import run_claim
+
+    t0 = time.perf_counter()
+    report = Report(results=[], load_errors=list(load_errors), profile=profile.name, seed=seed)
+    for i, claim in enumerate(claims):
+        if on_start:
+            on_start(claim)
+        try:
+            result = run_claim(claim, profile=profile, seed=seed)
+        except KeyboardInterrupt:
+            report.interrupted = True
+            report.skipped = [c.qualname for c in claims[i:]]
+            break
+        except Exception as exc:  # an engine bug must not lose the other claims
+            msg = f"derivcheck itself failed on this claim: {type(exc).__name__}: {exc}"
+            result = Result(id=claim.qualname, kind=claim.kind, status="error",
+                            expected=claim.expected, source=claim.source, latex=claim.latex,
+                            message=msg.splitlines()[0], seed=seed,
+                            lines=[LineResult(j + 1, ln.latex, "error", ln.expected,
+                                              message="not checked", erratum=ln.erratum)
+                                   for j, ln in enumerate(claim.lines)])
+            result.trace = traceback.format_exc()  # type: ignore[attr-defined]
+        report.results.append(result)
+        if on_result:
+            on_result(result)
+    report.seconds = time.perf_counter() - t0
+    return report

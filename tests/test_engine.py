@@ -1,0 +1,163 @@
+"""The engine refutes wrong gradients and verifies right ones (each test has a failing twin)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import derivcheck as dc
+
+SPACE = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"), lam=dc.positive())
+
+
+def risk(W, X, Y):
+    return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(X @ W, axis=-1), axis=-1))
+
+
+def risk_l2(W, X, Y, lam):
+    return risk(W, X, Y) + lam / 2 * jnp.sum(W**2)
+
+
+def grad(W, X, Y):
+    return X.T @ (jax.nn.softmax(X @ W, axis=-1) - Y) / X.shape[0]
+
+
+def grad_l2(W, X, Y, lam):
+    return grad(W, X, Y) + lam * W
+
+
+def grad_numpy(W, X, Y):
+    z = X @ W
+    z = z - z.max(axis=-1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=-1, keepdims=True)
+    return X.T @ (p - Y) / X.shape[0]
+
+
+WRONG = {
+    "sign": (risk, lambda W, X, Y: -grad(W, X, Y), "sign error"),
+    "missing_1_over_N": (risk, lambda W, X, Y: grad(W, X, Y) * X.shape[0], "factor: claimed = N"),
+    "extra_2": (risk, lambda W, X, Y: 2 * grad(W, X, Y), "factor: claimed = 2"),
+    "transpose": (risk, lambda W, X, Y: grad(W, X, Y).T, "transpose"),
+    "dropped_regularization": (risk_l2, grad, "regularization term: claimed - autodiff = -lam·W"),
+    "half_regularization": (risk_l2, lambda W, X, Y, lam: grad(W, X, Y) + lam / 2 * W,
+                            "regularization term: claimed - autodiff = -lam/2·W"),
+    "class_index_off_by_one": (
+        risk, lambda W, X, Y: jnp.roll(grad(W, X, Y), 1, axis=1), "classes shifted by +1"),
+    "numpy_sign": (risk, lambda W, X, Y: -grad_numpy(W, X, Y), "sign error"),
+}
+
+
+@pytest.mark.parametrize("name", list(WRONG))
+def test_wrong_gradient_is_refuted_and_diagnosed(name):
+    f, g, expected = WRONG[name]
+    r = dc.check_gradient(f, g, space=SPACE, wrt="W", profile="quick")
+    assert r.status == "refuted", str(r)
+    assert r.counterexample is not None
+    assert expected in (r.diagnosis or ""), r.diagnosis
+
+
+RIGHT = {
+    "softmax_ce": (risk, grad),
+    "softmax_ce_l2": (risk_l2, grad_l2),
+    "numpy_implementation": (risk, grad_numpy),
+}
+
+
+@pytest.mark.parametrize("name", list(RIGHT))
+def test_correct_gradient_is_verified_without_diagnosis(name):
+    f, g = RIGHT[name]
+    r = dc.check_gradient(f, g, space=SPACE, wrt="W")
+    assert r.status == "verified", str(r)
+    assert r.diagnosis is None
+    assert r.examples >= 1000
+    assert r.max_error < 1e-10
+
+
+def test_large_logits_do_not_refute_a_stable_formula():
+    big = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"))
+    r = dc.check_gradient(risk, grad, space=big, wrt="W", profile="thorough", max_examples=30)
+    assert r.status == "verified", str(r)
+
+
+def test_naive_softmax_formula_is_unstable_not_refuted():
+    def naive(W, X, Y):
+        e = jnp.exp(X @ W)
+        return X.T @ (e / e.sum(axis=-1, keepdims=True) - Y) / X.shape[0]
+
+    r = dc.check_gradient(risk, naive, space=SPACE, wrt="W")
+    assert r.status == "unstable", str(r)
+    assert r.unstable_from is not None and r.unstable_from > 1.0
+
+
+def test_counterexample_is_small_and_reproduces():
+    r = dc.check_gradient(risk, lambda W, X, Y: -grad(W, X, Y), space=SPACE, wrt="W",
+                          profile="quick")
+    cx = r.counterexample
+    assert r.bucket == {"D": 1, "K": 2, "N": 1}
+    assert all(np.all(np.abs(v) <= 3) for v in cx.values())
+    g = -grad(**{k: jnp.asarray(cx[k]) for k in ("W", "X", "Y")})
+    t = jax.grad(risk)(*(jnp.asarray(cx[k]) for k in ("W", "X", "Y")))
+    assert not np.allclose(g, t)
+
+
+def test_derivation_names_first_broken_line_and_compiles_once_per_bucket():
+    d = dc.Derivation(
+        target=dc.grad_of(risk, wrt="W"), space=SPACE, id="chain",
+        lines=[
+            dc.Line("g", grad),
+            dc.Line("-g", lambda W, X, Y: -grad(W, X, Y), erratum="sign",
+                    fix=dc.Line("g", grad)),
+            dc.Line("g again", grad),
+        ])
+    r = dc.check(d, profile="quick")
+    assert [ln.status for ln in r.lines] == ["verified", "refuted", "verified"]
+    assert r.first_break.index == 2
+    assert r.lines[1].fix.status == "verified"
+    assert r.ok
+    assert r.compilations <= dc.PROFILES["quick"].buckets
+
+
+def test_derivation_with_every_line_right_is_verified():
+    d = dc.Derivation(target=dc.grad_of(risk, wrt="W"), space=SPACE,
+                      lines=[dc.Line("g", grad), dc.Line("g", grad)])
+    r = dc.check(d, profile="quick")
+    assert r.status == "verified"
+    assert r.first_break is None
+
+
+def test_equality_identity_holds_and_its_wrong_twin_fails():
+    space = dc.Space(z=dc.real("K"), psi=dc.real())
+    ok = dc.check_equal(lambda z, psi: jax.nn.softmax(z - psi), lambda z: jax.nn.softmax(z),
+                         space=space)
+    bad = dc.check_equal(lambda z, psi: jax.nn.softmax(z * 2), lambda z: jax.nn.softmax(z),
+                         space=space,
+                         profile="quick")
+    assert ok.status == "verified"
+    assert bad.status == "refuted"
+
+
+def test_jacobian_right_and_wrong():
+    space = dc.Space(z=dc.real("K"))
+
+    def jac(z):
+        s = jax.nn.softmax(z)
+        return jnp.diag(s) - jnp.outer(s, s)
+
+    assert dc.check_jacobian(jax.nn.softmax, jac, space=space, wrt="z").status == "verified"
+    wrong = dc.check_jacobian(jax.nn.softmax, lambda z: jnp.diag(jax.nn.softmax(z)),
+                              space=space, wrt="z", profile="quick")
+    assert wrong.status == "refuted"
+
+
+def test_property_claim_true_and_false():
+    space = dc.Space(p=dc.simplex("K"))
+    assert dc.check(dc.holds(lambda p: jnp.all(p > 0), space=space)).status == "verified"
+    assert dc.check(dc.holds(lambda p: jnp.all(p > 0.5), space=space),
+                    profile="quick").status == "refuted"
+
+
+def test_same_seed_gives_same_result_and_other_seed_may_differ():
+    f = lambda W, X, Y: -grad(W, X, Y)  # noqa: E731
+    a = dc.check_gradient(risk, f, space=SPACE, wrt="W", seed=5, profile="quick")
+    b = dc.check_gradient(risk, f, space=SPACE, wrt="W", seed=5, profile="quick")
+    assert a.to_dict() | {"seconds": 0} == b.to_dict() | {"seconds": 0}
