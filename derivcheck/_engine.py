@@ -114,6 +114,7 @@ class _ClaimRun:
                 self.slots.append(_LineSlot(len(self.slots), fn, None))
         self.float_names = [n for n, i in self.space.inputs.items() if i.varies]
         self._fused: dict[tuple, Callable] = {}
+        self._truth_batched: Callable | None = None
         self.truth_error: str | None = None
         self.truth_shape: dict[int, tuple] = {}
 
@@ -254,10 +255,11 @@ class _ClaimRun:
             truth_vals = out.get("truth")
         if numpy_slots:
             if truth_vals is None and not self.property:
-                truth_vals = np.stack([np.asarray(self.truth({k: jnp.asarray(v[i]) for k, v in
-                                                             batch.items()}))
-                                       for i in range(size)])
-                tfin = np.array([np.all(np.isfinite(t)) for t in truth_vals])
+                if self._truth_batched is None:
+                    self._truth_batched = jax.jit(jax.vmap(self.truth))
+                truth_vals = np.asarray(self._truth_batched(
+                    {k: jnp.asarray(v) for k, v in batch.items()}))
+                tfin = np.all(np.isfinite(truth_vals.reshape(size, -1)), axis=1)
             if mag is None:
                 mag = np.array([magnitude(self.space, {k: v[i] for k, v in batch.items()})
                                 for i in range(size)])
@@ -362,7 +364,8 @@ class _ClaimRun:
             if not any(m.get(b) in ("jax", "numpy", "transposed") for m in
                        (sl.mode for sl in self.slots)):
                 return
-            batch = self.space.draw(self.space.bucket(b), seed=s, size=prof.batch)
+            batch = self.space.draw(self.space.bucket(b), seed=s, size=prof.batch,
+                                   regimes=prof.regimes)
             out = self.evaluate(b, batch)
             self.record(b, batch, out)
 

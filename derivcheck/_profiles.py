@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import os
 
+from ._space import EXTREME_REGIMES, REGIMES
+
 __all__ = ["PROFILES", "Profile", "get_profile"]
 
 
@@ -18,12 +20,14 @@ class Profile:
       batch: inputs per example, checked in one vmapped call.
       buckets: how many shape buckets (bucket 0 is the smallest: N=1, one
         feature, two classes).
+      regimes: the value regimes mixed into every batch.
     """
 
     name: str
     max_examples: int
     batch: int
     buckets: int
+    regimes: tuple[str, ...] = REGIMES
 
     @property
     def inputs(self) -> int:
@@ -34,7 +38,8 @@ class Profile:
 PROFILES = {
     "quick": Profile("quick", max_examples=6, batch=32, buckets=2),
     "default": Profile("default", max_examples=16, batch=64, buckets=4),
-    "thorough": Profile("thorough", max_examples=160, batch=64, buckets=6),
+    "thorough": Profile("thorough", max_examples=160, batch=64, buckets=6,
+                        regimes=EXTREME_REGIMES),
 }
 
 

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 
 __all__ = [
+    "EXTREME_REGIMES",
     "REGIMES",
     "Input",
     "Space",
@@ -43,6 +44,9 @@ REGIMES = (
     "tiny",
     "mixed",
 )
+
+#: The thorough profile adds magnitudes far past float64's exp() range.
+EXTREME_REGIMES = REGIMES + ("huge",)
 
 #: Default inclusive range of a dimension. Class-count dimensions (the last
 #: axis of a one-hot matrix or simplex, ``classes=`` of labels) start at 2.
@@ -269,10 +273,11 @@ class Space:
         return tuple(int(d) if d.isdigit() else bucket[d] for d in self.inputs[name].dims)
 
     # -- values ------------------------------------------------------------
-    def draw(self, bucket: Mapping[str, int], *, seed: int, size: int) -> dict[str, np.ndarray]:
+    def draw(self, bucket: Mapping[str, int], *, seed: int, size: int,
+             regimes: tuple[str, ...] = REGIMES) -> dict[str, np.ndarray]:
         """Draw ``size`` inputs as one batch (leading axis), mixing the regimes.
 
-        Input ``b`` of the batch follows regime ``REGIMES[b % len(REGIMES)]``.
+        Input ``b`` of the batch follows regime ``regimes[b % len(regimes)]``.
 
         >>> space = Space(x=real("D"))
         >>> batch = space.draw({"D": 3}, seed=0, size=8)
@@ -280,7 +285,7 @@ class Space:
         (8, 3)
         """
         rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x5EED])
-        regimes = [REGIMES[b % len(REGIMES)] for b in range(size)]
+        regimes = [regimes[b % len(regimes)] for b in range(size)]
         out = {}
         for name, inp in self.inputs.items():
             shape = self.shape_of(name, bucket)
@@ -313,6 +318,8 @@ def _draw_real(shape, regime, rng):
         v = rng.normal(size=n) * 1e-7
     elif regime == "mixed":
         v = rng.normal(size=n) * 10.0 ** rng.uniform(-3.0, 2.5, size=n)
+    elif regime == "huge":
+        v = rng.normal(size=n) * 10.0 ** rng.uniform(3.0, 5.0)
     else:  # pragma: no cover - REGIMES is closed
         raise AssertionError(regime)
     return v.reshape(shape)
@@ -326,8 +333,8 @@ def _draw_one(inp: Input, shape, regime, rng, *, classes=None) -> np.ndarray:
             v = np.where(small, np.where(v < 0, -1.0, 1.0) * (0.5 + rng.random(v.shape)), v)
         return v
     if inp.kind == "positive":
-        if regime in ("large",):
-            return 10.0 ** rng.uniform(1.0, 2.5, size=shape)
+        if regime in ("large", "huge"):
+            return 10.0 ** rng.uniform(1.0, 2.5 if regime == "large" else 4.0, size=shape)
         if regime == "tiny":
             return 10.0 ** rng.uniform(-7.0, -4.0, size=shape)
         if regime == "integers":
@@ -338,7 +345,7 @@ def _draw_one(inp: Input, shape, regime, rng, *, classes=None) -> np.ndarray:
         return np.exp(rng.normal(size=shape))
     if inp.kind == "simplex":
         logits = _draw_real(shape, regime, rng)
-        if regime in ("large", "mixed"):
+        if regime in ("large", "mixed", "huge"):
             logits = np.clip(logits, -30.0, 30.0)  # keep entries representable (> 1e-26)
         z = np.exp(logits - logits.max(axis=-1, keepdims=True))
         return z / z.sum(axis=-1, keepdims=True)

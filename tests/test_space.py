@@ -1,0 +1,62 @@
+"""Input spaces: shapes, buckets and value regimes."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import derivcheck as dc
+from derivcheck._space import EXTREME_REGIMES
+
+SPACE = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"),
+                 y=dc.labels("N", classes="K"), b=dc.binary("N"), p=dc.simplex("K"),
+                 lam=dc.positive(), w=dc.real("D", nonzero=True))
+
+
+@given(bucket=st.integers(0, 5), seed=st.integers(0, 2**32 - 1))
+def test_every_drawn_input_has_its_declared_kind(bucket, seed):
+    dims = SPACE.bucket(bucket)
+    batch = SPACE.draw(dims, seed=seed, size=len(EXTREME_REGIMES), regimes=EXTREME_REGIMES)
+    n, d, k = dims["N"], dims["D"], dims["K"]
+    assert batch["W"].shape[1:] == (d, k)
+    assert np.all(batch["Y"].sum(-1) == 1) and set(np.unique(batch["Y"])) <= {0.0, 1.0}
+    assert batch["y"].dtype == np.int64 and np.all((batch["y"] >= 0) & (batch["y"] < k))
+    assert set(np.unique(batch["b"])) <= {0.0, 1.0}
+    assert np.allclose(batch["p"].sum(-1), 1) and np.all(batch["p"] > 0)
+    assert np.all(batch["lam"] > 0)
+    assert np.all(batch["w"] != 0)
+    assert batch["X"].shape[1:] == (n, d)
+    for v in batch.values():
+        assert np.all(np.isfinite(v))
+
+
+def test_class_dimensions_start_at_two_and_bucket_zero_is_smallest():
+    assert SPACE.bucket(0) == {"D": 1, "K": 2, "N": 1}
+    assert all(SPACE.bucket(i)["K"] >= 2 for i in range(6))
+
+
+def test_a_class_dimension_below_two_is_rejected():
+    with pytest.raises(dc.SpaceError, match="at least 2"):
+        dc.Space(Y=dc.one_hot("N K"), dims={"K": 1})
+
+
+def test_real_arrays_are_not_mostly_one_repeated_value():
+    space = dc.Space(X=dc.real("N D"), dims={"N": 8, "D": 8})
+    batch = space.draw(space.bucket(3), seed=1, size=64, regimes=EXTREME_REGIMES)
+    for x in batch["X"]:
+        _, counts = np.unique(x, return_counts=True)
+        assert counts.max() <= 0.5 * x.size
+
+
+def test_the_repeated_value_check_would_catch_a_constant_array():
+    x = np.zeros((8, 8))
+    _, counts = np.unique(x, return_counts=True)
+    assert counts.max() > 0.5 * x.size
+
+
+def test_same_seed_draws_the_same_batch_and_another_seed_does_not():
+    a = SPACE.draw(SPACE.bucket(2), seed=3, size=16)
+    b = SPACE.draw(SPACE.bucket(2), seed=3, size=16)
+    c = SPACE.draw(SPACE.bucket(2), seed=4, size=16)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not all(np.array_equal(a[k], c[k]) for k in a)
