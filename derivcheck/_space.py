@@ -285,12 +285,16 @@ class Space:
         (8, 3)
         """
         rng = np.random.default_rng([int(seed) & 0xFFFFFFFF, 0x5EED])
-        regimes = [regimes[b % len(regimes)] for b in range(size)]
+        which = np.arange(size) % len(regimes)
         out = {}
         for name, inp in self.inputs.items():
             shape = self.shape_of(name, bucket)
             k = bucket[inp.classes] if inp.classes else None
-            arr = np.stack([_draw_one(inp, shape, regime, rng, classes=k) for regime in regimes])
+            arr = np.empty((size, *shape), dtype=np.int64 if inp.kind == "labels" else np.float64)
+            for r, regime in enumerate(regimes):
+                idx = np.flatnonzero(which == r)
+                if idx.size:
+                    arr[idx] = _draw_one(inp, (idx.size, *shape), regime, rng, classes=k)
             out[name] = arr
         return out
 
@@ -298,34 +302,41 @@ class Space:
         return REGIMES[index % len(REGIMES)]
 
 
+def _per_example(rng, shape, low, high):
+    """One value per example (leading axis), broadcastable against ``shape``."""
+    return rng.uniform(low, high, size=(shape[0],) + (1,) * (len(shape) - 1))
+
+
 def _draw_real(shape, regime, rng):
-    n = int(np.prod(shape, dtype=np.int64))
+    """Values of shape ``(count, *dims)`` in one regime; scales vary per example."""
     if regime == "moderate":
-        v = rng.normal(size=n)
-    elif regime == "integers":
-        v = rng.integers(-3, 4, size=n).astype(np.float64)
-        if n > 1 and np.all(v == v[0]):
-            v[rng.integers(n)] += 1.0
-    elif regime == "large":
-        v = rng.normal(size=n) * 10.0 ** rng.uniform(2.0, 2.9)
-    elif regime == "ties":
-        c = rng.normal() * 3.0
-        v = c + rng.normal(size=n) * 1e-7
-    elif regime == "zeros":
-        v = rng.normal(size=n)
-        v[rng.random(n) < 0.3] = 0.0
-    elif regime == "tiny":
-        v = rng.normal(size=n) * 1e-7
-    elif regime == "mixed":
-        v = rng.normal(size=n) * 10.0 ** rng.uniform(-3.0, 2.5, size=n)
-    elif regime == "huge":
-        v = rng.normal(size=n) * 10.0 ** rng.uniform(3.0, 5.0)
-    else:  # pragma: no cover - REGIMES is closed
-        raise AssertionError(regime)
-    return v.reshape(shape)
+        return rng.normal(size=shape)
+    if regime == "integers":
+        v = rng.integers(-3, 4, size=shape).astype(np.float64)
+        flat = v.reshape(shape[0], -1)
+        if flat.shape[1] > 1:
+            same = np.all(flat == flat[:, :1], axis=1)
+            flat[same, 0] += 1.0  # never a constant array
+        return flat.reshape(shape)
+    if regime == "large":
+        return rng.normal(size=shape) * 10.0 ** _per_example(rng, shape, 2.0, 2.9)
+    if regime == "ties":
+        return _per_example(rng, shape, -3.0, 3.0) + rng.normal(size=shape) * 1e-7
+    if regime == "zeros":
+        v = rng.normal(size=shape)
+        v[rng.random(shape) < 0.3] = 0.0
+        return v
+    if regime == "tiny":
+        return rng.normal(size=shape) * 1e-7
+    if regime == "mixed":
+        return rng.normal(size=shape) * 10.0 ** rng.uniform(-3.0, 2.5, size=shape)
+    if regime == "huge":
+        return rng.normal(size=shape) * 10.0 ** _per_example(rng, shape, 3.0, 5.0)
+    raise AssertionError(regime)  # pragma: no cover - the regimes are closed
 
 
 def _draw_one(inp: Input, shape, regime, rng, *, classes=None) -> np.ndarray:
+    """A sub-batch of ``shape = (count, *dims)`` for one input kind and regime."""
     if inp.kind == "real":
         v = _draw_real(shape, regime, rng)
         if inp.nonzero:
@@ -340,8 +351,8 @@ def _draw_one(inp: Input, shape, regime, rng, *, classes=None) -> np.ndarray:
         if regime == "integers":
             return rng.integers(1, 4, size=shape).astype(np.float64)
         if regime == "ties":
-            return np.exp(rng.normal()) * (1.0 + rng.normal(size=shape) * 1e-7) if shape else \
-                np.asarray(np.exp(rng.normal()))
+            return np.exp(_per_example(rng, shape, -1.0, 1.0)) * (
+                1.0 + rng.normal(size=shape) * 1e-7)
         return np.exp(rng.normal(size=shape))
     if inp.kind == "simplex":
         logits = _draw_real(shape, regime, rng)
@@ -356,6 +367,5 @@ def _draw_one(inp: Input, shape, regime, rng, *, classes=None) -> np.ndarray:
     if inp.kind == "labels":
         return rng.integers(classes, size=shape).astype(np.int64)
     if inp.kind == "binary":
-        v = rng.integers(0, 2, size=shape).astype(np.float64)
-        return v
+        return rng.integers(0, 2, size=shape).astype(np.float64)
     raise AssertionError(inp.kind)  # pragma: no cover
