@@ -96,7 +96,7 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
             if len(names) == 1:
                 name = names.pop()
                 return f"looks like a wrong factor: claimed = {name} × autodiff"
-    if all(g.ndim == 2 and g.shape == t.shape[::-1] for g, t in pairs):
+    if all(g.ndim == 2 and g.shape != t.shape and g.shape == t.shape[::-1] for g, t in pairs):
         if _all([(g.T, t) for g, t in pairs], lambda t: t, mags):
             return "looks like a layout or transpose error: claimed = autodiffᵀ"
         return (f"claimed has shape {pairs[0][0].shape}, the transpose of the truth's "

@@ -332,10 +332,10 @@ class _ClaimRun:
             slot.examples += int(np.count_nonzero(checked))
             if np.any(ok):
                 slot.max_err = max(slot.max_err, float(np.max(out["err"][ok, j])))
-                with np.errstate(invalid="ignore"):
-                    steps = out["step"][ok, j]
+                steps = out["step"][ok, j]
+                steps = steps[~np.isnan(steps)]
                 if steps.size:
-                    slot.max_step = max(slot.max_step, float(np.nanmax(steps)))
+                    slot.max_step = max(slot.max_step, float(np.max(steps)))
             with np.errstate(invalid="ignore"):
                 if np.any(checked & (out["step"][:, j] > tol.THRESHOLD)):
                     slot.step_broken = True

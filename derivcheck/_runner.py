@@ -12,7 +12,7 @@ from ._loader import LoadError
 from ._profiles import Profile
 from ._verdict import LineResult, Result
 
-__all__ = ["Report", "enable_compile_cache", "run_catalog"]
+__all__ = ["Report", "enable_compile_cache", "run_catalog", "run_parallel"]
 
 
 @dataclasses.dataclass
@@ -97,5 +97,78 @@ def run_catalog(claims: Sequence[Claim], *, profile: Profile, seed: int,
         report.results.append(result)
         if on_result:
             on_result(result)
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+# -- several processes ---------------------------------------------------------
+# Claims hold lambdas and cannot be pickled, so each worker imports the proof
+# files itself and runs claims named by (file, qualname). Every claim's search
+# is seeded by the run's seed alone, so the verdicts do not depend on which
+# worker ran it.
+
+_WORKER: dict = {}
+
+
+def _worker_init(profile: Profile, seed: int, cache_dir: str | None) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    enable_compile_cache(cache_dir)
+    _WORKER.update(profile=profile, seed=seed, claims={})
+
+
+def _worker_run(file: str, qualname: str) -> Result:
+    from pathlib import Path
+
+    from ._engine import run_claim
+    from ._loader import load_file
+
+    claims = _WORKER["claims"]
+    if file not in claims:
+        found, _ = load_file(Path(file))
+        claims[file] = {c.qualname: c for c in found}
+    claim = claims[file][qualname]
+    return run_claim(claim, profile=_WORKER["profile"], seed=_WORKER["seed"])
+
+
+def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: int,
+                 cache_dir: str | None = None, load_errors: Sequence[LoadError] = (),
+                 on_result: Callable[[Result], None] | None = None) -> Report:
+    """Like :func:`run_catalog`, spreading claims over ``jobs`` worker processes.
+
+    Results come back in catalog order. Ctrl-C cancels what has not started and
+    returns the partial report with ``interrupted=True``.
+    """
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    t0 = time.perf_counter()
+    report = Report(results=[], load_errors=list(load_errors), profile=profile.name, seed=seed)
+    done: dict[int, Result] = {}
+    ctx = mp.get_context("spawn")
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                                  initargs=(profile, seed, cache_dir))
+    futures = {pool.submit(_worker_run, c.file, c.qualname): i for i, c in enumerate(claims)}
+    try:
+        for fut in cf.as_completed(futures):
+            i = futures[fut]
+            try:
+                done[i] = fut.result()
+            except Exception as exc:  # a crashed worker must not lose the other claims
+                c = claims[i]
+                done[i] = Result(id=c.qualname, kind=c.kind, status="error",
+                                 expected=c.expected, source=c.source, latex=c.latex, seed=seed,
+                                 message=f"derivcheck itself failed on this claim: "
+                                         f"{type(exc).__name__}: {exc}".splitlines()[0])
+            if on_result:
+                on_result(done[i])
+    except KeyboardInterrupt:
+        report.interrupted = True
+        pool.shutdown(wait=False, cancel_futures=True)
+    else:
+        pool.shutdown(wait=True)
+    report.results = [done[i] for i in sorted(done)]
+    report.skipped = [c.qualname for i, c in enumerate(claims) if i not in done]
     report.seconds = time.perf_counter() - t0
     return report

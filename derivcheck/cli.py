@@ -94,9 +94,11 @@ def _load(paths, traceback_):
 @click.option("--cache-dir", default=None,
               help=f"JAX compilation cache [default: $DERIVCHECK_CACHE_DIR or {DEFAULT_CACHE}]; "
               "'' disables it. Only compiled checks are cached, never verdicts.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes [default: the number of CPUs, at most 4].")
 @click.option("--traceback", "traceback_", is_flag=True, help="Show full Python tracebacks.")
 def check(paths, fmt, output, seed, profile, max_examples, select, quiet, color, cache_dir,
-          traceback_):
+          jobs, traceback_):
     """Check the claims in proof files or folders (default: ./proofs).
 
     \b
@@ -108,7 +110,7 @@ def check(paths, fmt, output, seed, profile, max_examples, select, quiet, color,
     """
     from ._profiles import get_profile
     from ._report import render
-    from ._runner import enable_compile_cache, run_catalog
+    from ._runner import enable_compile_cache, run_catalog, run_parallel
 
     claims, errors = _load(paths, traceback_)
     if select:
@@ -126,19 +128,29 @@ def check(paths, fmt, output, seed, profile, max_examples, select, quiet, color,
     tty = sys.stderr.isatty()
     total = len(claims)
     state = {"n": 0}
+    if jobs is None:
+        jobs = min(os.cpu_count() or 1, 4)
+    jobs = min(jobs, max(1, total // 8))  # a worker costs ~1 s to start: not for tiny runs
 
     def on_start(claim):
         state["n"] += 1
         if tty and not quiet:
-            msg = f"[{state['n']}/{total}] {claim.qualname}"[:100]
+            name = getattr(claim, "qualname", None) or claim.id
+            msg = f"[{state['n']}/{total}] {name}"[:100]
             click.echo(f"\r\033[K{msg}", err=True, nl=False)
 
     def on_result(result):
+        if jobs > 1:
+            on_start(result)
         if traceback_ and getattr(result, "trace", None):
             click.echo(result.trace, err=True)
 
-    report = run_catalog(claims, profile=prof, seed=seed, load_errors=errors,
-                         on_start=on_start, on_result=on_result)
+    if jobs > 1:
+        report = run_parallel(claims, profile=prof, seed=seed, jobs=jobs, cache_dir=cache_dir,
+                              load_errors=errors, on_result=on_result)
+    else:
+        report = run_catalog(claims, profile=prof, seed=seed, load_errors=errors,
+                             on_start=on_start, on_result=on_result)
     if tty and not quiet:
         click.echo("\r\033[K", err=True, nl=False)
     options = {"quiet": quiet} if fmt == "table" else {}
@@ -212,6 +224,10 @@ def show(claim, paths, seed, profile):
                 click.echo(f"        {extra}")
     click.echo(r.summary_line())
     sys.exit(0 if r.ok else 1)
+
+
+from ._cli_audit import audit  # noqa: E402
+main.add_command(audit)
 
 
 if __name__ == "__main__":  # pragma: no cover
