@@ -127,41 +127,53 @@ class _ClaimRun:
         return out
 
     def probe(self, b: int) -> None:
+        """Decide each line's mode in bucket ``b`` from ONE abstract trace of all of them.
+
+        A line that raises or has the wrong shape/dtype becomes "error" without
+        stopping the others; one JAX cannot trace becomes "numpy".
+        """
         bucket = self.space.bucket(b)
-        abstract = self._abstract(bucket)
-        tshape = None
-        if not self.property:
-            try:
-                t = jax.eval_shape(self.truth, abstract)
-                tshape = tuple(t.shape)
-            except Exception as exc:  # the reference itself is broken
-                self.truth_error = f"the reference raised {_first_line(exc)}"
+        for other, shape in list(self.truth_shape.items()):
+            if self.space.bucket(other) == bucket:  # same shapes: same modes
+                self.truth_shape[b] = shape
+                for slot in self.slots:
+                    slot.mode[b] = slot.mode.get(other)
                 return
+        abstract = self._abstract(bucket)
+        found: dict = {}
+
+        def probe_all(inp):
+            if not self.property:
+                try:
+                    found["truth"] = jnp.asarray(self.truth(inp))
+                except Exception as exc:  # the reference itself is broken
+                    found["truth_error"] = f"the reference raised {_first_line(exc)}"
+                    return None
+            for slot in self.slots:
+                try:
+                    found[slot.index] = ("ok", slot.fn(inp))
+                except _TRACER_ERRORS:
+                    found[slot.index] = ("numpy", None)
+                except ClaimError as exc:
+                    found[slot.index] = ("error", str(exc))
+                except Exception as exc:
+                    found[slot.index] = ("error", f"raised {_first_line(exc)}")
+            return None
+
+        jax.eval_shape(probe_all, abstract)
+        if "truth_error" in found:
+            self.truth_error = found["truth_error"]
+            return
+        tshape = None if self.property else tuple(found["truth"].shape)
         self.truth_shape[b] = tshape
         for slot in self.slots:
-            if slot.mode.get("error_all"):
-                continue
-            slot.mode[b] = self._probe_line(slot, abstract, tshape)
-
-    def _probe_line(self, slot: _LineSlot, abstract, tshape) -> str:
-        seen = []
-
-        def wrapped(inp):
-            out = slot.fn(inp)
-            seen.append(out)
-            return out
-
-        try:
-            out = jax.eval_shape(wrapped, abstract)
-        except _TRACER_ERRORS:
-            return "numpy"
-        except ClaimError as exc:
-            slot.message = str(exc)
-            return "error"
-        except Exception as exc:
-            slot.message = f"raised {_first_line(exc)}"
-            return "error"
-        return self._judge_output(slot, seen[0] if seen else None, out, tshape)
+            kind, val = found[slot.index]
+            if kind == "ok":
+                slot.mode[b] = self._judge_output(slot, val, val, tshape)
+            else:
+                slot.mode[b] = kind
+                if kind == "error":
+                    slot.message = val
 
     def _judge_output(self, slot, raw, out, tshape) -> str:
         if isinstance(raw, (tuple, list, dict)):
@@ -351,7 +363,7 @@ class _ClaimRun:
                 del slot.failures[3:]
 
     def all_decided(self) -> bool:
-        return all(s.calm_failure or s.mode.get("error_all") for s in self.slots)
+        return all(s.calm_failure for s in self.slots)
 
     # -- the search ---------------------------------------------------------
     def search(self) -> None:
