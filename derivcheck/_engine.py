@@ -113,6 +113,9 @@ class _ClaimRun:
                 self.fix_slot[i] = len(self.slots)
                 self.slots.append(_LineSlot(len(self.slots), fn, None))
         self.float_names = [n for n, i in self.space.inputs.items() if i.varies]
+        # A property carries its own tolerance, so only rounding at large
+        # magnitudes (softmax saturating to exactly 1) excuses a failure.
+        self.calm_bound = tol.PROPERTY_CALM if self.property else tol.MODERATE
         self._fused: dict[tuple, Callable] = {}
         self._truth_batched: Callable | None = None
         self.truth_error: str | None = None
@@ -355,11 +358,11 @@ class _ClaimRun:
             if idx.size:
                 i = int(idx[np.argmin(out["mag"][idx])])
                 mag = float(out["mag"][i])
-                if mag <= tol.MODERATE:
+                if mag <= self.calm_bound:
                     slot.calm_failure = True
                 x = {k: np.array(v[i]) for k, v in batch.items()}
                 slot.failures.append((mag, b, x))
-                slot.failures.sort(key=lambda f: (f[0] > tol.MODERATE, f[1], f[0]))
+                slot.failures.sort(key=lambda f: (f[0] > self.calm_bound, f[1], f[0]))
                 del slot.failures[3:]
 
     def all_decided(self) -> bool:
@@ -447,8 +450,8 @@ class _ClaimRun:
                 break
         x = shrink(self.space, x, lambda cands: self._fails_on(b, j, cands))
         mag = magnitude(self.space, x)
-        calm = mag <= tol.MODERATE
-        if not calm and not slot.calm_failure and not self.property:
+        calm = mag <= self.calm_bound
+        if not calm and not slot.calm_failure:
             for bb in sorted({0, b}):
                 batch = self._calm_batch(bb, seed=self.seed + 29)
                 if slot.mode.get(bb) not in ("jax", "numpy", "transposed"):
@@ -464,8 +467,7 @@ class _ClaimRun:
         single = self.evaluate(b, {k: np.stack([v] * self.profile.batch) for k, v in x.items()})
         err = float(single["err"][0, j])
         finite = bool(single["fin"][0, j])
-        # A property carries its own tolerance: false anywhere is false.
-        if calm or self.property or slot.mode.get(b) == "transposed":
+        if calm or slot.mode.get(b) == "transposed":
             status = "refuted"
             message = None
             if not finite and slot.mode.get(b) != "transposed":

@@ -35,6 +35,11 @@ THRESHOLD = 1e-6
 #: written in float64 does not overflow or cancel badly there, so a failure at
 #: a moderate input is a real mistake, not numerical instability.
 MODERATE = 1.0
+#: The same bound for property claims (``dc.holds``), whose predicates carry
+#: their own tolerance: a predicate false at inputs up to this magnitude is
+#: refuted; false only beyond it (e.g. softmax rounding to exactly 1 once
+#: logits differ by ~37), it is reported unstable.
+PROPERTY_CALM = 10.0
 
 
 def normalized_error(g, t, s, xp):
