@@ -130,13 +130,13 @@ def _regularization(pairs, xs, mags, claim) -> str | None:
             if i.kind == "positive" and not i.dims]
     for lam in lams:
         forms = {
-            f"+{lam}·{wrt}": lambda x: x[lam] * x[wrt],
-            f"-{lam}·{wrt}": lambda x: -x[lam] * x[wrt],
-            f"+{lam}/2·{wrt}": lambda x: 0.5 * x[lam] * x[wrt],
-            f"-{lam}/2·{wrt}": lambda x: -0.5 * x[lam] * x[wrt],
-            f"+2{lam}·{wrt}": lambda x: 2.0 * x[lam] * x[wrt],
-            f"+{lam}·sign({wrt})": lambda x: x[lam] * np.sign(x[wrt]),
-            f"-{lam}·sign({wrt})": lambda x: -x[lam] * np.sign(x[wrt]),
+            f"+{lam}·{wrt}": lambda x, lam=lam: x[lam] * x[wrt],
+            f"-{lam}·{wrt}": lambda x, lam=lam: -x[lam] * x[wrt],
+            f"+{lam}/2·{wrt}": lambda x, lam=lam: 0.5 * x[lam] * x[wrt],
+            f"-{lam}/2·{wrt}": lambda x, lam=lam: -0.5 * x[lam] * x[wrt],
+            f"+2{lam}·{wrt}": lambda x, lam=lam: 2.0 * x[lam] * x[wrt],
+            f"+{lam}·sign({wrt})": lambda x, lam=lam: x[lam] * np.sign(x[wrt]),
+            f"-{lam}·sign({wrt})": lambda x, lam=lam: -x[lam] * np.sign(x[wrt]),
         }
         for name, form in forms.items():
             ok = True

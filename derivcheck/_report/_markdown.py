@@ -1,0 +1,122 @@
+"""``--format markdown``: a summary for a pull-request comment or a README.
+
+User text (claim ids, notes, LaTeX) is escaped so that it can neither break
+a table (``|``) nor inject HTML (``<``); LaTeX goes in code spans.
+"""
+
+from __future__ import annotations
+
+from ._data import document_tallies, errata
+
+__all__ = ["render"]
+
+MARK = {"verified": "✓", "refuted": "✗", "unstable": "~", "error": "!"}
+# Characters with a meaning inside a line of Markdown; text never starts a line here, so
+# line-start markers (#, -, +, 1.) need no escape.
+_SPECIAL = "\\`*_[]|~"
+
+
+def text(value) -> str:
+    """Plain text safe in Markdown and inside a table cell (one line, no HTML)."""
+    s = " ".join(str(value).split())
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join("\\" + c if c in _SPECIAL else c for c in s)
+
+
+def code(value) -> str:
+    """An inline code span that survives any backticks, ``|`` and ``<`` in ``value``.
+
+    In a table a ``|`` ends the cell even inside a code span (GitHub), so it
+    is written ``\\|``; in a code span ``<`` is already literal.
+    """
+    s = " ".join(str(value).split()).replace("|", "\\|")
+    if not s:
+        return ""
+    run = max((len(r) for r in _runs(s)), default=0)
+    fence = "`" * (run + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def _runs(s: str) -> list[str]:
+    out, cur = [], ""
+    for c in s:
+        if c == "`":
+            cur += c
+        elif cur:
+            out.append(cur)
+            cur = ""
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _err(x) -> str:
+    return "–" if x is None else f"{x:.1e}"
+
+
+def render(report) -> str:
+    """Summary, per-document table, errata (line, what is wrong, fix), claims not as expected."""
+    s = report.summary()
+    ok = report.exit_code == 0
+    out = [f"### derivcheck: {'✓ all as expected' if ok else '✗ not all as expected'}", ""]
+    out.append(f"**{s['claims']} claims** ({s['lines']} statements): {s['verified']} verified, "
+               f"{s['refuted']} refuted, {s['unstable']} unstable, {s['error']} error — "
+               f"**{s['as_expected']} as expected, {s['unexpected']} not**. "
+               f"Profile `{report.profile}`, seed `{report.seed}`, {report.seconds:.1f}s.")
+    if report.interrupted:
+        out.append("")
+        out.append(f"> **Interrupted**: {s['not_run']} claims were not run.")
+    out.append("")
+
+    if report.load_errors:
+        out += ["#### Files that failed to load", ""]
+        out += [f"- {code(e.file)}: {text(e.message)}" for e in report.load_errors]
+        out.append("")
+
+    tallies = document_tallies(report)
+    if tallies:
+        out += ["#### Per document", "",
+                "| document | checked | ✓ verified | ~ unstable | errata | not as expected |",
+                "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for t in tallies:
+            bad = f"**{t['unexpected']}**" if t["unexpected"] else "0"
+            out.append(f"| {code(t['file'])} | {t['statements']} | {t['verified']} | "
+                       f"{t['unstable']} | {t['errata']} | {bad} |")
+        out.append("")
+
+    errs = errata(report)
+    if errs:
+        out += ["#### Errata (line as written → corrected form)", "",
+                "| | claim | line as written | what is wrong | corrected form |",
+                "| --- | --- | --- | --- | --- |"]
+        for e in errs:
+            where = e.claim.split("::", 1)[-1] + (f" [{e.index}]" if e.index else "")
+            fix = (f"{code(e.fix_latex)} ({MARK.get(e.fix_status or '', '?')} {e.fix_status})"
+                   if e.fix_latex else "–")
+            shown = MARK.get(e.status, "?") if e.status == "refuted" else \
+                f"**{MARK.get(e.status, '?')} {e.status}**, expected refuted"
+            out.append(f"| {shown} | {code(where)} | {code(e.latex)} | {text(e.note)} | "
+                       f"{fix} |")
+        out.append("")
+
+    unexpected = [r for r in report.results if not r.ok]
+    if unexpected:
+        out += ["#### Not as expected", ""]
+        for r in unexpected:
+            line = r.summary_line()
+            line = line[len(r.id) + 2:] if line.startswith(f"{r.id}: ") else line
+            out.append(f"- **{MARK[r.status]} {text(r.status)}** (expected "
+                       f"{text(r.expected)}) {code(r.id)}: {text(line)}")
+            for ln in r.lines if r.kind == "derivation" else []:
+                if not ln.ok:
+                    got = ln.status if ln.status == ln.expected else \
+                        f"{ln.status}, expected {ln.expected}"
+                    if ln.fix is not None and not ln.fix.ok:
+                        got += f"; its fix is {ln.fix.status}"
+                    out.append(f"  - line {ln.index} ({text(got)}): {code(ln.latex)}")
+            if r.counterexample:
+                body = r.reproduce().replace("```", "` ` `")
+                out += ["", "  ```python", *("  " + ln for ln in body.splitlines()), "  ```"]
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"

@@ -1,0 +1,167 @@
+"""The pytest plugin collects each claim of a proof file as a test (runs real pytest sessions)."""
+
+import textwrap
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import derivcheck._engine  # noqa: F401  (loaded before pytester snapshots sys.modules)
+from derivcheck import PROFILES
+
+pytest_plugins = ["pytester"]
+
+HEADER = """\
+import jax.numpy as jnp
+import derivcheck as dc
+
+space = dc.Space(x=dc.real("D"))
+"""
+
+GOOD = """
+square = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x, space=space, wrt="x",
+                     latex=r"\\nabla_x \\|x\\|^2 = 2x")
+"""
+
+WRONG = """
+cube = dc.gradient(lambda x: (x ** 3).sum(), lambda x: 2 * x ** 2, space=space, wrt="x",
+                   latex=r"\\nabla_x \\sum x^3 = 2x^2")
+"""
+
+ERRATUM = """
+cube_typo = dc.gradient(lambda x: (x ** 3).sum(), lambda x: 2 * x ** 2, space=space, wrt="x",
+                        erratum="the factor is 3, not 2",
+                        fix=dc.Line("3x^2", lambda x: 3 * x ** 2))
+"""
+
+ERRATUM_THAT_IS_RIGHT = """
+square_not_wrong = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x, space=space, wrt="x",
+                               erratum="claimed to be a typo, but it is right")
+"""
+
+QUICK = ("--derivcheck-profile", "quick", "-p", "no:cacheprovider")
+
+
+def write_proof(pytester, name, *bodies, folder="proofs"):
+    path = pytester.path / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + "".join(textwrap.dedent(b) for b in bodies))
+    return path
+
+
+def test_each_claim_is_an_item_with_a_readable_id(pytester):
+    write_proof(pytester, "note.py", GOOD, WRONG)
+    result = pytester.runpytest("--collect-only", "-q", "proofs")
+    result.stdout.fnmatch_lines(["proofs/note.py::square", "proofs/note.py::cube"])
+    assert result.ret == 0
+
+
+def test_a_verified_claim_passes(pytester):
+    write_proof(pytester, "note.py", GOOD)
+    result = pytester.runpytest("proofs", *QUICK)
+    result.assert_outcomes(passed=1)
+
+
+def test_a_wrong_claim_fails_with_its_verdict_and_a_reproducer(pytester):
+    write_proof(pytester, "note.py", GOOD, WRONG)
+    result = pytester.runpytest("proofs", *QUICK)
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*proofs/note.py::cube: refuted*[[]expected verified[]]*",
+        "*line 1: refuted, expected verified*",
+        "inputs = dict(x=np.array(*",
+        "FAILED proofs/note.py::cube*",
+    ])
+
+
+def test_an_erratum_refuted_as_expected_is_an_xfail(pytester):
+    write_proof(pytester, "note.py", ERRATUM)
+    result = pytester.runpytest("proofs", "-rx", *QUICK)
+    result.assert_outcomes(xfailed=1)
+    result.stdout.fnmatch_lines(["XFAIL proofs/note.py::cube_typo - erratum: the factor is 3*"])
+
+
+def test_an_erratum_that_verifies_fails_strictly(pytester):
+    write_proof(pytester, "note.py", ERRATUM_THAT_IS_RIGHT)
+    result = pytester.runpytest("proofs", *QUICK)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*square_not_wrong: verified*[[]expected refuted[]]*",
+                                 "*marked as an erratum but verified*"])
+
+
+def test_a_broken_proof_file_is_a_one_line_collection_error(pytester):
+    write_proof(pytester, "good.py", GOOD)
+    write_proof(pytester, "broken.py", "\nvalue = 1 / 0\n")
+    result = pytester.runpytest("proofs", *QUICK)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([
+        "derivcheck: load error: proofs/broken.py: line 6: ZeroDivisionError while importing: "
+        "division by zero; *",
+        "ERROR proofs/broken.py",
+    ])
+    assert "Traceback" not in result.stdout.str()
+
+
+def test_a_proof_file_that_loads_is_not_a_collection_error(pytester):
+    write_proof(pytester, "good.py", GOOD)
+    result = pytester.runpytest("proofs", *QUICK)
+    assert result.ret == pytest.ExitCode.OK
+    assert "load error" not in result.stdout.str()
+
+
+def test_normal_test_modules_and_other_folders_are_not_hijacked(pytester):
+    # a test module with a module-level claim: only its test function is collected
+    write_proof(pytester, "test_uses_claims.py", GOOD, "\ndef test_plain():\n    pass\n",
+                folder="tests")
+    # a helper outside proofs/ that defines claims: not collected when its folder is passed
+    write_proof(pytester, "helpers.py", GOOD, folder="notes")
+    result = pytester.runpytest("--collect-only", "-q", "tests", "notes")
+    result.stdout.fnmatch_lines(["tests/test_uses_claims.py::test_plain", "1 test collected*"])
+    result.stdout.no_fnmatch_line("*::square*")
+
+
+def test_a_proof_file_passed_explicitly_is_collected_outside_proofs(pytester):
+    write_proof(pytester, "helpers.py", GOOD, folder="notes")
+    result = pytester.runpytest("--collect-only", "-q", "notes/helpers.py")
+    result.stdout.fnmatch_lines(["notes/helpers.py::square"])
+
+
+def test_a_test_module_inside_proofs_is_left_to_pytest(pytester):
+    write_proof(pytester, "test_inside.py", GOOD, "\ndef test_plain():\n    pass\n")
+    result = pytester.runpytest("--collect-only", "-q", "proofs")
+    result.stdout.fnmatch_lines(["proofs/test_inside.py::test_plain"])
+    result.stdout.no_fnmatch_line("*::square*")
+
+
+@pytest.mark.parametrize("profile", ["quick", "default"])
+def test_profile_and_seed_options_reach_the_engine(pytester, profile):
+    write_proof(pytester, "note.py", GOOD)
+    xml = pytester.path / "out.xml"
+    result = pytester.runpytest("proofs", "--derivcheck-profile", profile,
+                                "--derivcheck-seed", "7", f"--junitxml={xml}",
+                                "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    props = {p.get("name"): p.get("value") for p in ET.parse(xml).iter("property")}
+    assert props["derivcheck_profile"] == profile
+    assert props["derivcheck_seed"] == "7"
+    assert int(props["derivcheck_examples"]) == PROFILES[profile].inputs
+
+
+def test_the_seed_appears_in_the_reproducer_of_a_failure(pytester):
+    write_proof(pytester, "note.py", WRONG)
+    result = pytester.runpytest("proofs", "--derivcheck-seed", "11", *QUICK)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["# seed 11; re-run: derivcheck check --seed 11"])
+
+
+def test_an_unknown_profile_is_a_usage_error_listing_the_choices(pytester):
+    write_proof(pytester, "note.py", GOOD)
+    result = pytester.runpytest("proofs", "--derivcheck-profile", "fast")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*invalid choice: 'fast'*quick*default*thorough*"])
+
+
+def test_claims_run_under_xdist_with_the_same_outcomes(pytester):
+    write_proof(pytester, "note.py", GOOD, WRONG, ERRATUM)
+    result = pytester.runpytest_subprocess("proofs", "-n", "2", *QUICK)
+    result.assert_outcomes(passed=1, failed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*2 workers*", "FAILED proofs/note.py::cube*"])
