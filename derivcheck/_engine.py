@@ -487,17 +487,19 @@ class _ClaimRun:
 
 
 def _sides(run: _ClaimRun, slot_index: int, xs: list[dict]) -> tuple[list, list]:
-    """Claimed and true values at a few inputs, computed without jit."""
-    gs, ts = [], []
+    """Claimed and true values at a few inputs (all of one shape bucket).
+
+    Traceable lines go through one jitted, vmapped call (op-by-op execution
+    would compile every primitive separately); NumPy lines run one by one.
+    """
     slot = run.slots[slot_index]
-    for x in xs:
-        jx = {k: jnp.asarray(v) for k, v in x.items()}
-        try:
-            g = np.asarray(slot.fn(jx))
-        except Exception:
-            g = np.asarray(slot.fn({k: np.asarray(v) for k, v in x.items()}))
-        gs.append(g)
-        ts.append(np.asarray(run.truth(jx)))
+    batch = {k: np.stack([x[k] for x in xs]) for k in xs[0]}
+    truth = jax.jit(jax.vmap(run.truth))
+    ts = list(np.asarray(truth(batch)))
+    try:
+        gs = list(np.asarray(jax.jit(jax.vmap(slot.fn))(batch)))
+    except _TRACER_ERRORS:
+        gs = [np.asarray(slot.fn({k: np.asarray(v) for k, v in x.items()})) for x in xs]
     return gs, ts
 
 
@@ -515,6 +517,7 @@ def _diagnosis(run: _ClaimRun, slot: _LineSlot, x: dict) -> str | None:
         fails = np.flatnonzero(run.failing(run.evaluate(b, batch))[:, slot.index])
         if fails.size >= 2:
             xs = [{k: np.array(v[int(i)]) for k, v in batch.items()} for i in fails[:4]]
+            xs += [xs[0]] * (4 - len(xs))  # a fixed batch of 4: one compilation
         break
     try:
         gs, ts = _sides(run, slot.index, xs)
