@@ -116,67 +116,18 @@ class _ClaimRun:
         # A property carries its own tolerance, so only rounding at large
         # magnitudes (softmax saturating to exactly 1) excuses a failure.
         self.calm_bound = tol.PROPERTY_CALM if self.property else tol.MODERATE
-        self._fused: dict[tuple, Callable] = {}
-        self._truth_batched: Callable | None = None
+        self._fused: Callable | None = None
+        self._traced: dict | None = None
         self.truth_error: str | None = None
         self.truth_shape: dict[int, tuple] = {}
 
     # -- probing -----------------------------------------------------------
-    def _abstract(self, bucket):
-        out = {}
-        for name, inp in self.space.inputs.items():
-            dtype = jnp.int64 if inp.kind == "labels" else jnp.float64
-            out[name] = jax.ShapeDtypeStruct(self.space.shape_of(name, bucket), dtype)
-        return out
-
     def probe(self, b: int) -> None:
-        """Decide each line's mode in bucket ``b`` from ONE abstract trace of all of them.
-
-        A line that raises or has the wrong shape/dtype becomes "error" without
-        stopping the others; one JAX cannot trace becomes "numpy".
-        """
-        bucket = self.space.bucket(b)
-        for other, shape in list(self.truth_shape.items()):
-            if self.space.bucket(other) == bucket:  # same shapes: same modes
-                self.truth_shape[b] = shape
-                for slot in self.slots:
-                    slot.mode[b] = slot.mode.get(other)
-                return
-        abstract = self._abstract(bucket)
-        found: dict = {}
-
-        def probe_all(inp):
-            if not self.property:
-                try:
-                    found["truth"] = jnp.asarray(self.truth(inp))
-                except Exception as exc:  # the reference itself is broken
-                    found["truth_error"] = f"the reference raised {_first_line(exc)}"
-                    return None
-            for slot in self.slots:
-                try:
-                    found[slot.index] = ("ok", slot.fn(inp))
-                except _TRACER_ERRORS:
-                    found[slot.index] = ("numpy", None)
-                except ClaimError as exc:
-                    found[slot.index] = ("error", str(exc))
-                except Exception as exc:
-                    found[slot.index] = ("error", f"raised {_first_line(exc)}")
-            return None
-
-        jax.eval_shape(probe_all, abstract)
-        if "truth_error" in found:
-            self.truth_error = found["truth_error"]
-            return
-        tshape = None if self.property else tuple(found["truth"].shape)
-        self.truth_shape[b] = tshape
-        for slot in self.slots:
-            kind, val = found[slot.index]
-            if kind == "ok":
-                slot.mode[b] = self._judge_output(slot, val, val, tshape)
-            else:
-                slot.mode[b] = kind
-                if kind == "error":
-                    slot.message = val
+        """Make sure bucket ``b`` has been traced, so every line's mode there is known."""
+        if b not in self.truth_shape and self.truth_error is None:
+            batch = self.space.draw(self.space.bucket(b), seed=b, size=self.profile.batch,
+                                    regimes=self.profile.regimes)
+            self.evaluate(b, batch)
 
     def _judge_output(self, slot, raw, out, tshape) -> str:
         if isinstance(raw, (tuple, list, dict)):
@@ -203,47 +154,97 @@ class _ClaimRun:
         return "jax"
 
     # -- compiled evaluation -------------------------------------------------
-    def _fused_for(self, active: tuple) -> Callable:
-        if active in self._fused:
-            return self._fused[active]
+    def _fused_fn(self) -> Callable:
+        """The one jitted, vmapped check of the claim: truth and all lines, with errors.
+
+        Each line's mode in a bucket ("jax", "transposed", "numpy", "error") is
+        decided while JAX traces that bucket's shapes, inside the same trace: a
+        line that raises is caught and its columns hold NaN, so it cannot stop
+        the others, and nothing is traced twice.
+        """
+        if self._fused is not None:
+            return self._fused
         truth, prop, key = self.truth, self.property, self.key
-        slots = {s.index: s for s in self.slots}
-        float_names = self.float_names
-        want_truth = any(m == "numpy" for _, m in active)
+        float_names, slots, n = self.float_names, self.slots, len(self.slots)
 
         def single(inp):
             COMPILATIONS[key] = COMPILATIONS.get(key, 0) + 1  # runs once per trace
-            mags = [jnp.max(jnp.abs(inp[n])) for n in float_names if inp[n].size]
+            rec: dict = {}
+            self._traced = rec
+            mags = [jnp.max(jnp.abs(inp[k])) for k in float_names if inp[k].size]
             s = jnp.max(jnp.stack(mags)) if mags else jnp.asarray(0.0)
-            t = None if prop else jnp.asarray(truth(inp), jnp.float64)
-            vals, errs, steps, fins = {}, [], [], []
-            for idx, mode in active:
-                g = slots[idx].fn(inp)
-                if prop:
-                    ok = jnp.all(jnp.asarray(g))
-                    errs.append(jnp.where(ok, 0.0, 1.0))
-                    steps.append(jnp.asarray(0.0))
-                    fins.append(jnp.asarray(True))
+            nan = jnp.asarray(jnp.nan)
+            errs, steps, fins = [nan] * n, [nan] * n, [jnp.asarray(True)] * n
+            t = None
+            if not prop:
+                try:
+                    t = jnp.asarray(truth(inp), jnp.float64)
+                except Exception as exc:  # the reference itself is broken
+                    rec["truth_error"] = f"the reference raised {_first_line(exc)}"
+                    return jnp.zeros(3 * n + 2)
+            rec["tshape"] = None if prop else tuple(t.shape)
+            vals = {}
+            for slot in slots:
+                i = slot.index
+                try:
+                    raw = slot.fn(inp)
+                except _TRACER_ERRORS:
+                    rec[i] = "numpy"
                     continue
-                g = jnp.asarray(g, jnp.float64)
+                except ClaimError as exc:
+                    rec[i], slot.message = "error", str(exc)
+                    continue
+                except Exception as exc:
+                    rec[i], slot.message = "error", f"raised {_first_line(exc)}"
+                    continue
+                rec[i] = mode = self._judge_output(slot, raw, raw, rec["tshape"])
+                if mode == "error":
+                    continue
+                if prop:
+                    errs[i] = jnp.where(jnp.all(jnp.asarray(raw)), 0.0, 1.0)
+                    steps[i] = jnp.asarray(0.0)
+                    continue
+                g = jnp.asarray(raw, jnp.float64)
                 if mode == "transposed":
                     g = g.T
-                vals[idx] = g
-                prev = slots[idx].prev
-                ref = vals.get(prev, t) if prev is not None else t
-                errs.append(tol.normalized_error(g, t, s, jnp))
-                steps.append(tol.normalized_error(g, ref, s, jnp))
-                fins.append(jnp.all(jnp.isfinite(g)))
+                vals[i] = g
+                ref = vals.get(slot.prev, t) if slot.prev is not None else t
+                errs[i] = tol.normalized_error(g, t, s, jnp)
+                steps[i] = tol.normalized_error(g, ref, s, jnp)
+                fins[i] = jnp.all(jnp.isfinite(g))
             tfin = jnp.asarray(True) if prop else jnp.all(jnp.isfinite(t))
             # One packed vector per input: a single device-to-host transfer per batch.
             packed = jnp.concatenate([
                 jnp.stack(errs), jnp.stack(steps), jnp.stack(fins).astype(jnp.float64),
                 jnp.stack([tfin.astype(jnp.float64), s])])
+            want_truth = not prop and any(rec.get(sl.index) == "numpy" for sl in slots)
             return (packed, t) if want_truth else packed
 
-        fn = jax.jit(jax.vmap(single))
-        self._fused[active] = fn
-        return fn
+        self._fused = jax.jit(jax.vmap(single))
+        return self._fused
+
+    def _call_fused(self, b: int, batch: dict) -> Any:
+        """Run the fused check; on a bucket's first call, record what its trace decided."""
+        first = b not in self.truth_shape
+        self._traced = None
+        res = self._fused_fn()(batch)
+        if not first:
+            return res
+        rec = self._traced
+        if rec is None:  # cached trace: another bucket had the same shapes
+            other = next(o for o in self.truth_shape
+                         if self.space.bucket(o) == self.space.bucket(b))
+            self.truth_shape[b] = self.truth_shape[other]
+            for slot in self.slots:
+                slot.mode[b] = slot.mode.get(other)
+            return res
+        if "truth_error" in rec:
+            self.truth_error = rec["truth_error"]
+            return None
+        self.truth_shape[b] = rec["tshape"]
+        for slot in self.slots:
+            slot.mode[b] = rec[slot.index]
+        return res
 
     def evaluate(self, b: int, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Errors of every slot on a batch: arrays (B, L), plus tfin (B,), mag (B,)."""
@@ -252,33 +253,22 @@ class _ClaimRun:
         err = np.full((size, n), np.nan)
         step = np.full((size, n), np.nan)
         fin = np.ones((size, n), dtype=bool)
-        active = tuple((s.index, s.mode[b]) for s in self.slots
-                       if s.mode.get(b) in ("jax", "transposed"))
-        numpy_slots = [s for s in self.slots if s.mode.get(b) == "numpy"]
-        tfin = np.ones(size, dtype=bool)
+        tfin = np.zeros(size, dtype=bool)
         mag = None
         truth_vals = None
-        if active:
-            fused = self._fused_for(active)
-            res = fused(batch)
+        res = self._call_fused(b, batch)
+        if res is not None:
             if isinstance(res, tuple):
                 res, truth_vals = res
                 truth_vals = np.asarray(truth_vals)
             packed = np.asarray(res)
-            cols = [i for i, _ in active]
-            m = len(cols)
-            err[:, cols] = packed[:, :m]
-            step[:, cols] = packed[:, m:2 * m]
-            fin[:, cols] = packed[:, 2 * m:3 * m] > 0.5
-            tfin = packed[:, 3 * m] > 0.5
-            mag = packed[:, 3 * m + 1]
+            err[:] = packed[:, :n]
+            step[:] = packed[:, n:2 * n]
+            fin[:] = packed[:, 2 * n:3 * n] > 0.5
+            tfin = packed[:, 3 * n] > 0.5
+            mag = packed[:, 3 * n + 1]
+        numpy_slots = [s for s in self.slots if s.mode.get(b) == "numpy"]
         if numpy_slots:
-            if truth_vals is None and not self.property:
-                if self._truth_batched is None:
-                    self._truth_batched = jax.jit(jax.vmap(self.truth))
-                truth_vals = np.asarray(self._truth_batched(
-                    {k: jnp.asarray(v) for k, v in batch.items()}))
-                tfin = np.all(np.isfinite(truth_vals.reshape(size, -1)), axis=1)
             if mag is None:
                 mag = np.array([magnitude(self.space, {k: v[i] for k, v in batch.items()})
                                 for i in range(size)])
@@ -374,19 +364,13 @@ class _ClaimRun:
         nb = prof.buckets
 
         def body(b: int, s: int) -> None:
-            if self.all_decided():
-                return
-            if b not in self.truth_shape and self.truth_error is None:
-                self.probe(b)
-            if self.truth_error is not None:
-                return
-            if not any(m.get(b) in ("jax", "numpy", "transposed") for m in
-                       (sl.mode for sl in self.slots)):
+            if self.all_decided() or self.truth_error is not None:
                 return
             batch = self.space.draw(self.space.bucket(b), seed=s, size=prof.batch,
-                                   regimes=prof.regimes)
+                                    regimes=prof.regimes)
             out = self.evaluate(b, batch)
-            self.record(b, batch, out)
+            if self.truth_error is None:
+                self.record(b, batch, out)
 
         generated = max(prof.max_examples - nb, 0)
         settings = hypothesis.settings(
