@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -84,6 +85,7 @@ class _LineSlot:
     prev: int | None      # slot compared for the step error (None: the truth)
     mode: dict = dataclasses.field(default_factory=dict)  # bucket -> jax|numpy|transposed|error
     message: str | None = None
+    trace: str | None = None
     examples: int = 0
     max_err: float = 0.0
     max_step: float = 0.0
@@ -106,7 +108,8 @@ class _ClaimRun:
         self.fix_slot: dict[int, int] = {}
         for i, ln in enumerate(claim.lines):
             fn = bind(ln.fn, self.space, where=f"{claim.qualname} line {i + 1}")
-            self.slots.append(_LineSlot(len(self.slots), fn, i - 1 if i > 0 else None))
+            prev = i - 1 if i > 0 and claim.kind == "derivation" else None
+            self.slots.append(_LineSlot(len(self.slots), fn, prev))
         for i, ln in enumerate(claim.lines):
             if ln.fix is not None:
                 fn = bind(ln.fix.fn, self.space, where=f"{claim.qualname} line {i + 1} fix")
@@ -119,6 +122,7 @@ class _ClaimRun:
         self._fused: Callable | None = None
         self._traced: dict | None = None
         self.truth_error: str | None = None
+        self.truth_trace: str | None = None
         self.truth_shape: dict[int, tuple] = {}
 
     # -- probing -----------------------------------------------------------
@@ -180,7 +184,9 @@ class _ClaimRun:
                 try:
                     t = jnp.asarray(truth(inp), jnp.float64)
                 except Exception as exc:  # the reference itself is broken
-                    rec["truth_error"] = f"the reference raised {_first_line(exc)}"
+                    rec["truth_error"] = (f"the reference raised {_first_line(exc)}; fix the "
+                                          "function (--traceback shows where)")
+                    self.truth_trace = traceback.format_exc()
                     return jnp.zeros(3 * n + 2)
             rec["tshape"] = None if prop else tuple(t.shape)
             vals = {}
@@ -195,7 +201,10 @@ class _ClaimRun:
                     rec[i], slot.message = "error", str(exc)
                     continue
                 except Exception as exc:
-                    rec[i], slot.message = "error", f"raised {_first_line(exc)}"
+                    rec[i] = "error"
+                    slot.message = (f"raised {_first_line(exc)}; fix the function "
+                                    "(--traceback shows where)")
+                    slot.trace = traceback.format_exc()
                     continue
                 rec[i] = mode = self._judge_output(slot, raw, raw, rec["tshape"])
                 if mode == "error":
@@ -510,8 +519,14 @@ def _diagnosis(run: _ClaimRun, slot: _LineSlot, x: dict) -> str | None:
         return f"no diagnosis ({_first_line(exc)})"
 
 
-def run_claim(claim: Claim, *, profile: Profile, seed: int = 0) -> Result:
-    """Search, shrink and judge one claim. Never raises for a broken claim."""
+def run_claim(claim: Claim, *, profile: Profile, seed: int = 0,
+              diagnose: bool = True) -> Result:
+    """Search, shrink and judge one claim. Never raises for a broken claim.
+
+    Args:
+      diagnose: name the kind of mistake of refuted lines (costs a compilation
+        per refuted line; the mutation audit turns it off).
+    """
     t0 = time.perf_counter()
     name = claim.qualname
     base = dict(id=name, kind=claim.kind, expected=claim.expected, source=claim.source,
@@ -536,9 +551,9 @@ def run_claim(claim: Claim, *, profile: Profile, seed: int = 0) -> Result:
                         erratum=getattr(src, "erratum", None), note=src.note)
         modes = {m for k, m in slot.mode.items() if isinstance(k, int)}
         if run.truth_error is not None:
-            lr.status, lr.message = "error", run.truth_error
+            lr.status, lr.message, lr.trace = "error", run.truth_error, run.truth_trace
         elif "error" in modes:
-            lr.status, lr.message = "error", slot.message
+            lr.status, lr.message, lr.trace = "error", slot.message, slot.trace
         elif slot.failures:
             c = run.conclude(slot)
             lr.status = c["status"]
@@ -547,7 +562,7 @@ def run_claim(claim: Claim, *, profile: Profile, seed: int = 0) -> Result:
             lr.max_error = c["err"]
             lr.message = c["message"]
             lr.unstable_from = c["unstable_from"]
-            if lr.status == "refuted" and not run.property:
+            if lr.status == "refuted" and not run.property and diagnose:
                 lr.diagnosis = _diagnosis(run, slot, c["x"])
         elif slot.examples == 0:
             lr.status = "error"
@@ -567,10 +582,12 @@ def run_claim(claim: Claim, *, profile: Profile, seed: int = 0) -> Result:
             if status == "verified" else head.max_error
     else:
         head_err = head.max_error
-    return Result(status=status, max_error=head_err, examples=max(ln.examples for ln in lines),
+    result = Result(status=status, max_error=head_err, examples=max(ln.examples for ln in lines),
                   counterexample=head.counterexample if status != "verified" else None,
                   bucket=head.bucket if status != "verified" else None,
                   diagnosis=head.diagnosis, message=head.message,
                   unstable_from=head.unstable_from, seconds=time.perf_counter() - t0,
                   lines=lines, compilations=COMPILATIONS.get(run.key, 0) - compiled_before,
                   **base)
+    result.trace = next((ln.trace for ln in lines if ln.trace), None)
+    return result

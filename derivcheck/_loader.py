@@ -92,12 +92,15 @@ def load_file(path: Path) -> tuple[list[Claim], LoadError | None]:
         if isinstance(exc, KeyboardInterrupt):
             raise
         tb = traceback.extract_tb(exc.__traceback__)
-        line = next((f.lineno for f in reversed(tb) if Path(f.filename) == path), None)
+        here = path.resolve()
+        line = next((f.lineno for f in reversed(tb) if Path(f.filename).resolve() == here), None)
         where = f"line {line}: " if line else ""
         text = str(exc).strip().splitlines()
         return [], LoadError(
             shown, f"{where}{type(exc).__name__} while importing: {text[0] if text else ''}; "
-            "fix the file or install what it imports", traceback.format_exc())
+            + ("install the missing module or fix the import"
+               if isinstance(exc, ImportError) else "fix the file")
+            + " (--traceback shows the full trace)", traceback.format_exc())
     claims = []
     for var, obj in vars(module).items():
         if isinstance(obj, Claim) and obj not in claims:

@@ -107,7 +107,7 @@ def run_catalog(claims: Sequence[Claim], *, profile: Profile, seed: int,
                             lines=[LineResult(j + 1, ln.latex, "error", ln.expected,
                                               message="not checked", erratum=ln.erratum)
                                    for j, ln in enumerate(claim.lines)])
-            result.trace = traceback.format_exc()  # type: ignore[attr-defined]
+            result.trace = traceback.format_exc()
         report.results.append(result)
         if on_result:
             on_result(result)

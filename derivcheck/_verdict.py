@@ -51,6 +51,7 @@ class LineResult:
     note: str | None = None
     unstable_from: float | None = None
     fix: LineResult | None = None
+    trace: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +89,7 @@ class Result:
     lines: list[LineResult] = dataclasses.field(default_factory=list)
     compilations: int = 0
     unstable_from: float | None = None
+    trace: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:

@@ -230,6 +230,7 @@ def show(claim, paths, seed, profile):
 
 
 from ._cli_audit import audit  # noqa: E402
+
 main.add_command(audit)
 
 

@@ -1,0 +1,198 @@
+"""The command line: help with examples, --version, exit codes, -q, list and show."""
+
+import os
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+import derivcheck as dc
+from derivcheck.cli import main
+
+PROOF = """
+    import jax
+    import jax.numpy as jnp
+    import derivcheck as dc
+
+    S = dc.Space(x=dc.real("D"))
+
+    def f(x):
+        return jnp.sum(x ** 3)
+
+    cube = dc.gradient(f, lambda x: 3 * x ** 2, space=S, wrt="x", latex="3x^2",
+                       source="notes § cubes")
+
+    chain = dc.Derivation(
+        target=dc.grad_of(f, wrt="x"),
+        lines=[dc.Line("3 x x", lambda x: 3 * x * x),
+               dc.Line("x^2", lambda x: x ** 2, erratum="drops the factor 3",
+                       fix=dc.Line("3 x^2", lambda x: 3 * x ** 2))],
+        space=S, latex=r"\\nabla f", source="notes § chain")
+"""
+
+WRONG = """
+    import jax.numpy as jnp
+    import derivcheck as dc
+
+    wrong = dc.gradient(lambda x: jnp.sum(x ** 3), lambda x: 2 * x ** 2,
+                        space=dc.Space(x=dc.real("D")), wrt="x")
+"""
+
+
+def run(folder, *args):
+    before = os.getcwd()
+    try:
+        os.chdir(folder)
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    finally:
+        os.chdir(before)
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "proof.py").write_text(textwrap.dedent(PROOF), encoding="utf-8")
+    (tmp_path / "wrong.py").write_text(textwrap.dedent(WRONG), encoding="utf-8")
+    return tmp_path
+
+
+# -- help and version -----------------------------------------------------------------------
+
+COMMANDS = sorted(main.commands)
+
+
+def test_the_group_has_the_commands_we_document():
+    assert {"check", "list", "show", "audit"} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("flag", ["--help", "-h"])
+def test_every_command_has_help_with_examples(tmp_path, command, flag):
+    r = run(tmp_path, command, flag)
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith(f"Usage: main {command}") or \
+        r.output.startswith(f"Usage: derivcheck {command}"), r.output
+    assert "Example" in r.output
+    assert "  derivcheck " + command in r.output  # an example of this very command
+
+
+def test_the_group_help_lists_every_command_and_has_examples(tmp_path):
+    r = run(tmp_path, "--help")
+    assert r.exit_code == 0
+    assert "Examples:" in r.output
+    for command in COMMANDS:
+        assert f"  {command} " in r.output
+
+
+def test_an_unknown_command_is_a_usage_error(tmp_path):
+    r = run(tmp_path, "frobnicate")
+    assert r.exit_code == 2
+    assert "No such command 'frobnicate'" in r.output
+
+
+def test_version_prints_the_package_version(tmp_path):
+    r = run(tmp_path, "--version")
+    assert r.exit_code == 0
+    assert r.output.strip() == f"derivcheck, version {dc.__version__}"
+
+
+# -- exit codes -----------------------------------------------------------------------------
+
+def test_check_exits_0_when_every_claim_is_as_expected(folder):
+    r = run(folder, "check", "--profile", "quick", "proof.py")
+    assert r.exit_code == 0, r.output
+    assert "2 claims (3 statements)" in r.output
+    assert "2 as expected, 0 not" in r.output
+
+
+def test_check_exits_1_when_a_claim_is_not_as_expected(folder):
+    r = run(folder, "check", "--profile", "quick", "wrong.py")
+    assert r.exit_code == 1, r.output
+    assert "wrong.py::wrong: refuted" in r.output
+
+
+def test_check_exits_2_on_a_load_error(folder):
+    (folder / "broken.py").write_text("import derivcheck as dc\n1 / 0\n", encoding="utf-8")
+    r = run(folder, "check", "--profile", "quick", "proof.py", "broken.py")
+    assert r.exit_code == 2, r.output
+    assert "broken.py: line 2: ZeroDivisionError while importing" in r.output
+
+
+@pytest.mark.parametrize("args", [["--profile", "nope"], ["--format", "pdf"],
+                                  ["--max-examples", "0"], ["--no-such-option"]])
+def test_check_exits_2_on_a_bad_option(folder, args):
+    r = run(folder, "check", "proof.py", *args)
+    assert r.exit_code == 2
+    assert "Error:" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_check_k_selects_claims_and_exits_2_when_none_match(folder):
+    r = run(folder, "check", "--profile", "quick", "-k", "cube", "proof.py")
+    assert r.exit_code == 0, r.output
+    assert "1 claims (1 statements)" in r.output
+    r = run(folder, "check", "--profile", "quick", "-k", "zzz", "proof.py")
+    assert r.exit_code == 2
+    assert "derivcheck: error: no claims found" in r.output
+
+
+# -- quiet ----------------------------------------------------------------------------------
+
+def test_quiet_prints_only_the_summary(folder):
+    r = run(folder, "check", "--profile", "quick", "-q", "proof.py")
+    assert r.exit_code == 0, r.output
+    assert "status" not in r.output and "proof.py::cube" not in r.output
+    assert r.stdout.strip().splitlines()[-1].startswith("2 claims (3 statements)")
+
+
+def test_not_quiet_prints_the_table(folder):
+    r = run(folder, "check", "--profile", "quick", "proof.py")
+    assert r.output.splitlines()[0].split() == ["status", "claim", "kind", "inputs", "max",
+                                                "err", "note"]
+    assert "proof.py::cube" in r.output
+
+
+def test_quiet_still_explains_what_is_not_as_expected(folder):
+    r = run(folder, "check", "--profile", "quick", "-q", "wrong.py")
+    assert r.exit_code == 1
+    assert "wrong.py::wrong: refuted" in r.output
+
+
+# -- list and show --------------------------------------------------------------------------
+
+def test_list_shows_each_claim_with_its_kind_and_source(folder):
+    r = run(folder, "list", "proof.py")
+    assert r.exit_code == 0, r.output
+    assert r.stdout.splitlines() == [
+        "proof.py::cube  gradient  — notes § cubes",
+        "proof.py::chain  derivation  (2 lines)  [erratum]  — notes § chain",
+    ]
+    assert r.stderr.strip() == "2 claims"
+
+
+def test_list_of_a_missing_path_is_a_usage_error(folder):
+    r = run(folder, "list", "missing.py")
+    assert r.exit_code == 2
+    assert "missing.py: no such file or folder" in r.output
+
+
+def test_show_prints_every_line_with_its_status_and_exits_0(folder):
+    r = run(folder, "show", "chain", "--path", "proof.py", "--profile", "quick")
+    assert r.exit_code == 0, r.output
+    out = r.output.splitlines()
+    assert out[0] == "proof.py::chain  (derivation)  — notes § chain"
+    assert "  ✓ line 1: verified  3 x x" in out
+    assert "  ✗ line 2: refuted  x^2" in out
+    assert "        erratum: drops the factor 3" in out
+    assert "        fix (verified): 3 x^2" in out
+
+
+def test_show_exits_1_for_a_claim_that_is_not_as_expected(folder):
+    r = run(folder, "show", "wrong", "--path", "wrong.py", "--profile", "quick")
+    assert r.exit_code == 1, r.output
+    assert "  ✗ line 1: refuted [expected verified]" in r.output
+
+
+def test_show_of_an_unknown_claim_is_a_usage_error(folder):
+    r = run(folder, "show", "nothing", "--path", "proof.py")
+    assert r.exit_code == 2
+    assert "no claim 'nothing'; run 'derivcheck list' to see the ids" in r.output
