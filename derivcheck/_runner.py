@@ -12,7 +12,7 @@ from ._loader import LoadError
 from ._profiles import Profile
 from ._verdict import LineResult, Result
 
-__all__ = ["Report", "enable_compile_cache", "fast_compiles", "run_catalog", "run_parallel"]
+__all__ = ["Report", "enable_compile_cache", "run_catalog", "run_parallel"]
 
 
 @dataclasses.dataclass
@@ -50,20 +50,6 @@ class Report:
         if self.interrupted or any(not r.ok for r in self.results):
             return 1
         return 0
-
-
-def fast_compiles() -> None:
-    """Ask XLA for quick compilations unless XLA_FLAGS already says otherwise.
-
-    derivcheck compiles many tiny programs and runs each briefly, so XLA's CPU
-    optimisation level 0 costs little at run time and cuts compile time by a
-    third. It only takes effect before JAX creates its CPU backend.
-    """
-    import os
-
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_backend_optimization_level" not in flags:
-        os.environ["XLA_FLAGS"] = (flags + " --xla_backend_optimization_level=0").strip()
 
 
 def enable_compile_cache(path: str | None) -> None:

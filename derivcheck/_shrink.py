@@ -71,6 +71,10 @@ def _candidates(space: Space, x: Inputs) -> list[Inputs]:
         out.extend(with_(**{n: x[n] * f}) for n in floats)
     for n in floats:
         flat = x[n].reshape(-1)
+        for j in range(min(flat.size, 24)):  # all zero but one entry, set to ±1
+            v = np.zeros_like(flat)
+            v[j] = 1.0 if flat[j] >= 0 else -1.0
+            out.append(with_(**{n: v.reshape(x[n].shape)}))
         for j in range(min(flat.size, 24)):
             if flat[j] == 0:
                 continue
@@ -106,14 +110,13 @@ def shrink(space: Space, x: Inputs, still_fails: Callable[[list[Inputs]], np.nda
     best = x
     key = simplicity(space, best)
     for _ in range(rounds):
-        cands = [c for c in _candidates(space, best) if simplicity(space, c) < key]
-        if not cands:
+        keyed = [(k, c) for c in _candidates(space, best) if (k := simplicity(space, c)) < key]
+        if not keyed:
             break
-        ok = np.asarray(still_fails(cands))
-        failing = [c for c, f in zip(cands, ok, strict=True) if f]
+        ok = np.asarray(still_fails([c for _, c in keyed]))
+        failing = [kc for kc, f in zip(keyed, ok, strict=True) if f]
         if not failing:
             break
-        best = min(failing, key=lambda c: simplicity(space, c))
-        key = simplicity(space, best)
+        key, best = min(failing, key=lambda kc: kc[0])
     return {k: (v + 0.0 if np.issubdtype(np.asarray(v).dtype, np.floating) else v)
             for k, v in best.items()}  # no negative zeros in reports

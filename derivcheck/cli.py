@@ -63,9 +63,6 @@ def main() -> None:
 
 def _load(paths, traceback_):
     from ._loader import load_paths
-    from ._runner import fast_compiles
-
-    fast_compiles()  # before a proof file can start JAX's backend
 
     try:
         claims, errors = load_paths(paths or ["proofs"])

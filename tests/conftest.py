@@ -7,10 +7,6 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-from derivcheck._runner import fast_compiles
-
-fast_compiles()  # this suite compiles hundreds of tiny checks
-
 settings.register_profile("dev", max_examples=10, deadline=None)
 settings.register_profile(
     "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
