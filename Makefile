@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) tests derivcheck --doctest-modules
 
 audit: $(STAMP)
-	$(BIN)/derivcheck audit proofs/ --profile default
+	$(BIN)/derivcheck audit proofs/
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -20,10 +20,11 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
               help="Write the report to this file (atomically) instead of stdout.")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Search seed, for the claims and their mutants.")
-@click.option("--profile", default="quick", show_default=True,
+@click.option("--profile", default=None,
               type=click.Choice(["quick", "default", "thorough"]),
-              help="Search budget of the claims and their mutants. Survivors are then "
-              "checked for equivalence with at least the default budget.")
+              help="Search budget of the claims and their mutants [default: "
+              "$DERIVCHECK_PROFILE or default, the budget whose kill rate matters]. "
+              "Survivors are then checked for equivalence with at least the default budget.")
 @click.option("-k", "select", help="Only claims whose id contains this text.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only claims with survivors and the "
               "summary.")
@@ -44,7 +45,7 @@ def audit(paths, fmt, output, seed, profile, select, quiet, traceback_):
     Examples:
       derivcheck audit                          # the whole ./proofs catalog
       derivcheck audit proofs/cross_entropy_over_W.py -k grad
-      derivcheck audit --profile default --format json -o audit.json
+      derivcheck audit --profile thorough --format json -o audit.json
     """
     from ._audit import audit_catalog
     from ._profiles import get_profile

@@ -51,6 +51,9 @@ _TRACER_ERRORS = (
 #: Counts traces of fused checks (= XLA compilations), keyed by claim id.
 COMPILATIONS: dict[str, int] = {}
 
+#: Values per compiled call the engine aims for (see ``_ClaimRun.batch_of``).
+BATCH_FLOATS = 2**16
+
 #: derivcheck compiles many tiny programs and runs each briefly: XLA's CPU
 #: optimisation level 0 compiles ~35% faster and costs little at run time.
 _COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
@@ -137,7 +140,7 @@ class _ClaimRun:
     def probe(self, b: int) -> None:
         """Make sure bucket ``b`` has been traced, so every line's mode there is known."""
         if b not in self.truth_shape and self.truth_error is None:
-            batch = self.space.draw(self.space.bucket(b), seed=b, size=self.profile.batch,
+            batch = self.space.draw(self.space.bucket(b), seed=b, size=self.batch_of(b),
                                     regimes=self.profile.regimes)
             self.evaluate(b, batch)
 
@@ -164,6 +167,14 @@ class _ClaimRun:
                             "so compute with float64 arrays")
             return "error"
         return "jax"
+
+    def batch_of(self, b: int) -> int:
+        """Inputs per compiled call in bucket ``b``: the profile's batch, times up
+        to 16 for small inputs, so that each call carries ~``BATCH_FLOATS`` values."""
+        floats = sum(int(np.prod(self.space.shape_of(n, self.space.bucket(b)), dtype=np.int64))
+                     for n in self.space.inputs) or 1
+        scale = max(1, min(16, BATCH_FLOATS // (floats * self.profile.batch)))
+        return self.profile.batch * (1 << (scale.bit_length() - 1))  # a power of 2
 
     # -- compiled evaluation -------------------------------------------------
     def _fused_fn(self) -> Callable:
@@ -388,13 +399,18 @@ class _ClaimRun:
         def body(b: int, s: int) -> None:
             if self.all_decided() or self.truth_error is not None:
                 return
-            batch = self.space.draw(self.space.bucket(b), seed=s, size=prof.batch,
+            batch = self.space.draw(self.space.bucket(b), seed=s, size=self.batch_of(b),
                                     regimes=prof.regimes)
             out = self.evaluate(b, batch)
             if self.truth_error is None:
                 self.record(b, batch, out)
 
-        generated = max(prof.max_examples - nb, 0)
+        # The profile's budget is max_examples × batch inputs; where small inputs
+        # get bigger batches, fewer examples reach it (never fewer than two
+        # drawn examples beyond one per bucket).
+        budget = prof.max_examples * prof.batch
+        smallest = min(self.batch_of(b) for b in range(nb))
+        generated = max(-(-budget // smallest) - nb, min(2, prof.max_examples))
         settings = hypothesis.settings(
             max_examples=max(generated, 1),
             database=None,
@@ -415,7 +431,7 @@ class _ClaimRun:
     def _fails_on(self, b: int, j: int, cands: list[dict], floor: float = 0.0) -> np.ndarray:
         """Which candidates still fail line ``j``, with an error of at least ``floor``."""
         res = []
-        size = self.profile.batch
+        size = self.batch_of(b)
         for start in range(0, len(cands), size):
             chunk = cands[start:start + size]
             pad = chunk + [chunk[0]] * (size - len(chunk))
@@ -427,7 +443,7 @@ class _ClaimRun:
         return np.asarray(res, dtype=bool)
 
     def _calm_batch(self, b: int, seed: int) -> dict:
-        batch = self.space.draw(self.space.bucket(b), seed=seed, size=self.profile.batch)
+        batch = self.space.draw(self.space.bucket(b), seed=seed, size=self.batch_of(b))
         for name in self.float_names:
             v = batch[name]
             if self.space.inputs[name].kind == "real":
@@ -477,7 +493,7 @@ class _ClaimRun:
                                lambda cands, bb=bb: self._fails_on(bb, j, cands, floor))
                     calm = True
                     break
-        single = self.evaluate(b, {k: np.stack([v] * self.profile.batch) for k, v in x.items()})
+        single = self.evaluate(b, {k: np.stack([v] * self.batch_of(b)) for k, v in x.items()})
         err = float(single["err"][0, j])
         finite = bool(single["fin"][0, j])
         if calm or slot.mode.get(b) == "transposed":

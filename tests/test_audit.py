@@ -199,6 +199,8 @@ def run(folder, *args):
     before = os.getcwd()
     try:
         os.chdir(folder)
+        if "--profile" not in args:  # these small proofs are audited at the quick budget
+            args = ("--profile", "quick", *args)
         return CliRunner().invoke(main, ["audit", *map(str, args)], catch_exceptions=False)
     finally:
         os.chdir(before)

@@ -143,7 +143,9 @@ def test_profile_and_seed_options_reach_the_engine(pytester, profile):
     props = {p.get("name"): p.get("value") for p in ET.parse(xml).iter("property")}
     assert props["derivcheck_profile"] == profile
     assert props["derivcheck_seed"] == "7"
-    assert int(props["derivcheck_examples"]) == PROFILES[profile].inputs
+    # small inputs get bigger batches, so a profile checks at least its budget
+    assert PROFILES[profile].inputs <= int(props["derivcheck_examples"])
+    assert int(props["derivcheck_examples"]) < PROFILES["thorough"].inputs
 
 
 def test_the_seed_appears_in_the_reproducer_of_a_failure(pytester):
