@@ -44,10 +44,8 @@ def _factor_name(c: float, dims: dict[str, int]) -> str:
             named.setdefault(f"1/{d}", 1.0 / v)
             named.setdefault(f"-{d}", -float(v))
             named.setdefault(f"-1/{d}", -1.0 / v)
-    for name, v in named.items():
-        if abs(c - v) <= 1e-6 * max(1.0, abs(v)):
-            return name
-    return f"{c:.4g}"
+    hits = [name for name, v in named.items() if abs(c - v) <= 1e-6 * max(1.0, abs(v))]
+    return " or ".join(hits) if hits else f"{c:.4g}"  # "N or D" when both are 3
 
 
 def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[dict[str, Any]],

@@ -1,0 +1,78 @@
+"""Each diagnosis relation is named for a wrong formula that has it, and never for a right one."""
+
+import numpy as np
+import pytest
+
+import derivcheck as dc
+from derivcheck._diagnose import diagnose
+
+RNG = np.random.default_rng(0)
+SPACE = dc.Space(W=dc.real("D K"), X=dc.real("N D"), lam=dc.positive())
+CLAIM = dc.gradient(lambda W, X, lam: (W**2).sum(), lambda W, X, lam: 2 * W, space=SPACE,
+                    wrt="W")
+
+
+def inputs(n=5, d=3, k=4, count=3):
+    return [{"W": RNG.normal(size=(d, k)), "X": RNG.normal(size=(n, d)),
+             "lam": np.asarray(RNG.uniform(0.5, 2.0))} for _ in range(count)]
+
+
+def truths(xs):
+    return [RNG.normal(size=x["W"].shape) for x in xs]
+
+
+RELATIONS = {
+    "sign": (lambda t, x: -t, "sign error"),
+    "factor N": (lambda t, x: t * x["X"].shape[0], "claimed = N × autodiff"),
+    "factor 1/N": (lambda t, x: t / x["X"].shape[0], "claimed = 1/N × autodiff"),
+    "factor 2": (lambda t, x: 2 * t, "claimed = 2 × autodiff"),
+    "factor 1/2": (lambda t, x: t / 2, "claimed = 1/2 × autodiff"),
+    "lam W": (lambda t, x: t + x["lam"] * x["W"], "= +lam·W"),
+    "minus lam W": (lambda t, x: t - x["lam"] * x["W"], "= -lam·W"),
+    "lam/2 W": (lambda t, x: t + x["lam"] / 2 * x["W"], "= +lam/2·W"),
+    "lam sign W": (lambda t, x: t + x["lam"] * np.sign(x["W"]), "= +lam·sign(W)"),
+    "classes shifted": (lambda t, x: np.roll(t, 1, axis=1), "classes shifted by +1"),
+    "classes permuted": (lambda t, x: t[:, [1, 0, 3, 2]], "classes permuted"),
+    "constant term": (lambda t, x: t + 0.5, "constant term"),
+}
+
+
+@pytest.mark.parametrize("name", list(RELATIONS))
+def test_a_wrong_formula_with_a_simple_relation_is_named(name):
+    rel, expected = RELATIONS[name]
+    xs = inputs()
+    ts = truths(xs)
+    gs = [rel(t, x) for t, x in zip(ts, xs, strict=True)]
+    assert expected in diagnose(gs, ts, xs, claim=CLAIM)
+
+
+def test_a_transposed_result_is_named_a_layout_error():
+    xs = inputs(d=3, k=4)
+    ts = truths(xs)
+    assert "transpose" in diagnose([t.T for t in ts], ts, xs, claim=CLAIM)
+
+
+def test_a_square_transpose_is_named_by_its_values():
+    xs = inputs(d=4, k=4)
+    ts = truths(xs)
+    assert "claimed = autodiffᵀ" in diagnose([t.T for t in ts], ts, xs, claim=CLAIM)
+
+
+def test_a_factor_equal_to_two_dimensions_names_both():
+    xs = inputs(n=3, d=3)
+    ts = truths(xs)
+    text = diagnose([3 * t for t in ts], ts, xs, claim=CLAIM)
+    assert "claimed = D or N × autodiff" in text
+
+
+def test_a_correct_formula_gets_no_diagnosis():
+    xs = inputs()
+    ts = truths(xs)
+    assert diagnose([t.copy() for t in ts], ts, xs, claim=CLAIM) is None
+
+
+def test_noise_fits_no_simple_relation():
+    xs = inputs()
+    ts = truths(xs)
+    gs = [RNG.normal(size=t.shape) for t in ts]
+    assert diagnose(gs, ts, xs, claim=CLAIM).startswith("no simple relation fits")
