@@ -276,6 +276,43 @@ def bench_check_grads(size: str, n: int) -> dict:
 
 # -- processes: catalog and a wrong formula -------------------------------
 
+def bench_generation(size: str, repeats: int, batch: int = 64) -> dict:
+    """Seconds per input to *generate* fresh inputs, which the floors do not pay.
+
+    derivcheck's own ``Space.draw`` against the bare cost of the Gaussian
+    numbers it needs (NumPy on the host, ``jax.random`` jitted on the device)
+    and of uniform numbers on the device, for a batch of ``batch`` inputs.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    sp = space_for(size)
+    bucket = sp.bucket(0)
+    floats = sum(int(np.prod(sp.shape_of(n, bucket))) for n in sp.inputs)
+    count = batch * floats
+    rng = np.random.default_rng(0)
+    normal = jax.jit(lambda k: jax.random.normal(k, (count,), dtype=jnp.float64))
+    uniform = jax.jit(lambda k: jax.random.uniform(k, (count,), dtype=jnp.float64))
+    normal(jax.random.key(0)).block_until_ready()
+    uniform(jax.random.key(0)).block_until_ready()
+
+    def timed(fn):
+        out = []
+        for r in range(repeats):
+            t = time.perf_counter()
+            fn(r)
+            out.append((time.perf_counter() - t) / batch)
+        return median(out)
+
+    return {
+        "floats_per_input": floats,
+        "space_draw": timed(lambda r: sp.draw(bucket, seed=r, size=batch)),
+        "numpy_normal": timed(lambda r: rng.normal(size=count)),
+        "jax_normal": timed(lambda r: normal(jax.random.key(r)).block_until_ready()),
+        "jax_uniform": timed(lambda r: uniform(jax.random.key(r)).block_until_ready()),
+    }
+
+
 def derivcheck_cmd() -> list[str]:
     exe = Path(sys.executable).parent / "derivcheck"
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "derivcheck.cli"]
@@ -527,6 +564,16 @@ def print_table(res: dict) -> None:
     w = max(len(r[0]) for r in rows)
     for r in rows:
         print(f"{r[0]:<{w}}  {r[1]:>12}  {r[2]:>12}")
+    gen = m.get("generation")
+    if gen:
+        floor = 1.0 / m["fused_floor"]["medium"]["rate"]
+        print()
+        print(f"generating medium inputs ({gen['floats_per_input']:,} floats each), ms per input: "
+              f"derivcheck Space.draw {gen['space_draw'] * 1e3:.3f}, NumPy normal "
+              f"{gen['numpy_normal'] * 1e3:.3f}, jax.random normal {gen['jax_normal'] * 1e3:.3f}, "
+              f"jax.random uniform {gen['jax_uniform'] * 1e3:.3f}")
+        print(f"  fused-jit compute floor {floor * 1e3:.3f} ms per input: the 1.5x target leaves "
+              f"{0.5 * floor * 1e3:.3f} ms per input for everything else, generation included")
     cat = m["catalog"]
     print()
     if cat["files"]:
@@ -615,6 +662,8 @@ def main(argv=None) -> int:
         m["vmap_floor"][size] = bench_vmap_floor(size, fast)
         m["fused_floor"][size] = bench_fused_floor(size, 200 if args.quick else 500, fast)
         m["check_grads"][size] = bench_check_grads(size, 5 if args.quick else 15)
+    log("medium: input generation")
+    m["generation"] = bench_generation("medium", 5)
     log("compilations")
     m["compilations"] = bench_compilations()
     if args.skip_catalog:
