@@ -49,14 +49,9 @@ def audit(paths, fmt, output, seed, profile, select, quiet, traceback_):
     """
     from ._audit import audit_catalog
     from ._profiles import get_profile
-    from .cli import _fail, _load, write_atomic
+    from .cli import _load, write_atomic
 
-    claims, errors = _load(paths, traceback_)
-    if select:
-        claims = [c for c in claims if select in c.qualname]
-    if not claims and not errors:
-        _fail("no claims found; a proof file defines module-level dc.gradient(...), "
-              "dc.Derivation(...) and similar objects")
+    claims, errors = _load(paths, traceback_, select)
     prof = get_profile(profile)
     tty = sys.stderr.isatty()
     state = {"n": 0}

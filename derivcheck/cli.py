@@ -64,7 +64,8 @@ def main() -> None:
     """
 
 
-def _load(paths, traceback_):
+def _load(paths, traceback_, select=None):
+    """Load claims (``select``: only ids containing it); exit 2 if there are none at all."""
     from ._loader import load_paths
 
     try:
@@ -75,6 +76,11 @@ def _load(paths, traceback_):
         click.echo(f"derivcheck: load error: {e}", err=True)
         if traceback_ and e.trace:
             click.echo(e.trace, err=True)
+    if select:
+        claims = [c for c in claims if select in c.qualname]
+    if not claims and not errors:
+        _fail("no claims found; a proof file defines module-level dc.gradient(...), "
+              "dc.Derivation(...) and similar objects")
     return claims, errors
 
 
@@ -115,12 +121,7 @@ def check(paths, fmt, output, seed, profile, max_examples, select, quiet, color,
     from ._report import render
     from ._runner import enable_compile_cache, run_catalog, run_parallel
 
-    claims, errors = _load(paths, traceback_)
-    if select:
-        claims = [c for c in claims if select in c.qualname]
-    if not claims and not errors:
-        _fail("no claims found; a proof file defines module-level dc.gradient(...), "
-              "dc.Derivation(...) and similar objects")
+    claims, errors = _load(paths, traceback_, select)
     try:
         prof = get_profile(profile, max_examples=max_examples)
     except ValueError as exc:
