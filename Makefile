@@ -21,6 +21,7 @@ check: $(STAMP)
 	$(BIN)/derivcheck check proofs/
 
 test: $(STAMP)
+	$(BIN)/ruff check derivcheck tests proofs bench
 	$(BIN)/python -m pytest -n $(JOBS) tests derivcheck --doctest-modules
 
 audit: $(STAMP)
