@@ -260,7 +260,7 @@ class Space:
         out = {}
         used: set[int] = set()
         for d, (lo, hi) in self.ranges.items():
-            start = min(max(lo, 2), hi)
+            start = min(max(lo + 1, 2), hi)  # every bucket after 0 differs from it
             top = max(start, min(hi, cap))
             pool = list(range(start, top + 1))
             choices = [v for v in pool if v not in used] or pool

@@ -132,15 +132,31 @@ def test_a_mutant_equal_to_the_line_on_the_whole_space_is_listed_as_equivalent()
     assert a.count("survived") == 0 and a.count("equivalent") == 1
 
 
+def _flat(z):
+    """Constant on the first three classes: shifting classes changes it only when K > 3."""
+    return jnp.where(jnp.arange(z.shape[0]) < 3, 1.0, z)
+
+
+def flat_claim():
+    space = dc.Space(z=dc.real("K"), y=dc.one_hot("K"), dims={"K": (2, 5)})  # K counts classes
+    return dc.equal(_flat, _flat, space=space, id="flat")
+
+
 def test_a_mutant_the_search_misses_is_listed_as_a_survivor_not_as_equivalent():
-    claim = diag_claim(K=(2, 3))
-    # quick draws K = 2 only; the equivalence check (default budget) reaches K = 3.
-    assert {claim.space.bucket(b)["K"] for b in range(QUICK.buckets)} == {2}
-    assert 3 in {claim.space.bucket(b)["K"] for b in range(get_profile("default").buckets)}
+    claim = flat_claim()
+    # quick draws K = 2 and 3 only; the equivalence check (default budget) reaches K = 5.
+    assert {claim.space.bucket(b)["K"] for b in range(QUICK.buckets)} == {2, 3}
+    assert 5 in {claim.space.bucket(b)["K"] for b in range(get_profile("default").buckets)}
     a = audit_claim(claim, profile=QUICK)
     assert roll(a).outcome == "survived"
     assert roll(a).message == "differs from the original line (refuted as an equality)"
     assert a.kill_rate < 1.0
+
+
+def test_that_mutant_is_killed_by_a_search_that_reaches_more_classes():
+    a = audit_claim(flat_claim(), profile=get_profile("default"))
+    assert roll(a).outcome == "killed"
+    assert a.count("survived") == 0
 
 
 def test_the_same_mutant_is_killed_by_a_search_that_reaches_three_classes():
@@ -185,13 +201,14 @@ PROOF = """
 """
 
 WEAK = """
-    import jax
     import jax.numpy as jnp
     import derivcheck as dc
 
-    diag = dc.equal(lambda z: jnp.diag(jax.jacobian(jax.nn.softmax)(z)),
-                    lambda z: jax.nn.softmax(z) * (1 - jax.nn.softmax(z)),
-                    space=dc.Space(z=dc.real("K"), y=dc.one_hot("K"), dims={"K": (2, 3)}))
+    def _flat(z):  # constant on the first three classes
+        return jnp.where(jnp.arange(z.shape[0]) < 3, 1.0, z)
+
+    flat = dc.equal(_flat, _flat,
+                    space=dc.Space(z=dc.real("K"), y=dc.one_hot("K"), dims={"K": (2, 5)}))
 """
 
 
@@ -221,7 +238,7 @@ def test_audit_exits_1_and_names_the_survivor(tmp_path):
     r = run(tmp_path, "weak.py")
     assert r.exit_code == 1, r.output
     assert "    SURVIVED   line 1: class shift (value rolled along axis 0 (K))" in r.stdout
-    assert r.stdout.startswith("✗ weak.py::diag: ")
+    assert r.stdout.startswith("✗ weak.py::flat: ")
 
 
 def test_audit_json_lists_every_mutant_with_its_outcome(tmp_path):
