@@ -613,7 +613,8 @@ def run_claim(claim: Claim, *, profile: Profile, seed: int = 0,
             lr.status = c["status"]
             lr.counterexample = c["x"]
             lr.bucket = c["bucket"]
-            lr.max_error = c["err"]
+            if lr.status != "unstable":  # unstable: keep the error where it held
+                lr.max_error = c["err"]
             lr.message = c["message"]
             lr.unstable_from = c["unstable_from"]
             if lr.status == "refuted" and not run.property and diagnose:

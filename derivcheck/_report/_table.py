@@ -34,6 +34,8 @@ def render(report, *, quiet: bool = False, verbose: bool = False) -> str:
                 note = f"line {brk.index} breaks" + (f": {note}" if note else "")
             if r.status == "unstable" and r.unstable_from is not None:
                 note = f"breaks at magnitude ≥ {r.unstable_from:.3g}"
+            if r.ok and r.status == "refuted":
+                note = "erratum, as expected: " + note
             exp = "" if r.ok else f"  [expected {r.expected}]"
             rows.append((f"{MARK[r.status]} {r.status}", _clip(r.id, 64), r.kind,
                          str(r.examples), _err(r.max_error), _clip(note, 60) + exp))
