@@ -100,7 +100,6 @@ class _LineSlot:
     examples: int = 0
     max_err: float = 0.0
     max_step: float = 0.0
-    step_broken: bool = False
     failures: list = dataclasses.field(default_factory=list)  # (mag, bucket, x, err)
     calm_failure: bool = False
 
@@ -369,9 +368,6 @@ class _ClaimRun:
                 steps = steps[~np.isnan(steps)]
                 if steps.size:
                     slot.max_step = max(slot.max_step, float(np.max(steps)))
-            with np.errstate(invalid="ignore"):
-                if np.any(checked & (out["step"][:, j] > tol.THRESHOLD)):
-                    slot.step_broken = True
             idx = np.flatnonzero(fails[:, j])
             if idx.size:
                 # Prefer a calm input, then a clear failure (not one at the

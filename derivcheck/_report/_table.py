@@ -22,7 +22,7 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def render(report, *, quiet: bool = False, verbose: bool = False) -> str:
+def render(report, *, quiet: bool = False) -> str:
     """Claims table, then per-document tallies, errata and the summary line."""
     lines: list[str] = []
     if not quiet:
@@ -66,10 +66,9 @@ def render(report, *, quiet: bool = False, verbose: bool = False) -> str:
             where = f"{e.claim}" + (f"[{e.index}]" if e.index else "")
             fix = f"  → {e.fix_latex} ({e.fix_status})" if e.fix_latex else ""
             lines.append(f"  {MARK.get(e.status, '?')} {where}: {e.note}")
-            if verbose or True:
-                lines.append(f"      {_clip(e.latex, 110)}")
-                if fix:
-                    lines.append(f"    {_clip(fix, 114)}")
+            lines.append(f"      {_clip(e.latex, 110)}")
+            if fix:
+                lines.append(f"    {_clip(fix, 114)}")
         lines.append("")
     unexpected = [r for r in report.results if not r.ok]
     if unexpected:
