@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -66,6 +67,34 @@ def _jit(fn: Callable) -> Callable:
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+
+
+def _judge(raw, out, tshape, *, prop: bool) -> tuple[str, str | None]:
+    """A line's mode from what it returned: jax, transposed or error (with why)."""
+    if isinstance(raw, (tuple, list, dict)):
+        return "error", f"returns a {type(raw).__name__}; return one array"
+    if prop:
+        return "jax", None
+    if isinstance(raw, (bool, int, float, complex)) and tshape != ():
+        return "error", (f"returns a Python {type(raw).__name__}, not an array of shape "
+                         f"{tshape}; return a jnp array")
+    shape = tuple(getattr(out, "shape", ()))
+    dtype = np.dtype(getattr(out, "dtype", np.float64))
+    if shape != tshape:
+        if len(shape) >= 2 and shape == tshape[::-1]:
+            return "transposed", None
+        return "error", (f"returns shape {shape}, but the truth has shape {tshape}; "
+                         "check the layout of the claimed expression")
+    if dtype != np.float64 and not isinstance(raw, (int, float)):
+        return "error", (f"returns {dtype}, not float64; derivcheck checks in float64, "
+                         "so compute with float64 arrays")
+    return "jax", None
+
+
+#: Per claim: its fused check and what each traced shape decided, kept while
+#: the claim lives, so checking the same claim again in this process compiles
+#: nothing. Entries hold no reference to the claim itself.
+_FUSED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _truth_callable(claim: Claim) -> Callable[[dict], Any] | None:
@@ -129,8 +158,6 @@ class _ClaimRun:
         # A property carries its own tolerance, so only rounding at large
         # magnitudes (softmax saturating to exactly 1) excuses a failure.
         self.calm_bound = tol.PROPERTY_CALM if self.property else tol.MODERATE
-        self._fused: Callable | None = None
-        self._traced: dict | None = None
         self.truth_error: str | None = None
         self.truth_trace: str | None = None
         self.truth_shape: dict[int, tuple] = {}
@@ -144,28 +171,10 @@ class _ClaimRun:
             self.evaluate(b, batch)
 
     def _judge_output(self, slot, raw, out, tshape) -> str:
-        if isinstance(raw, (tuple, list, dict)):
-            slot.message = f"returns a {type(raw).__name__}; return one array"
-            return "error"
-        if self.property:
-            return "jax"
-        if isinstance(raw, (bool, int, float, complex)) and tshape != ():
-            slot.message = (f"returns a Python {type(raw).__name__}, not an array of shape "
-                            f"{tshape}; return a jnp array")
-            return "error"
-        shape = tuple(getattr(out, "shape", ()))
-        dtype = np.dtype(getattr(out, "dtype", np.float64))
-        if shape != tshape:
-            if len(shape) >= 2 and shape == tshape[::-1]:
-                return "transposed"
-            slot.message = (f"returns shape {shape}, but the truth has shape {tshape}; "
-                            "check the layout of the claimed expression")
-            return "error"
-        if dtype != np.float64 and not isinstance(raw, (int, float)):
-            slot.message = (f"returns {dtype}, not float64; derivcheck checks in float64, "
-                            "so compute with float64 arrays")
-            return "error"
-        return "jax"
+        mode, message = _judge(raw, out, tshape, prop=self.property)
+        if message:
+            slot.message = message
+        return mode
 
     def batch_of(self, b: int) -> int:
         """Inputs per compiled call in bucket ``b``: the profile's batch, times up
@@ -176,23 +185,31 @@ class _ClaimRun:
         return self.profile.batch * (1 << (scale.bit_length() - 1))  # a power of 2
 
     # -- compiled evaluation -------------------------------------------------
-    def _fused_fn(self) -> Callable:
+    def _fused_fn(self) -> dict:
         """The one jitted, vmapped check of the claim: truth and all lines, with errors.
+
+        Returns the claim's cache entry: ``fn`` (the jitted check) and
+        ``records`` (what the trace of each shape decided).
 
         Each line's mode in a bucket ("jax", "transposed", "numpy", "error") is
         decided while JAX traces that bucket's shapes, inside the same trace: a
         line that raises is caught and its columns hold NaN, so it cannot stop
         the others, and nothing is traced twice.
         """
-        if self._fused is not None:
-            return self._fused
-        truth, prop, key = self.truth, self.property, self.key
-        float_names, slots, n = self.float_names, self.slots, len(self.slots)
+        entry = _FUSED.get(self.claim)
+        if entry is not None and entry["lines"] == len(self.slots):
+            entry["key"] = self.key
+            return entry
+        truth, prop = self.truth, self.property
+        float_names, n = self.float_names, len(self.slots)
+        slot_fns = [(sl.index, sl.fn, sl.prev) for sl in self.slots]
+        entry = {"key": self.key, "lines": n, "current": None, "records": {}}
 
         def single(inp):
+            key = entry["key"]
             COMPILATIONS[key] = COMPILATIONS.get(key, 0) + 1  # runs once per trace
             rec: dict = {}
-            self._traced = rec
+            entry["records"][entry["current"]] = rec
             mags = [jnp.max(jnp.abs(inp[k])) for k in float_names if inp[k].size]
             s = jnp.max(jnp.stack(mags)) if mags else jnp.asarray(0.0)
             nan = jnp.asarray(jnp.nan)
@@ -204,27 +221,27 @@ class _ClaimRun:
                 except Exception as exc:  # the reference itself is broken
                     rec["truth_error"] = (f"the reference raised {_first_line(exc)}; fix the "
                                           "function (--traceback shows where)")
-                    self.truth_trace = traceback.format_exc()
+                    rec["truth_trace"] = traceback.format_exc()
                     return jnp.zeros(3 * n + 2)
             rec["tshape"] = None if prop else tuple(t.shape)
             vals = {}
-            for slot in slots:
-                i = slot.index
+            for i, fn, prev in slot_fns:
                 try:
-                    raw = slot.fn(inp)
+                    raw = fn(inp)
                 except _TRACER_ERRORS:
                     rec[i] = "numpy"
                     continue
                 except ClaimError as exc:
-                    rec[i], slot.message = "error", str(exc)
+                    rec[i], rec["msg", i] = "error", str(exc)
                     continue
                 except Exception as exc:
                     rec[i] = "error"
-                    slot.message = (f"raised {_first_line(exc)}; fix the function "
-                                    "(--traceback shows where)")
-                    slot.trace = traceback.format_exc()
+                    rec["msg", i] = (f"raised {_first_line(exc)}; fix the function "
+                                     "(--traceback shows where)")
+                    rec["trace", i] = traceback.format_exc()
                     continue
-                rec[i] = mode = self._judge_output(slot, raw, raw, rec["tshape"])
+                mode, why = _judge(raw, raw, rec["tshape"], prop=prop)
+                rec[i], rec["msg", i] = mode, why
                 if mode == "error":
                     continue
                 if prop:
@@ -236,7 +253,7 @@ class _ClaimRun:
                     g = g.T
                 vals[i] = g
                 errs[i] = tol.normalized_error(g, t, s, jnp)
-                ref = vals.get(slot.prev) if slot.prev is not None else None
+                ref = vals.get(prev) if prev is not None else None
                 steps[i] = errs[i] if ref is None else tol.normalized_error(g, ref, s, jnp)
                 fins[i] = jnp.all(jnp.isfinite(g))
             tfin = jnp.asarray(True) if prop else jnp.all(jnp.isfinite(t))
@@ -244,33 +261,40 @@ class _ClaimRun:
             packed = jnp.concatenate([
                 jnp.stack(errs), jnp.stack(steps), jnp.stack(fins).astype(jnp.float64),
                 jnp.stack([tfin.astype(jnp.float64), s])])
-            want_truth = not prop and any(rec.get(sl.index) == "numpy" for sl in slots)
+            want_truth = not prop and any(rec.get(i) == "numpy" for i, _, _ in slot_fns)
             return (packed, t) if want_truth else packed
 
-        self._fused = _jit(jax.vmap(single))
-        return self._fused
+        entry["fn"] = _jit(jax.vmap(single))
+        try:
+            _FUSED[self.claim] = entry
+        except TypeError:  # a claim that cannot be weakly referenced: no reuse
+            pass
+        return entry
 
     def _call_fused(self, b: int, batch: dict) -> Any:
-        """Run the fused check; on a bucket's first call, record what its trace decided."""
-        first = b not in self.truth_shape
-        self._traced = None
-        res = self._fused_fn()(batch)
-        if not first:
+        """Run the fused check; on a bucket's first call, take what its trace decided.
+
+        The trace may have happened in an earlier check of the same claim (or
+        for another bucket with the same shapes): decisions are kept per shape.
+        """
+        entry = self._fused_fn()
+        shapes = tuple(sorted(self.space.bucket(b).items()))
+        entry["current"] = shapes
+        res = entry["fn"](batch)
+        if b in self.truth_shape:
             return res
-        rec = self._traced
-        if rec is None:  # cached trace: another bucket had the same shapes
-            other = next(o for o in self.truth_shape
-                         if self.space.bucket(o) == self.space.bucket(b))
-            self.truth_shape[b] = self.truth_shape[other]
-            for slot in self.slots:
-                slot.mode[b] = slot.mode.get(other)
-            return res
+        rec = entry["records"][shapes]
         if "truth_error" in rec:
             self.truth_error = rec["truth_error"]
+            self.truth_trace = rec.get("truth_trace")
             return None
         self.truth_shape[b] = rec["tshape"]
         for slot in self.slots:
             slot.mode[b] = rec[slot.index]
+            if rec.get(("msg", slot.index)):
+                slot.message = rec["msg", slot.index]
+            if rec.get(("trace", slot.index)):
+                slot.trace = rec["trace", slot.index]
         return res
 
     def evaluate(self, b: int, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

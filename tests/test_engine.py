@@ -161,3 +161,27 @@ def test_same_seed_gives_same_result_and_other_seed_may_differ():
     a = dc.check_gradient(risk, f, space=SPACE, wrt="W", seed=5, profile="quick")
     b = dc.check_gradient(risk, f, space=SPACE, wrt="W", seed=5, profile="quick")
     assert a.to_dict() | {"seconds": 0} == b.to_dict() | {"seconds": 0}
+
+
+def test_checking_the_same_claim_again_compiles_nothing():
+    c = dc.gradient(risk, grad, space=SPACE, wrt="W", id="again")
+    first = dc.check(c, profile="quick")
+    second = dc.check(c, profile="quick", seed=1)
+    assert first.compilations >= 1
+    assert second.compilations == 0
+    assert second.status == "verified"
+
+
+def test_an_equal_but_new_claim_compiles_again():
+    a = dc.check(dc.gradient(risk, grad, space=SPACE, wrt="W", id="new"), profile="quick")
+    b = dc.check(dc.gradient(risk, grad, space=SPACE, wrt="W", id="new"), profile="quick")
+    assert a.compilations >= 1
+    assert b.compilations >= 1
+
+
+def test_a_broken_line_keeps_its_message_when_checked_again():
+    c = dc.gradient(risk, lambda W: W[0], space=SPACE, wrt="W", id="broken")
+    first, second = dc.check(c, profile="quick"), dc.check(c, profile="quick")
+    assert first.status == second.status == "error"
+    assert first.message == second.message
+    assert "returns shape" in second.message
