@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from proof_texts import INTERRUPTED
 
 import derivcheck as dc
 from derivcheck._audit import audit_claim, mutants_of
@@ -269,17 +270,6 @@ def test_audit_with_a_load_error_exits_2_and_audits_the_rest(tmp_path):
     assert "mutants killed (100.0%)" in r.output
 
 
-INTERRUPTED = """
-    import derivcheck as dc
-    S = dc.Space(x=dc.real("D"))
-    def f(x):
-        return (x ** 2).sum()
-    def stop(x):
-        raise KeyboardInterrupt
-    first = dc.gradient(f, lambda x: 2 * x, space=S, wrt="x")
-    second = dc.gradient(f, stop, space=S, wrt="x")
-    third = dc.gradient(f, lambda x: 2 * x, space=S, wrt="x")
-"""
 
 
 def test_an_interrupted_audit_prints_the_partial_summary_and_exits_1(tmp_path):

@@ -11,6 +11,7 @@ import textwrap
 
 import pytest
 from click.testing import CliRunner
+from proof_texts import INTERRUPTED
 
 from derivcheck.cli import main
 
@@ -178,17 +179,6 @@ def test_a_folder_with_a_proof_file_is_not_a_usage_error(tmp_path):
 
 # -- interrupting a run -----------------------------------------------------------------
 
-INTERRUPTED = """
-    import derivcheck as dc
-    S = dc.Space(x=dc.real("D"))
-    def f(x):
-        return (x ** 2).sum()
-    def stop(x):
-        raise KeyboardInterrupt
-    first = dc.gradient(f, lambda x: 2 * x, space=S, wrt="x")
-    second = dc.gradient(f, stop, space=S, wrt="x")
-    third = dc.gradient(f, lambda x: 2 * x, space=S, wrt="x")
-"""
 
 
 def test_an_interrupt_stops_the_run_with_a_partial_summary_and_exit_1(tmp_path):
