@@ -55,6 +55,10 @@ COMPILATIONS: dict[str, int] = {}
 #: Values per compiled call the engine aims for (see ``_ClaimRun.batch_of``).
 BATCH_FLOATS = 2**16
 
+#: A profile batch of at least this many floats is drawn and checked in two
+#: halves, overlapping the drawing of one half with the checking of the other.
+PIPELINE_FLOATS = 2**19
+
 #: derivcheck compiles many tiny programs and runs each briefly: XLA's CPU
 #: optimisation level 0 compiles ~35% faster and costs little at run time.
 _COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
@@ -176,13 +180,29 @@ class _ClaimRun:
             slot.message = message
         return mode
 
+    def _floats(self, b: int) -> int:
+        return sum(int(np.prod(self.space.shape_of(n, self.space.bucket(b)), dtype=np.int64))
+                   for n in self.space.inputs) or 1
+
     def batch_of(self, b: int) -> int:
         """Inputs per compiled call in bucket ``b``: the profile's batch, times up
-        to 16 for small inputs, so that each call carries ~``BATCH_FLOATS`` values."""
-        floats = sum(int(np.prod(self.space.shape_of(n, self.space.bucket(b)), dtype=np.int64))
-                     for n in self.space.inputs) or 1
+        to 16 for small inputs, so that each call carries ~``BATCH_FLOATS`` values;
+        half the batch for large inputs (see :meth:`rounds_of`)."""
+        floats = self._floats(b)
+        if self.rounds_of(b) > 1:
+            return max(1, self.profile.batch // 2)
         scale = max(1, min(16, BATCH_FLOATS // (floats * self.profile.batch)))
         return self.profile.batch * (1 << (scale.bit_length() - 1))  # a power of 2
+
+    def rounds_of(self, b: int) -> int:
+        """Compiled calls per example: 2 for large inputs, else 1.
+
+        Drawing a large batch costs about as much as checking it. Split in two,
+        the second half is drawn while the first is being checked (JAX
+        dispatches asynchronously), which hides most of the drawing.
+        """
+        big = self._floats(b) * self.profile.batch >= PIPELINE_FLOATS
+        return 2 if big and self.profile.batch >= 2 else 1
 
     # -- compiled evaluation -------------------------------------------------
     def _fused_fn(self) -> dict:
@@ -299,6 +319,10 @@ class _ClaimRun:
 
     def evaluate(self, b: int, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Errors of every slot on a batch: arrays (B, L), plus tfin (B,), mag (B,)."""
+        return self.collect(b, batch, self._call_fused(b, batch))
+
+    def collect(self, b: int, batch: dict[str, np.ndarray], res: Any) -> dict[str, np.ndarray]:
+        """Wait for a dispatched fused check (``_call_fused``) and unpack its errors."""
         size = next(iter(batch.values())).shape[0]
         n = len(self.slots)
         err = np.full((size, n), np.nan)
@@ -307,7 +331,6 @@ class _ClaimRun:
         tfin = np.zeros(size, dtype=bool)
         mag = None
         truth_vals = None
-        res = self._call_fused(b, batch)
         if res is not None:
             if isinstance(res, tuple):
                 res, truth_vals = res
@@ -419,17 +442,21 @@ class _ClaimRun:
         def body(b: int, s: int) -> None:
             if self.all_decided() or self.truth_error is not None:
                 return
-            batch = self.space.draw(self.space.bucket(b), seed=s, size=self.batch_of(b),
-                                    regimes=prof.regimes)
-            out = self.evaluate(b, batch)
-            if self.truth_error is None:
-                self.record(b, batch, out)
+            pending = []
+            for part in range(self.rounds_of(b)):  # dispatch all, then wait
+                batch = self.space.draw(self.space.bucket(b), seed=s, size=self.batch_of(b),
+                                        regimes=prof.regimes, part=part)
+                pending.append((batch, self._call_fused(b, batch)))
+            for batch, res in pending:
+                out = self.collect(b, batch, res)
+                if self.truth_error is None:
+                    self.record(b, batch, out)
 
         # The profile's budget is max_examples × batch inputs; where small inputs
         # get bigger batches, fewer examples reach it (never fewer than two
         # drawn examples beyond one per bucket).
         budget = prof.max_examples * prof.batch
-        smallest = min(self.batch_of(b) for b in range(nb))
+        smallest = min(self.batch_of(b) * self.rounds_of(b) for b in range(nb))
         generated = max(-(-budget // smallest) - nb, min(2, prof.max_examples))
         settings = hypothesis.settings(
             max_examples=max(generated, 1),

@@ -210,6 +210,7 @@ class Space:
                     "dc.labels(...) or dc.binary(...)"
                 )
         self.inputs: dict[str, Input] = dict(inputs)
+        self._buckets: dict[int, dict[str, int]] = {}
         names = sorted({d for i in inputs.values() for d in i.dims if not d.isdigit()}
                        | {i.classes for i in inputs.values() if i.classes})
         classes = _class_dims(inputs)
@@ -252,6 +253,12 @@ class Space:
         are drawn so that neighbouring dimensions tend to differ (a transposed
         result then has the wrong shape as well as the wrong values).
         """
+        cached = self._buckets.get(index)
+        if cached is None:
+            cached = self._buckets[index] = self._make_bucket(index)
+        return dict(cached)
+
+    def _make_bucket(self, index: int) -> dict[str, int]:
         if index == 0:
             return {d: lo for d, (lo, _) in self.ranges.items()}
         rng = np.random.default_rng([7919, index])
@@ -274,10 +281,11 @@ class Space:
 
     # -- values ------------------------------------------------------------
     def draw(self, bucket: Mapping[str, int], *, seed: int, size: int,
-             regimes: tuple[str, ...] = REGIMES) -> dict[str, np.ndarray]:
+             regimes: tuple[str, ...] = REGIMES, part: int = 0) -> dict[str, np.ndarray]:
         """Draw ``size`` inputs as one batch (leading axis), mixing the regimes.
 
         Input ``b`` of the batch follows regime ``regimes[b % len(regimes)]``.
+        ``part`` numbers further, independent batches from the same seed.
 
         >>> space = Space(x=real("D"))
         >>> batch = space.draw({"D": 3}, seed=0, size=8)
@@ -286,18 +294,13 @@ class Space:
         """
         # SFC64 is the fastest of NumPy's bit generators; inputs need speed, not
         # cryptographic quality
-        rng = np.random.Generator(np.random.SFC64([int(seed) & 0xFFFFFFFF, 0x5EED]))
-        which = np.arange(size) % len(regimes)
+        rng = np.random.Generator(np.random.SFC64(
+            [int(seed) & 0xFFFFFFFF, 0x5EED] + ([int(part)] if part else [])))
         out = {}
         for name, inp in self.inputs.items():
             shape = self.shape_of(name, bucket)
             k = bucket[inp.classes] if inp.classes else None
-            arr = np.empty((size, *shape), dtype=np.int64 if inp.kind == "labels" else np.float64)
-            for r, regime in enumerate(regimes):
-                idx = np.flatnonzero(which == r)
-                if idx.size:
-                    arr[idx] = _draw_one(inp, (idx.size, *shape), regime, rng, classes=k)
-            out[name] = arr
+            out[name] = _draw_input(inp, (size, *shape), regimes, rng, classes=k)
         return out
 
     def regime_of(self, index: int) -> str:
@@ -320,68 +323,103 @@ MODERATE = 1.5
 _DECADES = 10.0 ** np.arange(-3, 3)
 
 
-def _moderate(rng, shape):
-    return rng.uniform(-MODERATE, MODERATE, size=shape)
+def _regime_views(arr: np.ndarray, regimes):
+    """``(regime, view)`` pairs: example ``b`` follows ``regimes[b % len(regimes)]``.
 
-
-def _draw_real(shape, regime, rng):
-    """Values of shape ``(count, *dims)`` in one regime; scales vary per example.
-
-    Only uniform draws are used (no normals, no per-entry powers), so one
-    entry costs a handful of nanoseconds in every regime.
+    The views are strided slices, so transforming them in place fills ``arr``
+    without gathering or scattering copies.
     """
-    if regime == "moderate":
-        return _moderate(rng, shape)
+    for r, regime in enumerate(regimes):
+        view = arr[r::len(regimes)]
+        if view.shape[0]:
+            yield regime, view
+
+
+def _real_in_place(u: np.ndarray, regime: str, rng) -> None:
+    """Turn uniform numbers in [0, 1) into one regime's values, in place.
+
+    Every regime starts from the same single uniform draw per entry (no
+    normals, no per-entry powers), so an entry costs a few nanoseconds.
+    """
+    shape = u.shape
     if regime == "integers":
-        v = rng.integers(-3, 4, size=shape).astype(np.float64)
-        flat = v.reshape(shape[0], -1)
-        if flat.shape[1] > 1:
-            same = np.all(flat == flat[:, :1], axis=1)
-            flat[same, 0] += 1.0  # never a constant array
-        return flat.reshape(shape)
-    if regime == "large":
-        return _moderate(rng, shape) * 10.0 ** _per_example(rng, shape, 2.0, 2.9)
-    if regime == "ties":
-        return _per_example(rng, shape, -3.0, 3.0) + _moderate(rng, shape) * 1e-7
-    if regime == "zeros":
-        u = rng.random(size=shape)  # below 0.3: an exact zero; above: a moderate value
-        return np.where(u < 0.3, 0.0, (u - 0.3) * (2 * MODERATE / 0.7) - MODERATE)
-    if regime == "tiny":
-        return _moderate(rng, shape) * 1e-7
-    if regime == "mixed":
-        # one uniform per entry: its integer part (of 6u) picks the decade,
-        # its fraction the mantissa
-        u = rng.random(size=shape) * len(_DECADES)
+        u *= 7.0
+        np.floor(u, out=u)
+        u -= 3.0  # integers in [-3, 3]
+        flat = u.reshape(shape[0], -1)
+        if flat.shape[1] > 1:  # never a constant array
+            same = np.flatnonzero(np.all(flat == flat[:, :1], axis=1))
+            u[(same,) + (0,) * (len(shape) - 1)] += 1.0
+        return
+    if regime == "zeros":  # below 0.3: an exact zero; above: a moderate value
+        zero = u < 0.3
+        u -= 0.3
+        u *= 2 * MODERATE / 0.7
+        u -= MODERATE
+        u[zero] = 0.0
+        return
+    if regime == "mixed":  # the integer part of 6u picks the decade, the fraction the mantissa
+        u *= len(_DECADES)
         decade = u.astype(np.intp)
-        return ((u - decade) * (2 * MODERATE) - MODERATE) * _DECADES[decade]
-    if regime == "huge":
-        return _moderate(rng, shape) * 10.0 ** _per_example(rng, shape, 3.0, 5.0)
-    raise AssertionError(regime)  # pragma: no cover - the regimes are closed
+        u -= decade
+        u *= 2 * MODERATE
+        u -= MODERATE
+        u *= _DECADES[decade]
+        return
+    u *= 2 * MODERATE
+    u -= MODERATE  # moderate: uniform on [-MODERATE, MODERATE]
+    if regime == "large":
+        u *= 10.0 ** _per_example(rng, shape, 2.0, 2.9)
+    elif regime == "ties":
+        u *= 1e-7
+        u += _per_example(rng, shape, -3.0, 3.0)
+    elif regime == "tiny":
+        u *= 1e-7
+    elif regime == "huge":
+        u *= 10.0 ** _per_example(rng, shape, 3.0, 5.0)
+    elif regime != "moderate":
+        raise AssertionError(regime)  # pragma: no cover - the regimes are closed
 
 
-def _draw_one(inp: Input, shape, regime, rng, *, classes=None) -> np.ndarray:
-    """A sub-batch of ``shape = (count, *dims)`` for one input kind and regime."""
+def _draw_real(shape, regimes, rng) -> np.ndarray:
+    """Real values of ``shape = (size, *dims)``, example ``b`` in regime ``b % len``."""
+    u = rng.random(size=shape)
+    for regime, view in _regime_views(u, regimes):
+        _real_in_place(view, regime, rng)
+    return u
+
+
+def _positive(shape, regime, rng) -> np.ndarray:
+    if regime in ("large", "huge"):
+        return 10.0 ** rng.uniform(1.0, 2.5 if regime == "large" else 4.0, size=shape)
+    if regime == "tiny":
+        return 10.0 ** rng.uniform(-7.0, -4.0, size=shape)
+    if regime == "integers":
+        return rng.integers(1, 4, size=shape).astype(np.float64)
+    if regime == "ties":
+        return np.exp(_per_example(rng, shape, -1.0, 1.0)) * (
+            1.0 + rng.uniform(-MODERATE, MODERATE, size=shape) * 1e-7)
+    return np.exp(rng.uniform(-MODERATE, MODERATE, size=shape))
+
+
+def _draw_input(inp: Input, shape, regimes, rng, *, classes=None) -> np.ndarray:
+    """A batch of ``shape = (size, *dims)`` values of one input."""
     if inp.kind == "real":
-        v = _draw_real(shape, regime, rng)
+        v = _draw_real(shape, regimes, rng)
         if inp.nonzero:
             small = np.abs(v) < 1e-3
             v = np.where(small, np.where(v < 0, -1.0, 1.0) * (0.5 + rng.random(v.shape)), v)
         return v
     if inp.kind == "positive":
-        if regime in ("large", "huge"):
-            return 10.0 ** rng.uniform(1.0, 2.5 if regime == "large" else 4.0, size=shape)
-        if regime == "tiny":
-            return 10.0 ** rng.uniform(-7.0, -4.0, size=shape)
-        if regime == "integers":
-            return rng.integers(1, 4, size=shape).astype(np.float64)
-        if regime == "ties":
-            return np.exp(_per_example(rng, shape, -1.0, 1.0)) * (
-                1.0 + _moderate(rng, shape) * 1e-7)
-        return np.exp(_moderate(rng, shape))
+        v = np.empty(shape)
+        for regime, view in _regime_views(v, regimes):
+            view[...] = _positive(view.shape, regime, rng)
+        return v
     if inp.kind == "simplex":
-        logits = _draw_real(shape, regime, rng)
-        if regime in ("large", "mixed", "huge"):
-            logits = np.clip(logits, -30.0, 30.0)  # keep entries representable (> 1e-26)
+        logits = _draw_real(shape, regimes, rng)
+        for regime, view in _regime_views(logits, regimes):
+            if regime in ("large", "mixed", "huge"):
+                np.clip(view, -30.0, 30.0, out=view)  # keep entries representable (> 1e-26)
         z = np.exp(logits - logits.max(axis=-1, keepdims=True))
         return z / z.sum(axis=-1, keepdims=True)
     if inp.kind == "one_hot":

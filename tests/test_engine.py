@@ -185,3 +185,35 @@ def test_a_broken_line_keeps_its_message_when_checked_again():
     assert first.status == second.status == "error"
     assert first.message == second.message
     assert "returns shape" in second.message
+
+
+BIG = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"),
+               dims={"N": 128, "D": 64, "K": 4})
+
+
+def _rounds(claim, profile="default"):
+    from derivcheck._engine import _ClaimRun
+    from derivcheck._profiles import get_profile
+
+    run = _ClaimRun(claim, get_profile(profile), seed=0)
+    return run.rounds_of(0), run.batch_of(0)
+
+
+def test_large_inputs_are_checked_in_two_halves_and_a_wrong_sign_is_still_refuted():
+    claim = dc.gradient(risk, lambda W, X, Y: -grad(W, X, Y), space=BIG, wrt="W")
+    assert _rounds(claim) == (2, 32)
+    r = dc.check(claim, profile="default")
+    assert r.status == "refuted", str(r)
+    assert "sign error" in (r.diagnosis or "")
+
+
+def test_large_inputs_checked_in_two_halves_verify_a_right_formula_on_the_whole_budget():
+    claim = dc.gradient(risk, grad, space=BIG, wrt="W")
+    assert _rounds(claim) == (2, 32)
+    r = dc.check(claim, profile="default")
+    assert r.status == "verified", str(r)
+    assert r.examples >= 16 * 64  # both halves of every example were checked
+
+
+def test_small_inputs_are_checked_in_one_call_per_example():
+    assert _rounds(dc.gradient(risk, grad, space=SPACE, wrt="W"))[0] == 1

@@ -60,3 +60,31 @@ def test_same_seed_draws_the_same_batch_and_another_seed_does_not():
     c = SPACE.draw(SPACE.bucket(2), seed=4, size=16)
     assert all(np.array_equal(a[k], b[k]) for k in a)
     assert not all(np.array_equal(a[k], c[k]) for k in a)
+
+
+def test_a_second_part_of_a_seed_is_another_batch_that_reproduces():
+    a = SPACE.draw(SPACE.bucket(2), seed=3, size=16, part=1)
+    b = SPACE.draw(SPACE.bucket(2), seed=3, size=16, part=1)
+    c = SPACE.draw(SPACE.bucket(2), seed=3, size=16)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not any(np.array_equal(a[k], c[k]) for k in ("W", "X", "lam", "p"))
+
+
+def _looks_like(regime, x):
+    return {
+        "integers": np.array_equal(x, np.round(x)) and np.abs(x).max() <= 4,
+        "large": np.abs(x).max() > 50,
+        "zeros": np.count_nonzero(x == 0) >= 0.1 * x.size,
+        "tiny": 0 < np.abs(x).max() < 1e-6,
+    }[regime]
+
+
+@pytest.mark.parametrize("regime", ["integers", "large", "zeros", "tiny"])
+def test_each_example_follows_the_regime_at_its_position(regime):
+    space = dc.Space(X=dc.real("N D"), dims={"N": 8, "D": 8})
+    batch = space.draw(space.bucket(0), seed=2, size=32, regimes=EXTREME_REGIMES)
+    n = len(EXTREME_REGIMES)
+    at = [i for i in range(32) if EXTREME_REGIMES[i % n] == regime]
+    assert all(_looks_like(regime, batch["X"][i]) for i in at)
+    moderate = [i for i in range(32) if EXTREME_REGIMES[i % n] == "moderate"]
+    assert not any(_looks_like(regime, batch["X"][i]) for i in moderate)  # the failing twin
