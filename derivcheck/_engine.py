@@ -20,6 +20,7 @@ For each claim the engine
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 import traceback
 import weakref
@@ -59,13 +60,28 @@ BATCH_FLOATS = 2**16
 #: halves, overlapping the drawing of one half with the checking of the other.
 PIPELINE_FLOATS = 2**19
 
-#: derivcheck compiles many tiny programs and runs each briefly: XLA's CPU
-#: optimisation level 0 compiles ~35% faster and costs little at run time.
-_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
+#: derivcheck compiles many small programs and runs each briefly. On the CPU,
+#: XLA's older (non-MLIR) fusion emitters and a single codegen split compile
+#: about twice as fast, and the compiled checks ran no slower
+#: (``bench/compile_options.py`` measures both).
+COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False,
+                    "xla_cpu_parallel_codegen_split_count": 1}
+
+
+@functools.cache
+def _compiler_options() -> tuple[tuple[str, Any], ...]:
+    """:data:`COMPILER_OPTIONS` if this XLA knows them (one tiny compile), else none."""
+    if jax.default_backend() != "cpu":
+        return ()
+    try:
+        jax.jit(lambda x: x + 1, compiler_options=COMPILER_OPTIONS).lower(1.0).compile()
+    except Exception:  # an XLA without these flags: its defaults still work
+        return ()
+    return tuple(COMPILER_OPTIONS.items())
 
 
 def _jit(fn: Callable) -> Callable:
-    return jax.jit(fn, compiler_options=_COMPILER_OPTIONS)
+    return jax.jit(fn, compiler_options=dict(_compiler_options()) or None)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -242,9 +258,10 @@ class _ClaimRun:
                     rec["truth_error"] = (f"the reference raised {_first_line(exc)}; fix the "
                                           "function (--traceback shows where)")
                     rec["truth_trace"] = traceback.format_exc()
-                    return jnp.zeros(3 * n + 2)
+                    return jnp.zeros(3 * n + 2), nan, (nan,) * n
             rec["tshape"] = None if prop else tuple(t.shape)
             vals = {}
+            raws = [nan] * n  # each line's own output, for the diagnosis
             for i, fn, prev in slot_fns:
                 try:
                     raw = fn(inp)
@@ -268,7 +285,7 @@ class _ClaimRun:
                     errs[i] = jnp.where(jnp.all(jnp.asarray(raw)), 0.0, 1.0)
                     steps[i] = jnp.asarray(0.0)
                     continue
-                g = jnp.asarray(raw, jnp.float64)
+                g = raws[i] = jnp.asarray(raw, jnp.float64)
                 if mode == "transposed":
                     g = g.T
                 vals[i] = g
@@ -281,8 +298,7 @@ class _ClaimRun:
             packed = jnp.concatenate([
                 jnp.stack(errs), jnp.stack(steps), jnp.stack(fins).astype(jnp.float64),
                 jnp.stack([tfin.astype(jnp.float64), s])])
-            want_truth = not prop and any(rec.get(i) == "numpy" for i, _, _ in slot_fns)
-            return (packed, t) if want_truth else packed
+            return packed, (nan if prop else t), tuple(raws)
 
         entry["fn"] = _jit(jax.vmap(single))
         try:
@@ -332,9 +348,7 @@ class _ClaimRun:
         mag = None
         truth_vals = None
         if res is not None:
-            if isinstance(res, tuple):
-                res, truth_vals = res
-                truth_vals = np.asarray(truth_vals)
+            res, truth_vals, _ = res  # the values stay on the device unless needed
             packed = np.asarray(res)
             err[:] = packed[:, :n]
             step[:] = packed[:, n:2 * n]
@@ -346,7 +360,8 @@ class _ClaimRun:
             if mag is None:
                 mag = np.array([magnitude(self.space, {k: v[i] for k, v in batch.items()})
                                 for i in range(size)])
-            self._evaluate_numpy(numpy_slots, batch, truth_vals, mag, err, step, fin, b)
+            self._evaluate_numpy(numpy_slots, batch, np.asarray(truth_vals), mag, err, step,
+                                 fin, b)
         if mag is None:
             mag = np.array([magnitude(self.space, {k: v[i] for k, v in batch.items()})
                             for i in range(size)])
@@ -550,7 +565,7 @@ class _ClaimRun:
                 status = "error"
                 message = ("returns nan or inf at a calm input where the truth is finite; "
                            "look for a division by zero or log(0)")
-            return {"status": status, "x": x, "bucket": self.space.bucket(b), "err": err,
+            return {"status": status, "x": x, "b": b, "bucket": self.space.bucket(b), "err": err,
                     "message": message, "unstable_from": None}
         # Unstable: find the smallest magnitude along the ray to the failure.
         ts = [2.0 ** (-k / 4) for k in range(0, 120)]
@@ -558,38 +573,46 @@ class _ClaimRun:
                       else v) for k, v in x.items()} for t in ts]
         fails = self._fails_on(b, j, cands)
         starts = [magnitude(self.space, c) for c, f in zip(cands, fails, strict=True) if f]
-        return {"status": "unstable", "x": x, "bucket": self.space.bucket(b), "err": err,
+        return {"status": "unstable", "x": x, "b": b, "bucket": self.space.bucket(b), "err": err,
                 "message": None, "unstable_from": min(starts) if starts else mag}
 
 
-def _sides(run: _ClaimRun, slot_index: int, xs: list[dict]) -> tuple[list, list]:
-    """Claimed and true values at a few inputs (all of one shape bucket).
+def _sides(run: _ClaimRun, b: int, slot_index: int, xs: list[dict]) -> tuple[list, list]:
+    """Claimed and true values at a few inputs of bucket ``b``.
 
-    Traceable lines go through one jitted, vmapped call that computes both
-    sides (op-by-op execution would compile every primitive separately);
+    They come from the fused check the search compiled for that bucket, which
+    returns every line's own output beside its errors: no new compilation.
     NumPy lines run one input at a time.
     """
     slot = run.slots[slot_index]
-    batch = {k: np.stack([x[k] for x in xs]) for k in xs[0]}
-    try:
-        gs, ts = _jit(jax.vmap(lambda inp: (slot.fn(inp), run.truth(inp))))(batch)
-        return list(np.asarray(gs)), list(np.asarray(ts))
-    except _TRACER_ERRORS:
-        ts = list(np.asarray(_jit(jax.vmap(run.truth))(batch)))
+    size = run.batch_of(b)
+    pad = xs + [xs[0]] * (-len(xs) % size)
+    gs, ts = [], []
+    for start in range(0, len(pad), size):
+        batch = {k: np.stack([x[k] for x in pad[start:start + size]]) for k in xs[0]}
+        res = run._call_fused(b, batch)
+        if res is None:
+            raise ValueError("the reference cannot be evaluated")
+        ts.extend(np.asarray(res[1]))
+        if slot.mode.get(b) in ("jax", "transposed"):
+            gs.extend(np.asarray(res[2][slot_index]))
+    if slot.mode.get(b) == "numpy":
         gs = [np.asarray(slot.fn({k: np.asarray(v) for k, v in x.items()})) for x in xs]
-        return gs, ts
+    elif slot.mode.get(b) not in ("jax", "transposed"):
+        raise ValueError(f"the line does not run in bucket {b}")
+    return gs[:len(xs)], ts[:len(xs)]
 
 
-#: Inputs drawn to diagnose a refuted line (one compilation of both sides).
+#: Inputs drawn to diagnose a refuted line.
 _DIAGNOSIS_BATCH = 16
 
 
-def _diagnosis(run: _ClaimRun, slot: _LineSlot, x: dict) -> str | None:
+def _diagnosis(run: _ClaimRun, slot: _LineSlot, x: dict, b_x: int) -> str | None:
     """Diagnose from calm failures in the largest bucket (least degenerate), else ``x``.
 
-    Both sides are computed directly (no fused check is compiled for a bucket
-    the search may have skipped), and failures are judged by the same
-    tolerance in NumPy.
+    ``x`` is the counterexample, in bucket ``b_x``. Both sides come from the
+    fused checks, which the search has usually compiled for both buckets
+    already, and failures are judged by the same tolerance in NumPy.
     """
     from ._diagnose import diagnose
 
@@ -598,7 +621,7 @@ def _diagnosis(run: _ClaimRun, slot: _LineSlot, x: dict) -> str | None:
     xs = [{k: np.array(v[i]) for k, v in batch.items()}
           for i in range(min(_DIAGNOSIS_BATCH, len(next(iter(batch.values())))))]
     try:
-        gs, ts = _sides(run, slot.index, xs)
+        gs, ts = _sides(run, b, slot.index, xs)
         picked = []
         for g, t, xi in zip(gs, ts, xs, strict=True):
             if g.shape != t.shape or not np.all(np.isfinite(t)):
@@ -614,7 +637,7 @@ def _diagnosis(run: _ClaimRun, slot: _LineSlot, x: dict) -> str | None:
     except Exception:  # that bucket does not suit the line: use the counterexample
         pass
     try:
-        gs, ts = _sides(run, slot.index, [x])
+        gs, ts = _sides(run, b_x, slot.index, [x])
         return diagnose(gs, ts, [x], claim=run.claim)
     except Exception as exc:  # diagnosis is best effort
         return f"no diagnosis ({_first_line(exc)})"
@@ -625,8 +648,8 @@ def run_claim(claim: Claim, *, profile: Profile, seed: int = 0,
     """Search, shrink and judge one claim. Never raises for a broken claim.
 
     Args:
-      diagnose: name the kind of mistake of refuted lines (costs a compilation
-        per refuted line; the mutation audit turns it off).
+      diagnose: name the kind of mistake of refuted lines (the mutation audit
+        turns it off).
     """
     t0 = time.perf_counter()
     name = claim.qualname
@@ -665,7 +688,7 @@ def run_claim(claim: Claim, *, profile: Profile, seed: int = 0,
             lr.message = c["message"]
             lr.unstable_from = c["unstable_from"]
             if lr.status == "refuted" and not run.property and diagnose:
-                lr.diagnosis = _diagnosis(run, slot, c["x"])
+                lr.diagnosis = _diagnosis(run, slot, c["x"], c["b"])
         elif slot.examples == 0:
             lr.status = "error"
             lr.message = "the truth was never finite on the inputs drawn; check the reference"

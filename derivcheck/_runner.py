@@ -72,33 +72,44 @@ def run_catalog(claims: Sequence[Claim], *, profile: Profile, seed: int,
     A KeyboardInterrupt stops the run and returns the partial report with
     ``interrupted=True``; the claims not reached are listed in ``skipped``.
     """
-    from ._engine import run_claim
-
     t0 = time.perf_counter()
     report = Report(results=[], load_errors=list(load_errors), profile=profile.name, seed=seed)
     for i, claim in enumerate(claims):
         if on_start:
             on_start(claim)
         try:
-            result = run_claim(claim, profile=profile, seed=seed)
+            result = _run_one(claim, profile, seed)
         except KeyboardInterrupt:
             report.interrupted = True
             report.skipped = [c.qualname for c in claims[i:]]
             break
-        except Exception as exc:  # an engine bug must not lose the other claims
-            msg = f"derivcheck itself failed on this claim: {type(exc).__name__}: {exc}"
-            result = Result(id=claim.qualname, kind=claim.kind, status="error",
-                            expected=claim.expected, source=claim.source, latex=claim.latex,
-                            message=msg.splitlines()[0], seed=seed,
-                            lines=[LineResult(j + 1, ln.latex, "error", ln.expected,
-                                              message="not checked", erratum=ln.erratum)
-                                   for j, ln in enumerate(claim.lines)])
-            result.trace = traceback.format_exc()
         report.results.append(result)
         if on_result:
             on_result(result)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _run_one(claim: Claim, profile: Profile, seed: int) -> Result:
+    """One claim's verdict; a claim that crashes the engine becomes an error verdict."""
+    from ._engine import run_claim
+
+    try:
+        return run_claim(claim, profile=profile, seed=seed)
+    except Exception as exc:  # an engine bug must not lose the other claims
+        return _crashed(claim, seed, exc, traceback.format_exc())
+
+
+def _crashed(claim: Claim, seed: int, exc: BaseException, trace: str | None) -> Result:
+    msg = f"derivcheck itself failed on this claim: {type(exc).__name__}: {exc}"
+    result = Result(id=claim.qualname, kind=claim.kind, status="error",
+                    expected=claim.expected, source=claim.source, latex=claim.latex,
+                    message=msg.splitlines()[0], seed=seed,
+                    lines=[LineResult(j + 1, ln.latex, "error", ln.expected,
+                                      message="not checked", erratum=ln.erratum)
+                           for j, ln in enumerate(claim.lines)])
+    result.trace = trace
+    return result
 
 
 # -- several processes ---------------------------------------------------------
@@ -135,34 +146,49 @@ def _worker_run(file: str, qualname: str) -> Result:
 def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: int,
                  cache_dir: str | None = None, load_errors: Sequence[LoadError] = (),
                  on_result: Callable[[Result], None] | None = None) -> Report:
-    """Like :func:`run_catalog`, spreading claims over ``jobs`` worker processes.
+    """Like :func:`run_catalog`, spreading claims over ``jobs`` processes, this one included.
 
-    Results come back in catalog order. Ctrl-C cancels what has not started and
-    returns the partial report with ``interrupted=True``.
+    ``jobs - 1`` worker processes take claims from the front of the catalog
+    while this process, which has loaded the claims already, takes them from
+    the back (any claim no worker has started), so no process idles while
+    the workers start up. Results come back in catalog order. Ctrl-C cancels
+    what has not started and returns the partial report with ``interrupted=True``.
     """
     import concurrent.futures as cf
     import multiprocessing as mp
 
     t0 = time.perf_counter()
+    enable_compile_cache(cache_dir)
     report = Report(results=[], load_errors=list(load_errors), profile=profile.name, seed=seed)
     done: dict[int, Result] = {}
     ctx = mp.get_context("spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
-                                  initargs=(profile, seed, cache_dir))
+    pool = cf.ProcessPoolExecutor(max_workers=max(1, jobs - 1), mp_context=ctx,
+                                  initializer=_worker_init, initargs=(profile, seed, cache_dir))
     futures = {pool.submit(_worker_run, c.file, c.qualname): i for i, c in enumerate(claims)}
+    by_index = {i: f for f, i in futures.items()}
+
+    def finish(i: int, result: Result) -> None:
+        done[i] = result
+        if on_result:
+            on_result(result)
+
+    def harvest(fut) -> None:
+        i = futures.pop(fut)
+        try:
+            finish(i, fut.result())
+        except Exception as exc:  # a crashed worker must not lose the other claims
+            finish(i, _crashed(claims[i], seed, exc, None))
+
     try:
-        for fut in cf.as_completed(futures):
-            i = futures[fut]
-            try:
-                done[i] = fut.result()
-            except Exception as exc:  # a crashed worker must not lose the other claims
-                c = claims[i]
-                done[i] = Result(id=c.qualname, kind=c.kind, status="error",
-                                 expected=c.expected, source=c.source, latex=c.latex, seed=seed,
-                                 message=f"derivcheck itself failed on this claim: "
-                                         f"{type(exc).__name__}: {exc}".splitlines()[0])
-            if on_result:
-                on_result(done[i])
+        for i in reversed(range(len(claims))):  # steal from the back
+            for fut in [f for f in futures if f.done() and not f.cancelled()]:
+                harvest(fut)
+            if not by_index[i].cancel():
+                break  # a worker has it: the rest are taken too
+            futures.pop(by_index[i])
+            finish(i, _run_one(claims[i], profile, seed))
+        for fut in cf.as_completed(list(futures)):
+            harvest(fut)
     except KeyboardInterrupt:
         report.interrupted = True
         pool.shutdown(wait=False, cancel_futures=True)

@@ -104,7 +104,8 @@ def _load(paths, traceback_, select=None):
               help=f"JAX compilation cache [default: $DERIVCHECK_CACHE_DIR or {DEFAULT_CACHE}]; "
               "'' disables it. Only compiled checks are cached, never verdicts.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes [default: the number of CPUs, at most 4].")
+              help="Processes checking claims, this one included "
+              "[default: the number of CPUs, at most 4].")
 @click.option("--traceback", "traceback_", is_flag=True, help="Show full Python tracebacks.")
 def check(paths, fmt, output, seed, profile, max_examples, select, quiet, color, cache_dir,
           jobs, traceback_):

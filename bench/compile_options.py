@@ -1,0 +1,127 @@
+"""Compare XLA compiler options on derivcheck's own compiled checks.
+
+Each option set runs in a fresh process (so one-time initialisation counts
+against the set that pays it) with no persistent cache. It lowers the fused
+check of every ``--every``-th catalog claim in each default-profile bucket,
+compiles them all with the options, and times the compiled small and medium
+softmax checks of ``bench/run.py``. Ratios are against XLA's defaults measured
+in the same run.
+
+    python bench/compile_options.py            # every 3rd claim, 3 option sets
+    python bench/compile_options.py --every 1 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+OPTION_SETS = {
+    "XLA defaults": {},
+    "optimisation level 0": {"xla_backend_optimization_level": 0},
+    "derivcheck's (no fusion emitters, one codegen split)": None,  # _engine.COMPILER_OPTIONS
+}
+
+
+def child(options: dict, every: int) -> dict:
+    import jax
+    import numpy as np
+
+    jax.config.update("jax_enable_x64", True)
+    sys.path.insert(0, str(ROOT / "bench"))
+    import run as bench_run
+
+    from derivcheck import _engine
+    from derivcheck._loader import load_paths
+    from derivcheck._profiles import get_profile
+
+    _engine.COMPILER_OPTIONS = options
+    _engine._compiler_options.cache_clear()
+    prof = get_profile("default")
+    claims, _ = load_paths([str(ROOT / "proofs")])
+    lowered = []
+    for claim in claims[::every]:
+        run = _engine._ClaimRun(claim, prof, 0)
+        entry = run._fused_fn()
+        for b in range(prof.buckets):
+            batch = run.space.draw(run.space.bucket(b), seed=0, size=run.batch_of(b))
+            entry["current"] = tuple(sorted(run.space.bucket(b).items()))
+            try:
+                lowered.append(entry["fn"].lower(batch))
+            except Exception:  # claims whose trace fails are the engine's business
+                pass
+    t = time.perf_counter()
+    first = None
+    for lo in lowered:
+        lo.compile(options or None)
+        first = first or time.perf_counter() - t
+    compile_s = time.perf_counter() - t
+    run_us = {}
+    for size in ("small", "medium"):
+        run = _engine._ClaimRun(bench_run.claim_for(size), prof, 0)
+        entry = run._fused_fn()
+        batch = run.space.draw(run.space.bucket(0), seed=0, size=run.batch_of(0))
+        entry["current"] = tuple(sorted(run.space.bucket(0).items()))
+        fn = entry["fn"].lower(batch).compile(options or None)
+        batch = {k: jax.device_put(v) for k, v in batch.items()}
+        np.asarray(fn(batch))
+        ts = []
+        for _ in range(30):
+            t = time.perf_counter()
+            np.asarray(fn(batch))
+            ts.append(time.perf_counter() - t)
+        run_us[size] = statistics.median(ts) / run.batch_of(0) * 1e6
+    return {"modules": len(lowered), "compile_s": compile_s, "first_compile_s": first,
+            "run_us_per_input": run_us}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--every", type=int, default=3, help="take every n-th catalog claim")
+    ap.add_argument("--repeats", type=int, default=1, help="fresh processes per option set")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child is not None:
+        print(json.dumps(child(json.loads(args.child), args.every)))
+        return 0
+    sys.path.insert(0, str(ROOT))
+    from derivcheck._engine import COMPILER_OPTIONS
+
+    out = {}
+    for name, opts in OPTION_SETS.items():
+        opts = COMPILER_OPTIONS if opts is None else opts
+        runs = []
+        for _ in range(args.repeats):
+            proc = subprocess.run([sys.executable, __file__, "--every", str(args.every),
+                                   "--child", json.dumps(opts)], capture_output=True,
+                                  text=True, check=True, env=dict(os.environ))
+            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        out[name] = {"options": opts, "runs": runs,
+                     "compile_s": statistics.median(r["compile_s"] for r in runs),
+                     "small_us": statistics.median(r["run_us_per_input"]["small"] for r in runs),
+                     "medium_us": statistics.median(r["run_us_per_input"]["medium"]
+                                                    for r in runs)}
+    base = out["XLA defaults"]
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"{'options':<56} {'compile':>9} {'ratio':>6} {'small µs':>9} {'medium µs':>10}")
+    for name, r in out.items():
+        print(f"{name:<56} {r['compile_s']:8.2f}s {r['compile_s'] / base['compile_s']:6.2f} "
+              f"{r['small_us']:9.2f} {r['medium_us']:10.1f}")
+    print(f"({out[name]['runs'][0]['modules']} fused checks compiled per set; "
+          "per-input times are one compiled batch of the bench/run.py claim)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
