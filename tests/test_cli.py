@@ -196,3 +196,19 @@ def test_show_of_an_unknown_claim_is_a_usage_error(folder):
     r = run(folder, "show", "nothing", "--path", "proof.py")
     assert r.exit_code == 2
     assert "no claim 'nothing'; run 'derivcheck list' to see the ids" in r.output
+
+
+def test_the_parent_and_a_worker_process_agree_with_one_process_in_catalog_order(folder):
+    from derivcheck._loader import load_paths
+    from derivcheck._profiles import get_profile
+    from derivcheck._runner import run_catalog, run_parallel
+
+    claims, _ = load_paths([str(folder)])
+    quick = get_profile("quick")
+    one = run_catalog(claims, profile=quick, seed=0)
+    two = run_parallel(claims, profile=quick, seed=0, jobs=2, cache_dir=None)
+    assert [r.id for r in two.results] == [c.qualname for c in claims]
+    assert [(r.status, r.examples) for r in two.results] == \
+        [(r.status, r.examples) for r in one.results]
+    assert [r.status for r in two.results].count("refuted") == 2  # wrong.py and the erratum
+    assert two.exit_code == 1 and not two.skipped
