@@ -12,7 +12,7 @@ from ._loader import LoadError
 from ._profiles import Profile
 from ._verdict import LineResult, Result
 
-__all__ = ["Report", "enable_compile_cache", "run_catalog", "run_parallel"]
+__all__ = ["Report", "enable_compile_cache", "run_catalog", "run_parallel", "start_workers"]
 
 
 @dataclasses.dataclass
@@ -143,9 +143,38 @@ def _worker_run(file: str, qualname: str) -> Result:
     return run_claim(claim, profile=_WORKER["profile"], seed=_WORKER["seed"])
 
 
+def _weight(claim: Claim) -> int:
+    """A claim's rough cost: the lines (and fixes) traced in each bucket."""
+    return len(claim.lines) + sum(ln.fix is not None for ln in claim.lines)
+
+
+def _worker_warm() -> None:
+    """Import JAX and the engine, so that a worker is ready when claims arrive."""
+    from ._engine import _compiler_options
+
+    _compiler_options()
+
+
+def start_workers(jobs: int, *, profile: Profile, seed: int, cache_dir: str | None = None):
+    """Start ``jobs - 1`` worker processes for :func:`run_parallel` and warm them up.
+
+    Starting them before loading the proof files lets their start-up (mostly
+    importing JAX, about a second) overlap with this process's own.
+    """
+    import concurrent.futures as cf
+    import multiprocessing as mp
+
+    workers = max(1, jobs - 1)
+    pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                  initializer=_worker_init, initargs=(profile, seed, cache_dir))
+    for _ in range(workers):
+        pool.submit(_worker_warm)
+    return pool
+
+
 def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: int,
                  cache_dir: str | None = None, load_errors: Sequence[LoadError] = (),
-                 on_result: Callable[[Result], None] | None = None) -> Report:
+                 on_result: Callable[[Result], None] | None = None, pool=None) -> Report:
     """Like :func:`run_catalog`, spreading claims over ``jobs`` processes, this one included.
 
     ``jobs - 1`` worker processes take claims from the front of the catalog
@@ -153,18 +182,20 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
     the back (any claim no worker has started), so no process idles while
     the workers start up. Results come back in catalog order. Ctrl-C cancels
     what has not started and returns the partial report with ``interrupted=True``.
+    ``pool`` is one from :func:`start_workers` with the same settings, if any.
     """
     import concurrent.futures as cf
-    import multiprocessing as mp
 
     t0 = time.perf_counter()
     enable_compile_cache(cache_dir)
     report = Report(results=[], load_errors=list(load_errors), profile=profile.name, seed=seed)
     done: dict[int, Result] = {}
-    ctx = mp.get_context("spawn")
-    pool = cf.ProcessPoolExecutor(max_workers=max(1, jobs - 1), mp_context=ctx,
-                                  initializer=_worker_init, initargs=(profile, seed, cache_dir))
-    futures = {pool.submit(_worker_run, c.file, c.qualname): i for i, c in enumerate(claims)}
+    if pool is None:
+        pool = start_workers(jobs, profile=profile, seed=seed, cache_dir=cache_dir)
+    # Longest first (more lines, more to trace), so that the run ends on short
+    # claims and no process waits long for the last one.
+    order = sorted(range(len(claims)), key=lambda i: -_weight(claims[i]))
+    futures = {pool.submit(_worker_run, claims[i].file, claims[i].qualname): i for i in order}
     by_index = {i: f for f, i in futures.items()}
 
     def finish(i: int, result: Result) -> None:
@@ -180,7 +211,7 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
             finish(i, _crashed(claims[i], seed, exc, None))
 
     try:
-        for i in reversed(range(len(claims))):  # steal from the back
+        for i in reversed(order):  # steal from the back
             for fut in [f for f in futures if f.done() and not f.cancelled()]:
                 harvest(fut)
             if not by_index[i].cancel():
@@ -193,7 +224,13 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
         report.interrupted = True
         pool.shutdown(wait=False, cancel_futures=True)
     else:
-        pool.shutdown(wait=True)
+        # Every result is in and the workers are idle: stop them rather than
+        # wait out a JAX process's slow exit.
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in workers:
+            proc.terminate()
+        pool.shutdown(wait=True)  # instant now; releases the pool's semaphores
     report.results = [done[i] for i in sorted(done)]
     report.skipped = [c.qualname for i, c in enumerate(claims) if i not in done]
     report.seconds = time.perf_counter() - t0

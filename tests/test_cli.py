@@ -212,3 +212,28 @@ def test_the_parent_and_a_worker_process_agree_with_one_process_in_catalog_order
         [(r.status, r.examples) for r in one.results]
     assert [r.status for r in two.results].count("refuted") == 2  # wrong.py and the erratum
     assert two.exit_code == 1 and not two.skipped
+
+
+def _console(folder, *args):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = Path(sys.executable).parent / "derivcheck"
+    return subprocess.run([str(exe), *args], cwd=folder, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_the_console_script_prints_everything_before_its_fast_exit_with_code_1(folder):
+    # two files: workers start early, then stand down for a three-claim run
+    done = _console(folder, "check", ".", "-q", "--cache-dir", "")
+    assert done.returncode == 1, done.stderr
+    assert "3 claims" in done.stdout and "1 not" in done.stdout
+    assert "leaked" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_console_script_exits_0_when_every_claim_is_as_expected(folder):
+    (folder / "wrong.py").unlink()
+    done = _console(folder, "check", ".", "-q", "--cache-dir", "")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 claims" in done.stdout
