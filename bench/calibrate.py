@@ -19,7 +19,7 @@ with magnitude <= MODERATE), then the gap around THRESHOLD: how far the
 worst correct line sits below it and how far the least wrong line sits above.
 A wrong formula can agree with the truth at special inputs (a sign error at a
 zero gradient), so the wrong side is judged per line: the median of ``e`` over
-the line's inputs of the "moderate" regime (ordinary normal draws).
+the line's inputs of the "moderate" regime (ordinary uniform draws).
 
 Usage::
 
