@@ -84,6 +84,22 @@ def _jit(fn: Callable) -> Callable:
     return jax.jit(fn, compiler_options=dict(_compiler_options()) or None)
 
 
+def _batch_of_inputs(xs: list[dict], size: int) -> dict[str, np.ndarray]:
+    """Stack inputs into a batch of ``size``, repeating the first to fill it.
+
+    >>> b = _batch_of_inputs([{"x": np.zeros(2)}, {"x": np.ones(2)}], 4)
+    >>> b["x"].tolist()
+    [[0.0, 0.0], [1.0, 1.0], [0.0, 0.0], [0.0, 0.0]]
+    """
+    out = {}
+    for k, first in xs[0].items():
+        arr = np.empty((size, *np.shape(first)), dtype=np.asarray(first).dtype)
+        arr[:len(xs)] = [x[k] for x in xs]
+        arr[len(xs):] = first
+        out[k] = arr
+    return out
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
@@ -496,8 +512,7 @@ class _ClaimRun:
         size = self.batch_of(b)
         for start in range(0, len(cands), size):
             chunk = cands[start:start + size]
-            pad = chunk + [chunk[0]] * (size - len(chunk))
-            batch = {k: np.stack([c[k] for c in pad]) for k in pad[0]}
+            batch = _batch_of_inputs(chunk, size)
             out = self.evaluate(b, batch)
             with np.errstate(invalid="ignore"):
                 clear = ~out["fin"][:, j] | ~(out["err"][:, j] < floor)
@@ -555,7 +570,7 @@ class _ClaimRun:
                                lambda cands, bb=bb: self._fails_on(bb, j, cands, floor))
                     calm = True
                     break
-        single = self.evaluate(b, {k: np.stack([v] * self.batch_of(b)) for k, v in x.items()})
+        single = self.evaluate(b, _batch_of_inputs([x], self.batch_of(b)))
         err = float(single["err"][0, j])
         finite = bool(single["fin"][0, j])
         if calm or slot.mode.get(b) == "transposed":
@@ -586,10 +601,9 @@ def _sides(run: _ClaimRun, b: int, slot_index: int, xs: list[dict]) -> tuple[lis
     """
     slot = run.slots[slot_index]
     size = run.batch_of(b)
-    pad = xs + [xs[0]] * (-len(xs) % size)
     gs, ts = [], []
-    for start in range(0, len(pad), size):
-        batch = {k: np.stack([x[k] for x in pad[start:start + size]]) for k in xs[0]}
+    for start in range(0, len(xs), size):
+        batch = _batch_of_inputs(xs[start:start + size], size)
         res = run._call_fused(b, batch)
         if res is None:
             raise ValueError("the reference cannot be evaluated")
