@@ -197,6 +197,7 @@ class _ClaimRun:
         self.truth_error: str | None = None
         self.truth_trace: str | None = None
         self.truth_shape: dict[int, tuple] = {}
+        self._floats_of: dict[int, int] = {}
 
     # -- probing -----------------------------------------------------------
     def probe(self, b: int) -> None:
@@ -213,8 +214,13 @@ class _ClaimRun:
         return mode
 
     def _floats(self, b: int) -> int:
-        return sum(int(np.prod(self.space.shape_of(n, self.space.bucket(b)), dtype=np.int64))
-                   for n in self.space.inputs) or 1
+        """Floats in one input of bucket ``b`` (memoized: asked for every batch)."""
+        if b not in self._floats_of:
+            bucket = self.space.bucket(b)
+            self._floats_of[b] = sum(
+                int(np.prod(self.space.shape_of(n, bucket), dtype=np.int64))
+                for n in self.space.inputs) or 1
+        return self._floats_of[b]
 
     def batch_of(self, b: int) -> int:
         """Inputs per compiled call in bucket ``b``: the profile's batch, times up
