@@ -217,3 +217,23 @@ def test_large_inputs_checked_in_two_halves_verify_a_right_formula_on_the_whole_
 
 def test_small_inputs_are_checked_in_one_call_per_example():
     assert _rounds(dc.gradient(risk, grad, space=SPACE, wrt="W"))[0] == 1
+
+
+def test_compiler_options_unknown_to_xla_fall_back_to_its_defaults(monkeypatch):
+    from derivcheck import _engine
+
+    monkeypatch.setattr(_engine, "COMPILER_OPTIONS", {"xla_no_such_flag_for_derivcheck": True})
+    _engine._compiler_options.cache_clear()
+    try:
+        assert _engine._compiler_options() == ()
+        r = dc.check(dc.gradient(risk, grad, space=SPACE, wrt="W"), profile="quick")
+        assert r.status == "verified", str(r)
+    finally:
+        _engine._compiler_options.cache_clear()
+
+
+def test_compiler_options_xla_knows_are_used():
+    from derivcheck import _engine
+
+    _engine._compiler_options.cache_clear()
+    assert dict(_engine._compiler_options()) == _engine.COMPILER_OPTIONS

@@ -113,3 +113,32 @@ def test_without_the_security_policy_the_same_script_would_run(tmp_path):
     page = CSP.sub("", render(demo_report(), "html")).replace("</body>", PROBE)
     ran = dump_dom(tmp_path, page, "without_csp")
     assert 'data-probe="' in ran
+
+
+WIDE = " + ".join(f"x_{{{i}}}^{{2}}" for i in range(160))
+FITS = """<script>
+const root = document.documentElement;
+document.body.setAttribute("data-probe", String(root.scrollWidth <= root.clientWidth + 1));
+</script></body>"""
+
+
+def wide_report():
+    line = LineResult(1, WIDE, "verified", "verified", examples=32, max_error=1e-16)
+    chain = Result(id="proofs/wide.py::long_sum", kind="derivation", status="verified",
+                   expected="verified", lines=[line, line], examples=32, max_error=1e-16,
+                   latex=WIDE)
+    return Report(results=[chain], load_errors=[], profile="quick", seed=0, seconds=1.0)
+
+
+def test_a_very_wide_formula_scrolls_inside_its_cell_and_the_page_does_not(tmp_path):
+    page = CSP.sub("", render(wide_report(), "html")).replace("</body>", FITS)
+    rendered = dump_dom(tmp_path, page, "wide")
+    assert 'data-probe="true"' in rendered
+
+
+def test_without_the_scrolling_cells_the_same_formula_would_widen_the_page(tmp_path):
+    page = CSP.sub("", render(wide_report(), "html")).replace("</body>", FITS)
+    assert "overflow-x:auto" in page
+    page = page.replace("overflow-x:auto", "overflow-x:visible")
+    rendered = dump_dom(tmp_path, page, "wide_unfixed")
+    assert 'data-probe="false"' in rendered
