@@ -197,7 +197,10 @@ def _exit(code: int) -> None:
     if "multiprocessing" in sys.modules:  # release worker queues' semaphores as at exit
         import multiprocessing.util
 
-        multiprocessing.util._exit_function()
+        finish = getattr(multiprocessing.util, "_exit_function", None)
+        if finish is None:  # a Python without it: take the ordinary, slower exit
+            sys.exit(code)
+        finish()
     os._exit(code)
 
 
