@@ -279,9 +279,10 @@ def bench_check_grads(size: str, n: int) -> dict:
 def bench_generation(size: str, repeats: int, batch: int = 64) -> dict:
     """Seconds per input to *generate* fresh inputs, which the floors do not pay.
 
-    derivcheck's own ``Space.draw`` against the bare cost of the Gaussian
-    numbers it needs (NumPy on the host, ``jax.random`` jitted on the device)
-    and of uniform numbers on the device, for a batch of ``batch`` inputs.
+    derivcheck's own ``Space.draw`` (uniform draws shaped into the value
+    regimes) against the bare cost of as many Gaussian numbers (NumPy on the
+    host, ``jax.random`` jitted on the device) and uniform numbers on the
+    device, for a batch of ``batch`` inputs.
     """
     import jax
     import jax.numpy as jnp

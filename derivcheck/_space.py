@@ -303,9 +303,6 @@ class Space:
             out[name] = _draw_input(inp, (size, *shape), regimes, rng, classes=k)
         return out
 
-    def regime_of(self, index: int) -> str:
-        return REGIMES[index % len(REGIMES)]
-
 
 def _per_example(rng, shape, low, high):
     """One value per example (leading axis), broadcastable against ``shape``."""
