@@ -424,3 +424,18 @@ def test_the_cli_writes_each_format_to_a_file(demo, tmp_path, fmt):
     assert "<script>" not in (outside_code(text) if fmt == "markdown" else text)
     if fmt == "junit":
         ET.fromstring(text.encode())
+
+
+def test_a_refuted_property_erratum_says_why_in_the_table():
+    false = result("shrinks", status="refuted", expected="refuted", kind="property",
+                   lines=[line(status="refuted", expected="refuted", erratum="false for θ < 0")])
+    table = render(make_report(false), "table")
+    assert "erratum, as expected: false at a calm input" in table
+
+
+def test_a_refuted_gradient_keeps_its_diagnosis_in_the_table():
+    wrong = result("grad", status="refuted", expected="refuted", diagnosis="looks like a sign",
+                   lines=[line(status="refuted", expected="refuted", erratum="sign")])
+    table = render(make_report(wrong), "table")
+    assert "erratum, as expected: looks like a sign" in table
+    assert "false at a calm input" not in table

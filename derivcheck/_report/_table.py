@@ -34,8 +34,10 @@ def render(report, *, quiet: bool = False) -> str:
                 note = f"line {brk.index} breaks" + (f": {note}" if note else "")
             if r.status == "unstable" and r.unstable_from is not None:
                 note = f"breaks at magnitude ≥ {r.unstable_from:.3g}"
+            if r.status == "refuted" and not note and r.kind == "property":
+                note = "false at a calm input"
             if r.ok and r.status == "refuted":
-                note = "erratum, as expected: " + note
+                note = "erratum, as expected" + (f": {note}" if note else "")
             exp = "" if r.ok else f"  [expected {r.expected}]"
             rows.append((f"{MARK[r.status]} {r.status}", _clip(r.id, 64), r.kind,
                          str(r.examples), _err(r.max_error), _clip(note, 60) + exp))
