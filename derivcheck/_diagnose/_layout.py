@@ -50,19 +50,22 @@ def _maps(tshape: tuple, gshape: tuple, names: Sequence[str]
             drops.append((f"without the {which} {label} (a dropped reference block)", cut))
     perms = list(itertools.permutations(range(len(tshape)))) if len(tshape) <= MAX_AXES \
         else [tuple(range(len(tshape)))]
+    orders = (("C", "row-major"), ("F", "column-major"))
+    # a matrix is named by its flatten order first; a Hessian by its axes (class-major)
+    combos = [(p, o) for p in perms for o in orders] if len(tshape) <= 2 else \
+        [(p, o) for o in orders for p in perms]
     for drop_text, arr in drops:
-        for perm in perms:
+        for perm, (order, order_text) in combos:
             moved = arr.transpose(perm)
-            for order, order_text in (("C", "row-major"), ("F", "column-major")):
-                if moved.size != int(np.prod(gshape, dtype=np.int64)):
-                    continue
-                idx = moved.reshape(-1, order=order).reshape(gshape)
-                parts = [drop_text] if drop_text else []
-                if perm != tuple(range(len(tshape))):
-                    parts.append(f"with axes {_axes_text(perm, names)}")
-                if order == "F" or moved.shape != gshape:
-                    parts.append(f"read {order_text} into shape {gshape}")
-                yield ", ".join(parts), idx
+            if moved.size != int(np.prod(gshape, dtype=np.int64)):
+                continue
+            idx = moved.reshape(-1, order=order).reshape(gshape)
+            parts = [drop_text] if drop_text else []
+            if perm != tuple(range(len(tshape))):
+                parts.append(f"with axes {_axes_text(perm, names)}")
+            if order == "F" or moved.shape != gshape:
+                parts.append(f"read {order_text} into shape {gshape}")
+            yield ", ".join(parts), idx
 
 
 def _names(tshape: tuple, axis_names: Sequence[str] | None) -> list[str]:
