@@ -76,3 +76,18 @@ def test_noise_fits_no_simple_relation():
     ts = truths(xs)
     gs = [RNG.normal(size=t.shape) for t in ts]
     assert diagnose(gs, ts, xs, claim=CLAIM).startswith("no simple relation fits")
+
+
+def test_a_claim_that_cancels_to_zero_is_named_as_such():
+    xs = inputs()
+    ts = truths(xs)
+    text = diagnose([np.zeros_like(t) for t in ts], ts, xs, claim=CLAIM)
+    assert text.startswith("claimed is 0 at every input")
+
+
+def test_a_claim_that_is_zero_somewhere_only_is_not_called_zero():
+    xs = inputs()
+    ts = truths(xs)
+    gs = [np.zeros_like(t) for t in ts]
+    gs[0] = -ts[0]
+    assert not diagnose(gs, ts, xs, claim=CLAIM).startswith("claimed is 0")

@@ -197,6 +197,8 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
     space = getattr(claim, "space", None)
     dims = [_dims_of(space, x) for x in xs]
     same_shape = all(g.shape == t.shape for g, t in pairs)
+    if all(not np.any(g) for g, _ in pairs):
+        return "claimed is 0 at every input: its terms cancel, or a term is missing"
     if same_shape:
         if seen.fits(lambda t: -t):
             return "looks like a sign error: claimed = -1 × autodiff"
