@@ -49,7 +49,7 @@ class Candidate:
 
     name: str
     values: list[np.ndarray]
-    role: str = "basis"        # "basis", "penalty" or "data"
+    role: str = "basis"        # "basis", "penalty", "data" or "term" (no penalty found)
     k: Fraction | None = None
     penalty: str | None = None
 
@@ -122,6 +122,11 @@ def candidates(xs, ts, terms, *, wrt: str | None, lams: Sequence[str]) -> list[C
         data = [np.sum(col, axis=0) for col in zip(*data_parts, strict=True)]
         if all(np.any(d) for d in data):
             out.append(Candidate("data term", data, role="data", k=Fraction(1)))
+    elif terms and len(data_parts) == len(terms):  # no penalty: each term on its own
+        n = len(terms)
+        out += [Candidate(f"term {i + 1}", term, role="term", k=Fraction(1),
+                          penalty=f"term {i + 1} of the reference's {n} (in the order written)")
+                for i, term in enumerate(terms) if all(np.any(v) for v in term)]
     out += sorted(bases, key=lambda b: b.role != "penalty")  # penalties first (stable)
     return out
 
@@ -161,6 +166,8 @@ def _term_text(cand: Candidate, c: Sequence[float], dims) -> tuple[str, str | No
     if not ms:
         return None
     full = _times(cand.k, cand.name) if cand.role == "penalty" else cand.name
+    if cand.role == "term":
+        full = f"({cand.name})"
     if not any(ch.isalpha() for ch in ms[0]):  # a constant (perhaps also a dimension)
         m = rational(1.0 + c[0] / float(cand.k))
         formula = _times((m - 1) * cand.k, cand.name) if cand.role == "penalty" else \
@@ -175,6 +182,8 @@ def _term_text(cand: Candidate, c: Sequence[float], dims) -> tuple[str, str | No
 def _what(cand: Candidate) -> tuple[str, str]:
     if cand.role == "penalty":
         return "the regularization term", f" (penalty {cand.penalty})"
+    if cand.role == "term":
+        return cand.penalty, ""
     return "the data term", ""
 
 
