@@ -174,3 +174,42 @@ def test_a_large_unexplained_discrepancy_is_not_called_an_approximation():
     rng = np.random.default_rng(3)
     gs = [t + 0.3 * np.max(np.abs(t)) * rng.uniform(-1, 1, t.shape) for t in ts]
     assert diagnose(gs, ts, xs, claim=L2).startswith("no simple relation fits")
+
+
+# -- a reference without a penalty: its own terms -------------------------------
+
+POISSON = dc.Space(b=dc.real("D"), X=dc.real("N D"), y=dc.real("N"))
+
+
+def poisson_loglike(b, X, y):
+    z = X @ b
+    return jnp.sum(y * z) - jnp.sum(jnp.exp(z))
+
+
+POISSON_CLAIM = dc.gradient(poisson_loglike, lambda b: b, space=POISSON, wrt="b")
+
+
+def _poisson(seed=0):
+    rng = np.random.default_rng(seed)
+    xs = [{"b": rng.uniform(-1, 1, d), "X": rng.uniform(-1, 1, (n, d)),
+           "y": rng.integers(0, 5, n).astype(float)} for n, d in ((5, 3), (4, 2))]
+    data = [x["X"].T @ x["y"] for x in xs]
+    rate = [x["X"].T @ np.exp(x["X"] @ x["b"]) for x in xs]
+    return xs, data, rate
+
+
+def test_a_missing_term_of_a_reference_without_penalty_is_named_by_its_position():
+    xs, data, rate = _poisson()
+    ts = [d - r for d, r in zip(data, rate, strict=True)]
+    text = diagnose([-r for r in rate], ts, xs, claim=POISSON_CLAIM)
+    assert text == ("claimed - autodiff = -(term 1): term 1 of the reference's 2 "
+                    "(in the order written) is missing")
+
+
+def test_a_wrong_term_of_a_reference_without_penalty_gets_another_name():
+    xs, data, rate = _poisson()
+    ts = [d - r for d, r in zip(data, rate, strict=True)]
+    text = diagnose([d + r for d, r in zip(data, rate, strict=True)], ts, xs,
+                    claim=POISSON_CLAIM)
+    assert "term 2 of the reference's 2 (in the order written) has the wrong sign" in text
+    assert "term 1" not in text
