@@ -28,17 +28,6 @@ DEPTH = 2
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _jit(fn):
-    """``jax.jit`` with the engine's compiler options (they compile faster on the CPU)."""
-    import jax
-
-    try:
-        from .._engine import _compiler_options
-    except ImportError:  # TODO(merge): the engine package
-        return jax.jit(fn)
-    return jax.jit(fn, compiler_options=dict(_compiler_options()) or None)
-
-
 def _jaxpr_tools():
     try:
         from .._audit._jaxpr import _eval_dropping, additive_eqn
@@ -128,7 +117,7 @@ def _group(claim, f, xs: list[dict], ts: np.ndarray) -> list[np.ndarray] | None:
         def one(x):
             return [jnp.asarray(_autodiff(target, fn)(x), jnp.float64) for fn, _ in nodes[1:]]
 
-        per_claim[key] = (nodes, _jit(jax.vmap(one)) if len(nodes) >= 3 else None)
+        per_claim[key] = (nodes, jax.jit(jax.vmap(one)) if len(nodes) >= 3 else None)
     nodes, fn = per_claim[key]
     if fn is None:
         return None
