@@ -91,3 +91,17 @@ def test_a_claim_that_is_zero_somewhere_only_is_not_called_zero():
     gs = [np.zeros_like(t) for t in ts]
     gs[0] = -ts[0]
     assert not diagnose(gs, ts, xs, claim=CLAIM).startswith("claimed is 0")
+
+
+def test_classes_shifted_are_named_across_inputs_of_two_sizes():
+    xs = inputs(d=3, k=4, count=2) + inputs(n=4, d=2, k=3, count=2)
+    ts = truths(xs)
+    text = diagnose([np.roll(t, 1, axis=1) for t in ts], ts, xs, claim=CLAIM)
+    assert "classes shifted by +1" in text
+
+
+def test_classes_shifted_at_some_inputs_only_are_not_named():
+    xs = inputs(d=3, k=4, count=2) + inputs(n=4, d=2, k=3, count=2)
+    ts = truths(xs)
+    gs = [np.roll(t, 1, axis=1) for t in ts[:3]] + [-ts[3]]
+    assert "classes shifted" not in diagnose(gs, ts, xs, claim=CLAIM)

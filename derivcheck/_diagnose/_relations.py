@@ -208,32 +208,36 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
     found = _transpose(seen)
     if found:
         return found
-    shapes = {(g.shape, t.shape) for g, t in pairs}
-    if len(shapes) == 1:  # the layout search needs one shape (a single bucket)
-        found = layout(pairs, seen.close, axis_names=_axis_names(claim, pairs[0][1].shape))
-        if found:
-            return f"looks like a layout error: {found}"
+    # Layouts, class permutations and constants compare inputs of one shape:
+    # those of the first input's bucket (the largest the engine diagnoses).
+    first = [i for i, (g, t) in enumerate(pairs)
+             if (g.shape, t.shape) == (pairs[0][0].shape, pairs[0][1].shape)]
+    one = _Seen([pairs[i] for i in first], [mags[i] for i in first])
+    found = layout(one.pairs, one.close, axis_names=_axis_names(claim, pairs[0][1].shape))
+    if found:
+        return f"looks like a layout error: {found}"
     if not same_shape:
         return "no simple relation fits"
-    return (_fitted(pairs, xs, mags, dims, claim) or _class_index(seen)
-            or _constant(seen) or _approximation(seen)
+    return (_fitted(pairs, xs, mags, dims, claim) or _class_index(seen, one)
+            or _constant(one) or _approximation(seen)
             or "no simple relation fits (not a sign, factor, layout, regularization, "
                "index or constant error)")
 
 
-def _constant(seen: _Seen) -> str | None:
-    pairs = seen.pairs
-    if len(pairs) >= 2 and len({t.shape for _, t in pairs}) == 1:
+def _constant(one: _Seen) -> str | None:
+    pairs = one.pairs
+    if len(pairs) >= 2:
         d0 = pairs[0][0] - pairs[0][1]
-        if seen.fits(lambda t: t + d0) and float(np.max(np.abs(d0))) > 0:
+        if one.fits(lambda t: t + d0) and float(np.max(np.abs(d0))) > 0:
             return "looks like a constant term: claimed - autodiff is the same at every input"
     return None
 
 
-def _class_index(seen: _Seen) -> str | None:
-    pairs = seen.pairs
-    if len({t.shape for _, t in pairs}) != 1:
+def _class_index(seen: _Seen, one: _Seen) -> str | None:
+    """Classes shifted (at every input) or permuted (at the inputs of one shape)."""
+    if len({t.ndim for _, t in seen.pairs}) != 1:
         return None
+    pairs = one.pairs
     for axis in range(pairs[0][1].ndim):
         k = pairs[0][1].shape[axis]
         if k < 2:
@@ -246,7 +250,7 @@ def _class_index(seen: _Seen) -> str | None:
             for perm in itertools.permutations(range(k)):
                 if list(perm) == list(range(k)):
                     continue
-                if seen.fits(lambda t, p=perm, ax=axis: np.take(t, p, axis=ax)):
+                if one.fits(lambda t, p=perm, ax=axis: np.take(t, p, axis=ax)):
                     return (f"looks like an index error: claimed = autodiff with classes "
                             f"permuted {list(perm)} along axis {axis}")
     return None
