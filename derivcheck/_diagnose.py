@@ -125,7 +125,7 @@ def _regularization(pairs, xs, mags, claim) -> str | None:
     if wrt is None or space is None:
         return None
     lams = [n for n, i in space.inputs.items()
-            if i.kind == "positive" and not i.dims]
+            if i.kind_object.is_strength(i)]
     for lam in lams:
         forms = {
             f"+{lam}·{wrt}": lambda x, lam=lam: x[lam] * x[wrt],
