@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from ._texts import missed
+
 __all__ = ["render"]
 
 # Characters XML 1.0 cannot carry even escaped (C0 controls except tab/newline/CR, surrogates,
@@ -31,12 +33,7 @@ def _classname(file: str) -> str:
 
 def _details(r) -> str:
     body = str(r)
-    for ln in r.lines:
-        if not ln.ok:
-            body += (f"\nline {ln.index}: {ln.status}, expected {ln.expected}: {ln.latex}"
-                     if ln.status != ln.expected else "")
-            if ln.fix is not None and not ln.fix.ok:
-                body += f"\nline {ln.index} fix: {ln.fix.status}, expected verified: {ln.fix.latex}"
+    body += "".join(f"\n{what}: {latex}" for what, latex in missed(r))
     if r.counterexample:
         body += "\n" + r.reproduce()
     trace = getattr(r, "trace", None)
