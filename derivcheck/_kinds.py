@@ -19,94 +19,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["KINDS", "MODERATE", "Kind", "draw_real", "regime_views"]
+from ._regimes import MODERATE, draw_real, per_example, regime_views
 
-#: Half-width of the "moderate" values. Uniform on [-1.5, 1.5] keeps about
-#: two thirds of the entries calm (within ±1), as a standard normal would, at a
-#: quarter of the cost of drawing normals: medium inputs are tens of thousands
-#: of floats, and drawing them would otherwise cost more than checking them.
-MODERATE = 1.5
-
-#: Decades of the "mixed" regime: each entry is a moderate mantissa times one
-#: of these powers of ten.
-_DECADES = 10.0 ** np.arange(-3, 3)
+__all__ = ["KINDS", "Kind"]
 
 #: How many entries of one input the shrinker tries one by one.
 _ENTRY_LIMIT = 24
 
 #: A change of one input inside a mutant: ``(value, all inputs) -> new value``.
 Change = Callable[[Any, dict], Any]
-
-
-def _per_example(rng, shape, low, high):
-    """One value per example (leading axis), broadcastable against ``shape``."""
-    return rng.uniform(low, high, size=(shape[0],) + (1,) * (len(shape) - 1))
-
-
-def regime_views(arr: np.ndarray, regimes):
-    """``(regime, view)`` pairs: example ``b`` follows ``regimes[b % len(regimes)]``.
-
-    The views are strided slices, so transforming them in place fills ``arr``
-    without gathering or scattering copies.
-    """
-    for r, regime in enumerate(regimes):
-        view = arr[r::len(regimes)]
-        if view.shape[0]:
-            yield regime, view
-
-
-def _real_in_place(u: np.ndarray, regime: str, rng) -> None:
-    """Turn uniform numbers in [0, 1) into one regime's values, in place.
-
-    Every regime starts from the same single uniform draw per entry (no
-    normals, no per-entry powers), so an entry costs a few nanoseconds.
-    """
-    shape = u.shape
-    if regime == "integers":
-        u *= 7.0
-        np.floor(u, out=u)
-        u -= 3.0  # integers in [-3, 3]
-        flat = u.reshape(shape[0], -1)
-        if flat.shape[1] > 1:  # never a constant array
-            same = np.flatnonzero(np.all(flat == flat[:, :1], axis=1))
-            u[(same,) + (0,) * (len(shape) - 1)] += 1.0
-        return
-    if regime == "zeros":  # below 0.3: an exact zero; above: a moderate value
-        zero = u < 0.3
-        u -= 0.3
-        u *= 2 * MODERATE / 0.7
-        u -= MODERATE
-        u[zero] = 0.0
-        return
-    if regime == "mixed":  # the integer part of 6u picks the decade, the fraction the mantissa
-        u *= len(_DECADES)
-        decade = u.astype(np.intp)
-        u -= decade
-        u *= 2 * MODERATE
-        u -= MODERATE
-        u *= _DECADES[decade]
-        return
-    u *= 2 * MODERATE
-    u -= MODERATE  # moderate: uniform on [-MODERATE, MODERATE]
-    if regime == "large":
-        u *= 10.0 ** _per_example(rng, shape, 2.0, 2.9)
-    elif regime == "ties":
-        u *= 1e-7
-        u += _per_example(rng, shape, -3.0, 3.0)
-    elif regime == "tiny":
-        u *= 1e-7
-    elif regime == "huge":
-        u *= 10.0 ** _per_example(rng, shape, 3.0, 5.0)
-    elif regime != "moderate":
-        raise AssertionError(regime)  # pragma: no cover - the regimes are closed
-
-
-def draw_real(shape, regimes, rng) -> np.ndarray:
-    """Real values of ``shape = (size, *dims)``, example ``b`` in regime ``b % len``."""
-    u = rng.random(size=shape)
-    for regime, view in regime_views(u, regimes):
-        _real_in_place(view, regime, rng)
-    return u
 
 
 class Kind:
@@ -165,6 +86,10 @@ class Kind:
         """The kind's simplest value, when ``v`` is not already it."""
         return []
 
+    def strategy(self, inp, shape: tuple[int, ...], regime: str, *, classes=None):
+        """A Hypothesis strategy of one value of ``shape``, shrinking toward simple values."""
+        raise NotImplementedError
+
     # -- what the mutation audit may do to an input of this kind ------------------
     def complement(self, xp) -> Change | None:
         """The input's complement (binary ``1 - y``), if the kind has one."""
@@ -193,6 +118,15 @@ class _Real(Kind):
             small = np.abs(v) < 1e-3
             v = np.where(small, np.where(v < 0, -1.0, 1.0) * (0.5 + rng.random(v.shape)), v)
         return v
+
+    def strategy(self, inp, shape, regime, *, classes=None):
+        from ._elements import float_arrays, real_elements
+
+        values = float_arrays(shape, real_elements(regime))
+        if inp.nonzero:  # as drawn: entries near zero move to ±[0.5, 1.5)
+            values = values.map(lambda v: np.where(np.abs(v) < 1e-3, np.where(
+                v < 0, -0.5, 0.5), v))
+        return values
 
     def calm(self, inp, v):
         v = np.clip(v, -1.0, 1.0) * 0.5
@@ -245,9 +179,14 @@ class _Positive(_Real):
         if regime == "integers":
             return rng.integers(1, 4, size=shape).astype(np.float64)
         if regime == "ties":
-            return np.exp(_per_example(rng, shape, -1.0, 1.0)) * (
+            return np.exp(per_example(rng, shape, -1.0, 1.0)) * (
                 1.0 + rng.uniform(-MODERATE, MODERATE, size=shape) * 1e-7)
         return np.exp(rng.uniform(-MODERATE, MODERATE, size=shape))
+
+    def strategy(self, inp, shape, regime, *, classes=None):
+        from ._elements import float_arrays, positive_elements
+
+        return float_arrays(shape, positive_elements(regime))
 
     def calm(self, inp, v):
         return np.clip(v, 0.1, 1.0)
@@ -281,6 +220,17 @@ class _Simplex(Kind):
         z = np.exp(logits - logits.max(axis=-1, keepdims=True))
         return z / z.sum(axis=-1, keepdims=True)
 
+    def strategy(self, inp, shape, regime, *, classes=None):
+        from ._elements import float_arrays, real_elements
+
+        def normalise(logits):
+            if regime in ("large", "mixed"):
+                logits = np.clip(logits, -30.0, 30.0)
+            z = np.exp(logits - logits.max(axis=-1, keepdims=True))
+            return z / z.sum(axis=-1, keepdims=True)
+
+        return float_arrays(shape, real_elements(regime)).map(normalise)
+
     def reset_candidates(self, v):
         return [np.full_like(v, 1.0 / v.shape[-1])]
 
@@ -296,6 +246,17 @@ class _OneHot(_Simplex):
         k = shape[-1]
         idx = rng.integers(k, size=shape[:-1])
         return np.eye(k)[idx]
+
+    def strategy(self, inp, shape, regime, *, classes=None):
+        from hypothesis import strategies as st
+        from hypothesis.extra import numpy as hnp
+
+        from ._elements import fill_for
+
+        k = shape[-1]
+        return hnp.arrays(np.int64, shape[:-1], elements=st.integers(0, k - 1),
+                          fill=fill_for(shape)).map(
+            lambda idx: np.eye(k)[idx])
 
     def simplicity(self, v):
         return 0, 0, float(np.sum(np.argmax(v, axis=-1))) * 1e-3
@@ -315,6 +276,15 @@ class _Labels(Kind):
     def draw(self, inp, shape, regimes, rng, *, classes=None):
         return rng.integers(classes, size=shape).astype(np.int64)
 
+    def strategy(self, inp, shape, regime, *, classes=None):
+        from hypothesis import strategies as st
+        from hypothesis.extra import numpy as hnp
+
+        from ._elements import fill_for
+
+        return hnp.arrays(np.int64, shape, elements=st.integers(0, classes - 1),
+                          fill=fill_for(shape))
+
     def simplicity(self, v):
         return 0, 0, float(np.sum(v)) * 1e-3
 
@@ -332,6 +302,15 @@ class _Binary(Kind):
 
     def draw(self, inp, shape, regimes, rng, *, classes=None):
         return rng.integers(0, 2, size=shape).astype(np.float64)
+
+    def strategy(self, inp, shape, regime, *, classes=None):
+        from hypothesis import strategies as st
+        from hypothesis.extra import numpy as hnp
+
+        from ._elements import fill_for
+
+        return hnp.arrays(np.float64, shape, elements=st.sampled_from([0.0, 1.0]),
+                          fill=fill_for(shape))
 
     def reset_candidates(self, v):
         return [np.zeros_like(v)] if np.any(v) else []
