@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ._records import AuditReport
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the records call render_text: no import cycle at run time
+    from ._records import AuditReport
 
 __all__ = ["render_text"]
 
