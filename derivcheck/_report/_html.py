@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._data import document_tallies, errata
+from ._data import document_tallies, errata, is_derivation
 from ._mathml import _e, latex_to_mathml
 from ._texts import NOT_AS_EXPECTED, breaks_at, missed, status_vs_expected
 
@@ -174,7 +174,7 @@ def _line_row(ln, *, derivation: bool) -> str:
 
 def _claim(r, anchor: str) -> str:
     file, _, name = r.id.rpartition("::")
-    deriv = r.kind == "derivation"
+    deriv = is_derivation(r)
     classes = f"claim {_e(r.status)}" + ("" if r.ok else " unexpected")
     head = (f"<summary><h3>{MARK.get(r.status, '?')} {_e(name or r.id)}</h3>"
             f"{_badge(r.status, r.expected)} <span class=\"meta\">{_e(r.kind)}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from ._data import is_derivation
 from ._texts import missed
 
 __all__ = ["render"]
@@ -46,7 +47,7 @@ def _notes(r) -> str:
     out = []
     for ln in r.lines:
         if ln.erratum is not None:
-            where = f"line {ln.index}" if r.kind == "derivation" else "claim"
+            where = f"line {ln.index}" if is_derivation(r) else "claim"
             out.append(f"erratum ({where}, {ln.status}): {ln.erratum}\n  as written: {ln.latex}")
             if ln.fix is not None:
                 out.append(f"  corrected ({ln.fix.status}): {ln.fix.latex}")

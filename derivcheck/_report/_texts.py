@@ -7,6 +7,8 @@ themselves).
 
 from __future__ import annotations
 
+from ._data import is_derivation, is_property
+
 __all__ = ["NOT_AS_EXPECTED", "breaks_at", "claim_note", "missed", "status_vs_expected"]
 
 #: Heading of the list of claims that did not get their expected status.
@@ -31,7 +33,7 @@ def missed(r) -> list[tuple[str, str]]:
     expected to verify.
     """
     out = []
-    derivation = r.kind == "derivation"
+    derivation = is_derivation(r)
     for ln in r.lines:
         where = f"line {ln.index}" if derivation else "claim"
         if ln.status != ln.expected and (derivation or r.status == r.expected):
@@ -46,11 +48,11 @@ def claim_note(r) -> str:
     """A claim's one-line note: the diagnosis, where it breaks, or why a refutation is fine."""
     note = r.diagnosis or r.message or ""
     brk = r.first_break
-    if r.kind == "derivation" and brk is not None:
+    if is_derivation(r) and brk is not None:
         note = f"line {brk.index} breaks" + (f": {note}" if note else "")
     if r.status == "unstable" and r.unstable_from is not None:
         note = breaks_at(r.unstable_from)
-    if r.status == "refuted" and not note and r.kind == "property":
+    if r.status == "refuted" and not note and is_property(r):
         note = "false at a calm input"
     if r.ok and r.status == "refuted":
         note = "erratum, as expected" + (f": {note}" if note else "")
