@@ -140,3 +140,27 @@ def test_only_real_positive_and_simplex_inputs_are_differentiable():
     assert all(i.differentiable for i in (dc.real("D"), dc.positive(), dc.simplex("K")))
     assert not any(i.differentiable for i in (dc.one_hot("K"), dc.labels("N", classes="K"),
                                               dc.binary("N")))
+
+
+def _list_proof(tmp_path, dims):
+    from click.testing import CliRunner
+
+    from derivcheck.cli import main
+
+    f = tmp_path / "sizes.py"
+    f.write_text("import derivcheck as dc\n"
+                 f"S = dc.Space(x=dc.real('N'), dims={{'N': {dims}}})\n"
+                 "g = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x, space=S, wrt='x')\n")
+    return CliRunner().invoke(main, ["list", str(f)], catch_exceptions=False)
+
+
+def test_a_proof_file_with_a_huge_dimension_is_a_load_error_saying_what_to_fix(tmp_path):
+    res = _list_proof(tmp_path, "(1, 10**9)")
+    assert res.exit_code == 2
+    assert "sizes.py: line 2: SpaceError" in res.output
+    assert "keep every dimension ≤ 4096" in res.output and "itself failed" not in res.output
+
+
+def test_a_proof_file_with_a_large_but_sane_dimension_lists_its_claim(tmp_path):
+    res = _list_proof(tmp_path, "(1, 4096)")
+    assert res.exit_code == 0 and "sizes.py::g" in res.output
