@@ -26,6 +26,16 @@ __all__ = ["KINDS", "Kind"]
 #: How many entries of one input the shrinker tries one by one.
 _ENTRY_LIMIT = 24
 
+#: Whole-input shrink moves of real and positive inputs: round and clip to ±1,
+#: to ±3, round, then scale by 1/2 and by 1/10.
+_MOVES = (
+    lambda v: np.clip(np.round(v), -1.0, 1.0),
+    lambda v: np.clip(np.round(v), -3.0, 3.0),
+    np.round,
+    lambda v: v * 0.5,
+    lambda v: v * 0.1,
+)
+
 #: A change of one input inside a mutant: ``(value, all inputs) -> new value``.
 Change = Callable[[Any, dict], Any]
 
@@ -41,7 +51,6 @@ class Kind:
       differentiable: allowed as ``wrt`` of a gradient or Jacobian.
       counts_classes: the last axis is a class dimension (at least 2).
       label_like: a label the audit may swap with another of the same shape.
-      searched: the shrinker rounds, scales and zeroes its entries.
     """
 
     name = ""
@@ -50,7 +59,6 @@ class Kind:
     differentiable = False
     counts_classes = False
     label_like = False
-    searched = False
 
     def draw(self, inp, shape, regimes, rng, *, classes=None) -> np.ndarray:
         """A batch of ``shape = (size, *dims)`` values (example ``b`` in ``regimes[b % len]``)."""
@@ -77,6 +85,18 @@ class Kind:
     def fix(self, inp, v: np.ndarray) -> np.ndarray:
         """Bring a shrink candidate back into the kind (e.g. positive stays > 0)."""
         return v
+
+    def shrink_moves(self, inp, v: np.ndarray) -> list[np.ndarray]:
+        """Whole-input moves toward simpler values, tried on every input that has
+        them together and then on each alone ([] for a kind that does not move)."""
+        return []
+
+    def shrink_candidates(self, inp, v: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Simpler values of this input alone (not yet :meth:`fix`-ed), each with its
+        pass: 0 changes single entries, 1 is the kind's simplest value. The
+        shrinker tries pass 0 of every input before pass 1 of any."""
+        return ([(0, c) for c in self.entry_candidates(v)]
+                + [(1, c) for c in self.reset_candidates(v)])
 
     def entry_candidates(self, v: np.ndarray) -> list[np.ndarray]:
         """Simpler values changing single entries (not yet :meth:`fix`-ed)."""
@@ -110,7 +130,7 @@ class Kind:
 
 class _Real(Kind):
     name = "real"
-    varies = differentiable = searched = True
+    varies = differentiable = True
 
     def draw(self, inp, shape, regimes, rng, *, classes=None):
         v = draw_real(shape, regimes, rng)
@@ -141,6 +161,9 @@ class _Real(Kind):
 
     def fix(self, inp, v):
         return np.where(v == 0, 1.0, v) if inp.nonzero else v
+
+    def shrink_moves(self, inp, v):
+        return [move(v) for move in _MOVES]
 
     def entry_candidates(self, v):
         out = []

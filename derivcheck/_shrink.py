@@ -17,18 +17,6 @@ __all__ = ["magnitude", "shrink", "simplicity"]
 
 Inputs = dict[str, np.ndarray]
 
-#: Whole-input moves of the searched (real and positive) inputs, tried on all
-#: of them together and then on each alone: round and clip to ±1, ±3, round,
-#: then scale by 1/2 and 1/10.
-_MOVES = (
-    lambda v: np.clip(np.round(v), -1.0, 1.0),
-    lambda v: np.clip(np.round(v), -3.0, 3.0),
-    np.round,
-    lambda v: v * 0.5,
-    lambda v: v * 0.1,
-)
-
-
 def magnitude(space: Space, x: Inputs) -> float:
     """The largest absolute entry of the real, positive and simplex inputs."""
     return space.magnitude(x)
@@ -48,9 +36,9 @@ def simplicity(space: Space, x: Inputs) -> tuple:
 
 
 def _candidates(space: Space, x: Inputs) -> list[Inputs]:
-    """Simpler variants of ``x``, each changing one or all searched inputs."""
+    """Simpler variants of ``x``: whole-input moves (all inputs together, then each
+    alone), then what each input's kind offers, pass by pass."""
     out: list[Inputs] = []
-    searched = [n for n, i in space.inputs.items() if i.kind_object.searched]
 
     def with_(**changes):
         y = dict(x)
@@ -59,13 +47,14 @@ def _candidates(space: Space, x: Inputs) -> list[Inputs]:
             y[k] = inp.kind_object.fix(inp, np.asarray(v, dtype=x[k].dtype))
         return y
 
-    for move in _MOVES:
-        out.append(with_(**{n: move(x[n]) for n in searched}))
-        out.extend(with_(**{n: move(x[n])}) for n in searched)
-    for n in searched:
-        out.extend(with_(**{n: v}) for v in space.inputs[n].kind_object.entry_candidates(x[n]))
-    for n, inp in space.inputs.items():
-        out.extend(with_(**{n: v}) for v in inp.kind_object.reset_candidates(x[n]))
+    moves = {n: m for n, inp in space.inputs.items()
+             if (m := inp.kind_object.shrink_moves(inp, x[n]))}
+    for i in range(max((len(m) for m in moves.values()), default=0)):
+        out.append(with_(**{n: m[i] for n, m in moves.items() if i < len(m)}))
+        out.extend(with_(**{n: m[i]}) for n, m in moves.items() if i < len(m))
+    own = [(stage, n, c) for n, inp in space.inputs.items()
+           for stage, c in inp.kind_object.shrink_candidates(inp, x[n])]
+    out.extend(with_(**{n: c}) for _, n, c in sorted(own, key=lambda snc: snc[0]))
     return out
 
 
