@@ -142,7 +142,7 @@ def _fitted(pairs, xs, mags, dims, claim) -> str | None:
     if space is None:
         return None
     wrt = _wrt(claim)
-    lams = [n for n, i in space.inputs.items() if i.kind == "positive" and not i.dims]
+    lams = [n for n, i in space.inputs.items() if i.kind_object.is_strength(i)]
     terms = None
     fn = getattr(getattr(claim, "target", None), "fn", None)
     if fn is not None:

@@ -29,11 +29,8 @@ _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _jaxpr_tools():
-    try:
-        from .._audit._jaxpr import _eval_dropping, additive_eqn
-    except ImportError:  # TODO(merge): before the audit split
-        from .._audit import _additive_eqn as additive_eqn
-        from .._audit import _eval_dropping
+    from .._audit._jaxpr import _eval_dropping, additive_eqn
+
     return additive_eqn, _eval_dropping
 
 
