@@ -32,6 +32,7 @@ from ._space import Input as Input
 from ._space import Space as Space
 from ._space import SpaceError as SpaceError
 from ._space import binary as binary
+from ._space import counts as counts
 from ._space import labels as labels
 from ._space import one_hot as one_hot
 from ._space import positive as positive
@@ -62,6 +63,7 @@ __all__ = [
     "check_equal",
     "check_gradient",
     "check_jacobian",
+    "counts",
     "equal",
     "grad_of",
     "gradient",

@@ -14,7 +14,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 
-__all__ = ["Dim", "DimError", "parse_dim"]
+__all__ = ["Dim", "DimError", "axis_length", "cover_classes", "lowest", "names_in", "parse_dim"]
 
 _NAME = r"[A-Za-z_][A-Za-z_0-9]*"
 _EXPR = re.compile(rf"^(?:(\d+)\*?)?({_NAME})(?:([+-])(\d+))?$")
@@ -78,3 +78,58 @@ def parse_dim(token: str) -> Dim:
         raise DimError(f"bad dimension {token!r}: a scale of 0 is not a dimension")
     offset = int(m.group(4) or 0) * (-1 if m.group(3) == "-" else 1)
     return Dim(token, m.group(2), scale, offset)
+
+
+def axis_length(token: str, bucket: Mapping[str, int]) -> int:
+    """The length of the axis ``token`` in a bucket.
+
+    >>> axis_length("K-1", {"K": 3}), axis_length("4", {})
+    (2, 4)
+    """
+    return parse_dim(token).value(bucket)
+
+
+def names_in(tokens) -> set[str]:
+    """The dimension names the tokens use (``{"K", "D"}`` for ``K-1 D+1``)."""
+    return {d.name for d in map(parse_dim, tokens) if d.name is not None}
+
+
+def lowest(tokens) -> dict[str, int]:
+    """Per name, the smallest value for which every axis using it has length at least 1.
+
+    >>> lowest(["K-1", "D+1", "K"])
+    {'K': 2}
+    """
+    out: dict[str, int] = {}
+    for d in map(parse_dim, tokens):
+        if d.name is not None and d.min_name_value() > 1:
+            out[d.name] = max(out.get(d.name, 1), d.min_name_value())
+    return out
+
+
+def cover_classes(bucket: dict[str, int], needs, ranges: Mapping[str, tuple[int, int]]
+                  ) -> dict[str, int]:
+    """``bucket`` with at least as many labels as classes for each ``(label dims, classes)``.
+
+    The first dimension name of the labels grows (within its range) until the
+    labels can hold every class; if it cannot, the class count shrinks to fit.
+
+    >>> cover_classes({"N": 1, "K": 3}, [(("N",), "K")], {"N": (1, 6), "K": (2, 6)})
+    {'N': 3, 'K': 3}
+    """
+    out = dict(bucket)
+
+    def held(tokens):
+        n = 1
+        for t in tokens:
+            n *= axis_length(t, out)
+        return n
+
+    for tokens, classes in needs:
+        grow = next((d.name for d in map(parse_dim, tokens) if d.name is not None), None)
+        while grow is not None and held(tokens) < out[classes] and \
+                out[grow] < ranges[grow][1]:
+            out[grow] += 1
+        if held(tokens) < out[classes]:
+            out[classes] = max(ranges[classes][0], held(tokens))
+    return out
