@@ -141,6 +141,7 @@ def _import_module(name: str, path: Path):
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     folder = str(path.resolve().parent)
+    already = set(sys.modules)
     sys.path.insert(0, folder)
     try:
         spec.loader.exec_module(module)
@@ -149,7 +150,21 @@ def _import_module(name: str, path: Path):
             sys.path.remove(folder)
         except ValueError:
             pass
+        _forget_helpers(folder, already)
     return module
+
+
+def _forget_helpers(folder: str, already: set[str]) -> None:
+    """Drop helper modules that the file imported from its own folder from ``sys.modules``.
+
+    Another folder's proof file may have a helper of the same name (``_common.py``);
+    it must get its own, not this one. The functions of the proof file keep
+    the helper's values they refer to.
+    """
+    for name in [n for n in sys.modules if n not in already and "." not in n]:
+        file = getattr(sys.modules[name], "__file__", None)
+        if file and os.path.dirname(os.path.abspath(file)) == folder:
+            del sys.modules[name]
 
 
 def _duplicates(claims: list[Claim], origins: list[Origin]) -> tuple[set[str], str | None]:
