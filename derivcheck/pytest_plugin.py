@@ -196,7 +196,11 @@ class ClaimItem(pytest.Item):
         from ._runner import compile_cache
 
         config = self.config
-        profile = get_profile(config.getoption("derivcheck_profile"))
+        try:
+            profile = get_profile(config.getoption("derivcheck_profile"))
+        except ValueError as exc:  # only $DERIVCHECK_PROFILE can be wrong: the option has choices
+            pytest.fail(f"derivcheck: {exc} (from $DERIVCHECK_PROFILE); set it to one of the "
+                        "profiles or pass --derivcheck-profile", pytrace=False)
         seed = config.getoption("derivcheck_seed")
         with compile_cache(os.environ.get("DERIVCHECK_CACHE_DIR")):
             result = run_claim(self.claim, profile=profile, seed=seed)

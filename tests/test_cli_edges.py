@@ -239,3 +239,24 @@ def test_proof_files_in_two_folders_each_get_their_own_helper_of_the_same_name(t
     r = run(tmp_path, "check", "--profile", "quick", "--format", "json", "-j", "1", "a", "b")
     assert r.exit_code == 0, r.output
     assert '"latex": "power 3"' in r.stdout and '"latex": "power 4"' in r.stdout
+
+
+# -- bad settings in the environment ----------------------------------------------------------
+
+@pytest.mark.parametrize("command", [["check"], ["audit"], ["show", "cube", "--path"]])
+def test_a_bad_profile_in_the_environment_is_one_line_and_exit_2(folder, command):
+    r = CliRunner().invoke(main, [*command, str(folder / "proof.py")],
+                           env={"DERIVCHECK_PROFILE": "fast"}, catch_exceptions=False)
+    assert r.exit_code == 2
+    assert r.output.splitlines() == [
+        "derivcheck: error: unknown profile 'fast'; choose one of quick, default, thorough "
+        "(from --profile or $DERIVCHECK_PROFILE)"]
+
+
+def test_a_good_profile_in_the_environment_is_used(folder):
+    # twin: the environment is read, and a valid value runs
+    r = CliRunner().invoke(main, ["check", str(folder / "proof.py"), "-k", "cube", "--format",
+                                  "json"], env={"DERIVCHECK_PROFILE": "quick"},
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert '"profile": "quick"' in r.stdout

@@ -255,3 +255,22 @@ def test_a_duplicate_claim_id_is_a_collection_error_naming_both_lines(pytester):
     result.stdout.fnmatch_lines([
         f"derivcheck: load error: proofs/note.py: claim id 'square' is used by 2 claims, at "
         f"proofs/note.py:{lines[0]} and proofs/note.py:{lines[1]}; give each claim its own id*"])
+
+
+def test_a_bad_profile_in_the_environment_fails_each_item_with_one_line(pytester, monkeypatch):
+    write_proof(pytester, "note.py", GOOD)
+    monkeypatch.setenv("DERIVCHECK_PROFILE", "fast")
+    result = pytester.runpytest("proofs", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*derivcheck: unknown profile 'fast'; choose one of quick, "
+                                 "default, thorough (from $DERIVCHECK_PROFILE)*"])
+    assert "Traceback" not in result.stdout.str()
+    assert "_profiles.py" not in result.stdout.str()
+
+
+def test_a_good_profile_in_the_environment_is_used(pytester, monkeypatch):
+    # twin: the same item with a valid profile passes
+    write_proof(pytester, "note.py", GOOD)
+    monkeypatch.setenv("DERIVCHECK_PROFILE", "quick")
+    result = pytester.runpytest("proofs", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
