@@ -156,7 +156,7 @@ def _write_report(report, *, fmt, output, quiet, color) -> None:
     click.echo(_colour(text) if (use_colour and fmt == "table") else text, nl=False)
 
 
-_FAST_EXIT = False
+_CONSOLE_SCRIPT = "console script"  # the context object run() gives the group
 
 
 def _exit(code: int) -> None:
@@ -166,7 +166,7 @@ def _exit(code: int) -> None:
     Everything is written by then: reports atomically, the compilation cache
     as it compiles. Called as a library (tests, CliRunner), exit normally.
     """
-    if not _FAST_EXIT:
+    if click.get_current_context().find_root().obj != _CONSOLE_SCRIPT:
         sys.exit(code)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -182,9 +182,7 @@ def _exit(code: int) -> None:
 
 def run() -> None:
     """The ``derivcheck`` console script: :func:`main` with a fast exit."""
-    global _FAST_EXIT
-    _FAST_EXIT = True
-    main()
+    main(obj=_CONSOLE_SCRIPT)
 
 
 @main.command("list", context_settings=CONTEXT)
