@@ -99,11 +99,12 @@ def compile_cache(path: str | None) -> Iterator[None]:
     compiles after the block go where their options say, not into ours.
     ``path`` empty or None: nothing is changed.
 
-    >>> import jax
-    >>> with compile_cache(""):
-    ...     pass
-    >>> jax.config.jax_compilation_cache_dir is None
-    True
+    >>> import jax, tempfile
+    >>> before = jax.config.jax_compilation_cache_dir
+    >>> with compile_cache(tempfile.mkdtemp()):
+    ...     inside = jax.config.jax_compilation_cache_dir
+    >>> inside != before, jax.config.jax_compilation_cache_dir == before
+    (True, True)
     """
     if not path:
         yield
