@@ -54,36 +54,32 @@ def test_audit_output_into_a_missing_folder_exits_2_with_one_line(folder):
 BROKEN = "import derivcheck as dc\nvalue = 1 / 0\n"
 
 
-def test_a_run_where_nothing_loads_prints_the_error_once_and_the_summary(tmp_path):
+SUMMARY = {"check": ("0 claims (0 statements)", "1 file(s) failed to load"),
+           "audit": ("0/0 mutants killed", "")}
+
+
+@pytest.mark.parametrize("command", list(SUMMARY))
+def test_a_run_where_nothing_loads_prints_the_error_once_and_the_summary(tmp_path, command):
     (tmp_path / "broken.py").write_text(BROKEN, encoding="utf-8")
-    r = run(tmp_path, "check", "broken.py")
+    r = run(tmp_path, command, "broken.py")
     assert r.exit_code == 2
     out = r.output.splitlines()
     assert len(out) <= 3, r.output
     assert len([ln for ln in out if "ZeroDivisionError" in ln]) == 1, r.output
     assert out[0].startswith("derivcheck: load error: broken.py: line 2: ZeroDivisionError")
-    assert out[-1].startswith("0 claims (0 statements)")
-    assert out[-1].endswith("1 file(s) failed to load")
+    start, end = SUMMARY[command]
+    assert out[-1].startswith(start) and out[-1].endswith(end), out[-1]
 
 
-def test_a_run_where_something_loads_still_prints_its_table(tmp_path):
+@pytest.mark.parametrize("command", list(SUMMARY))
+def test_a_run_where_something_loads_still_prints_its_report(tmp_path, command):
     # twin: the short form is only for runs with nothing to show
     (tmp_path / "broken.py").write_text(BROKEN, encoding="utf-8")
     (tmp_path / "fine.py").write_text(textwrap.dedent(WRONG), encoding="utf-8")
-    r = run(tmp_path, "check", "--profile", "quick", "-j", "1", ".")
+    r = run(tmp_path, command, "--profile", "quick", ".")
     assert r.exit_code == 2
-    assert len(r.output.splitlines()) > 3
     assert "fine.py::wrong" in r.stdout
-
-
-def test_an_audit_where_nothing_loads_prints_the_error_once_and_the_summary(tmp_path):
-    (tmp_path / "broken.py").write_text(BROKEN, encoding="utf-8")
-    r = run(tmp_path, "audit", "broken.py")
-    assert r.exit_code == 2
-    out = r.output.splitlines()
-    assert len(out) <= 3, r.output
-    assert len([ln for ln in out if "ZeroDivisionError" in ln]) == 1, r.output
-    assert "mutants killed" in out[-1]
+    assert len([ln for ln in r.output.splitlines() if "ZeroDivisionError" in ln]) >= 1
 
 
 # -- proof files that import a helper beside them -------------------------------------------

@@ -5,24 +5,12 @@ catalogs big enough (16 claims or more) that ``-j 2`` really starts a worker.
 """
 
 import json
-import os
 import textwrap
 
 import pytest
-from click.testing import CliRunner
-
-from derivcheck.cli import main
+from test_cli import run
 
 TIMINGS = {"seconds", "compilations"}
-
-
-def run(folder, *args):
-    before = os.getcwd()
-    try:
-        os.chdir(folder)
-        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-    finally:
-        os.chdir(before)
 
 
 def without_timings(doc):
