@@ -4,6 +4,7 @@ Also: the command modules import each other in one direction only.
 """
 
 import os
+import sys
 import textwrap
 
 import pytest
@@ -93,12 +94,18 @@ HELPER_USER = """
 """
 
 
-def test_a_proof_file_imports_a_helper_module_from_its_own_folder(tmp_path):
+def notes_with_helper(tmp_path, *, beside):
+    """``notes/cubes.py`` importing ``_shared_space``, put beside it or one folder up."""
     notes = tmp_path / "notes"
     notes.mkdir()
-    (notes / "_shared_space.py").write_text(
+    (notes if beside else tmp_path).joinpath("_shared_space.py").write_text(
         'import derivcheck as dc\nS = dc.Space(x=dc.real("D"))\n', encoding="utf-8")
     (notes / "cubes.py").write_text(textwrap.dedent(HELPER_USER), encoding="utf-8")
+    return notes
+
+
+def test_a_proof_file_imports_a_helper_module_from_its_own_folder(tmp_path):
+    notes_with_helper(tmp_path, beside=True)
     r = run(tmp_path, "check", "--profile", "quick", "notes/cubes.py")
     assert r.exit_code == 0, r.output
     assert "notes/cubes.py::cube" in r.output
@@ -106,18 +113,14 @@ def test_a_proof_file_imports_a_helper_module_from_its_own_folder(tmp_path):
 
 def test_a_helper_module_elsewhere_is_still_a_one_line_load_error(tmp_path):
     # twin: only the proof file's own folder is searched, and only while it loads
-    notes = tmp_path / "notes"
-    notes.mkdir()
-    (tmp_path / "_shared_space.py").write_text(
-        'import derivcheck as dc\nS = dc.Space(x=dc.real("D"))\n', encoding="utf-8")
-    (notes / "cubes.py").write_text(textwrap.dedent(HELPER_USER), encoding="utf-8")
-    path_before = list(__import__("sys").path)
+    notes = notes_with_helper(tmp_path, beside=False)
+    path_before = list(sys.path)
     r = run(notes, "list", "cubes.py")
     assert r.exit_code == 2
     assert r.output.splitlines()[0].startswith(
         "derivcheck: load error: cubes.py: line 4: ModuleNotFoundError while importing: "
         "No module named '_shared_space'; install the missing module or fix the import")
-    assert __import__("sys").path == path_before
+    assert sys.path == path_before
 
 
 # -- the compilation cache folder -----------------------------------------------------------
