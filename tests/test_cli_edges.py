@@ -259,3 +259,22 @@ def test_a_good_profile_in_the_environment_is_used(folder):
                            catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert '"profile": "quick"' in r.stdout
+
+
+# -- show: an id that several files use -------------------------------------------------------
+
+def test_show_of_an_id_used_in_two_files_asks_for_the_full_id(folder):
+    (folder / "other.py").write_text(textwrap.dedent(PROOF), encoding="utf-8")
+    r = run(folder, "show", "cube", "--path", ".")
+    assert r.exit_code == 2
+    assert r.output.splitlines() == [
+        "derivcheck: error: 2 claims have the id 'cube' (other.py::cube, proof.py::cube); "
+        "name one by its full id, file::id"]
+
+
+def test_show_of_a_full_id_picks_that_claim(folder):
+    # twin: the full id is unambiguous
+    (folder / "other.py").write_text(textwrap.dedent(PROOF), encoding="utf-8")
+    r = run(folder, "show", "other.py::cube", "--path", ".", "--profile", "quick")
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0].startswith("other.py::cube  (gradient)")
