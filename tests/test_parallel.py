@@ -143,3 +143,34 @@ def test_one_claim_under_two_names_is_one_claim_not_a_duplicate(tmp_path):
     r = run(tmp_path, "list", "alias.py")
     assert r.exit_code == 0, r.output
     assert r.stdout.splitlines() == ["alias.py::grad  gradient  — "]
+
+
+# -- how a worker finds a claim again ----------------------------------------------------------
+
+def test_a_worker_finds_each_claim_by_its_position_in_the_file(tmp_path):
+    from derivcheck._loader import load_file
+    from derivcheck._profiles import get_profile
+    from derivcheck._runner import _Worker
+
+    path = tmp_path / "many.py"
+    path.write_text(catalog(18), encoding="utf-8")
+    claims, _ = load_file(path)
+    worker = _Worker(get_profile("quick"), 0)
+    found = [worker.claim(c.file, c.origin.position, c.qualname) for c in claims]
+    assert [c.qualname for c in found] == [c.qualname for c in claims]
+    assert [c.lines[0].latex for c in found] == [c.lines[0].latex for c in claims]
+
+
+def test_a_worker_refuses_a_file_that_changed_under_it(tmp_path):
+    # twin: a claim that is no longer where the parent saw it is an error, not another claim
+    from derivcheck._loader import load_file
+    from derivcheck._profiles import get_profile
+    from derivcheck._runner import _Worker
+
+    path = tmp_path / "many.py"
+    path.write_text(catalog(18), encoding="utf-8")
+    claims, _ = load_file(path)
+    path.write_text(catalog(18).replace("c1 = ", "renamed = "), encoding="utf-8")
+    worker = _Worker(get_profile("quick"), 0)
+    with pytest.raises(RuntimeError, match="changed while it was being checked"):
+        worker.claim(claims[0].file, claims[0].origin.position, claims[0].qualname)
