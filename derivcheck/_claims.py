@@ -12,10 +12,10 @@ No JAX here: claims only hold functions and text.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from . import _calls
 from ._space import Space
 
 __all__ = [
@@ -278,38 +278,17 @@ class Derivation(Claim):
                          latex=latex, source=source, note=note)
 
 
-# -- calling user functions by input name ----------------------------------
+# -- calling user functions with the inputs ---------------------------------
 
 def bind(fn: Callable[..., Any], space: Space, *, where: str) -> Callable[[dict], Any]:
-    """Wrap ``fn`` to take the inputs dict, passing only the names it asks for.
+    """Wrap ``fn`` to take the inputs dict: by name, or positionally in the space's order.
+
+    See :mod:`derivcheck._calls` for the rules.
 
     Raises:
-      ClaimError: if ``fn`` asks for an input the space does not have.
+      ClaimError: if ``fn`` matches the inputs neither by name nor by position.
     """
     try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return lambda inputs: fn(**inputs)
-    params = list(sig.parameters.values())
-    required = [p for p in params if p.default is inspect.Parameter.empty
-                and p.kind in (inspect.Parameter.POSITIONAL_ONLY,
-                               inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    if len(space.inputs) == 1 and len(required) == 1 and required[0].name not in space.inputs:
-        (only,) = space.inputs  # a one-input space: pass it positionally, e.g. jax.nn.softmax
-        return lambda inputs: fn(inputs[only])
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return lambda inputs: fn(**inputs)
-    wanted = []
-    for p in params:
-        if p.kind in (inspect.Parameter.VAR_POSITIONAL,):
-            continue
-        if p.name not in space.inputs:
-            if p.default is not inspect.Parameter.empty:
-                continue
-            raise ClaimError(
-                f"{where} asks for input {p.name!r}, which the space does not have "
-                f"(it has {', '.join(space.names)}); add it to the Space or rename the argument")
-        wanted.append(p.name)
-    if [p for p in params if p.kind is inspect.Parameter.POSITIONAL_ONLY]:
-        return lambda inputs: fn(*(inputs[n] for n in wanted))
-    return lambda inputs: fn(**{n: inputs[n] for n in wanted})
+        return _calls.bind(fn, space.names, where=where)
+    except _calls.CallError as exc:
+        raise ClaimError(str(exc)) from None
