@@ -214,6 +214,14 @@ class _Positive(_Real):
     def calm(self, inp, v):
         return np.clip(v, 0.1, 1.0)
 
+    def magnitude(self, v):
+        """Large and tiny values alike are far from calm: ``max(v, 0.1 / v)``, at most 1
+        exactly on the calm range [0.1, 1]. A correct formula in 1/λ or log λ breaks
+        down at λ = 1e-40 as surely as one in λ at 1e40."""
+        if not v.size:
+            return 0.0
+        return float(max(np.max(v), 0.1 / np.min(v)))
+
     def scaled(self, inp, v, t):
         return v
 
