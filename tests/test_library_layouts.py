@@ -170,3 +170,16 @@ def test_a_shrunk_counterexample_keeps_every_class():
 def test_a_shrunk_counterexample_without_all_classes_drops_classes():
     y, k = _shrunk_labels(False)
     assert len(np.unique(y)) < k
+
+
+# -- a tiny positive is as far from calm as a large one --------------------------------
+
+def test_a_tiny_positive_input_is_not_calm():
+    space = dc.Space(w=dc.real("D"), alpha=dc.positive())
+    assert space.magnitude({"w": np.array([0.5]), "alpha": np.array(1e-40)}) > 1.0
+    assert space.magnitude({"w": np.array([0.5]), "alpha": np.array(0.5)}) <= 1.0
+
+
+def test_a_tiny_real_input_is_calm():
+    space = dc.Space(w=dc.real("D"), alpha=dc.real())
+    assert space.magnitude({"w": np.array([0.5]), "alpha": np.array(1e-40)}) <= 1.0
