@@ -99,6 +99,19 @@ def _axis_names(claim, tshape: tuple) -> list[str] | None:
     return None
 
 
+def _natural(claim, x: dict, t: np.ndarray) -> tuple:
+    """The truth's shape before ``flat=True`` packed it (one ``wrt``), else its own shape."""
+    wrt = _wrt(claim)
+    target = getattr(claim, "target", None)
+    if wrt is None or not getattr(target, "flat", False):
+        return t.shape
+    shape = tuple(np.shape(x[wrt]))
+    for natural in (shape, shape + shape):  # a gradient, a Hessian
+        if int(np.prod(natural, dtype=np.int64)) == t.size and len(natural) > t.ndim:
+            return natural
+    return t.shape
+
+
 def _factor(seen: _Seen, dims) -> str | None:
     pairs = seen.pairs
     cs = []
@@ -213,7 +226,9 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
     first = [i for i, (g, t) in enumerate(pairs)
              if (g.shape, t.shape) == (pairs[0][0].shape, pairs[0][1].shape)]
     one = _Seen([pairs[i] for i in first], [mags[i] for i in first])
-    found = layout(one.pairs, one.close, axis_names=_axis_names(claim, pairs[0][1].shape))
+    natural = _natural(claim, xs[first[0]], pairs[0][1])
+    found = layout([(g, t.reshape(natural)) for g, t in one.pairs], one.close,
+                   axis_names=_axis_names(claim, natural))
     if found:
         return f"looks like a layout error: {found}"
     if not same_shape:
