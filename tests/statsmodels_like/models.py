@@ -181,6 +181,14 @@ class MNLogitWrongReference(MNLogit):
         return ((self.onehot - p)[:, :-1].T @ self.exog).reshape(-1)
 
 
+class MNLogitFeatureMajorScore(MNLogit):
+    """The score flattened feature-major, while ``params`` are read class-major."""
+
+    def score(self, params):
+        p = self._probs(params)
+        return ((self.onehot - p)[:, 1:].T @ self.exog).reshape(-1, order="F")
+
+
 class NegativeBinomial(_Model):
     """NB2 regression: mean ``mu = exp(x'b)``, variance ``mu + alpha mu²``.
 
