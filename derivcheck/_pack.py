@@ -6,7 +6,10 @@ parameters: each input raveled row-major and concatenated, in the order of
 ``wrt``.
 
 - gradient: shape ``(P,)``, with ``P`` the total size of the inputs;
-- Jacobian: shape ``out.shape + (P,)``;
+- Jacobian: shape ``out.shape + (P,)``; with ``flat=True``, ``(M, P)`` where
+  ``M`` is the output's size (a function returning a tuple, such as
+  ``jax.grad(f, argnums=(0, 1))``, has its outputs raveled and stacked), so
+  the Jacobian of a library's flat score is its flat Hessian;
 - Hessian: shape ``(P, P)``, block ``(i, j)`` holding ``∂²f/∂wrt_i∂wrt_j``.
 
 The claimed value is either a tuple with one block per input (nested tuples,
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 __all__ = ["ORDERS", "Packing", "PackError"]
 
@@ -133,11 +138,24 @@ class Packing:
         if self.order == "grad":
             return jnp.concatenate([jnp.ravel(jnp.asarray(b, jnp.float64)) for b in blocks])
         if self.order == "jacobian":
-            parts = []
-            for b, s in zip(blocks, shapes, strict=True):
-                b = jnp.asarray(b, jnp.float64)
-                parts.append(b.reshape(b.shape[:b.ndim - len(s)] + (-1,)))
-            return jnp.concatenate(parts, axis=-1)
+            outputs = blocks if isinstance(blocks[0], (tuple, list)) else [blocks]
+            if len(outputs) > 1 and not self.flat:
+                raise PackError("the function returns a tuple: say flat=True to stack its "
+                                "outputs into one packed Jacobian")
+            rows, scalar = [], True
+            for out in outputs:  # one row of blocks per output of the function
+                parts = []
+                for b, s in zip(out, shapes, strict=True):
+                    b = jnp.asarray(b, jnp.float64)
+                    lead = b.shape[:b.ndim - len(s)]
+                    scalar = scalar and lead == ()
+                    flat_lead = (int(np.prod(lead, dtype=np.int64)),)
+                    parts.append(b.reshape((flat_lead if self.flat else lead) + (-1,)))
+                rows.append(jnp.concatenate(parts, axis=-1))
+            if not self.flat:
+                return rows[0]
+            packed = jnp.concatenate(rows, axis=0)  # (outputs' total size, P)
+            return packed[0] if scalar and len(outputs) == 1 else packed
         rows = [jnp.concatenate([jnp.asarray(blocks[i][j], jnp.float64).reshape(sizes[i], sizes[j])
                                  for j in range(len(sizes))], axis=1)
                 for i in range(len(sizes))]
