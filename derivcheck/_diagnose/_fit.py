@@ -51,7 +51,7 @@ class Candidate:
     values: list[np.ndarray]
     role: str = "basis"        # "basis", "penalty", "data" or "term" (no penalty found)
     k: Fraction | None = None
-    penalty: str | None = None
+    label: str | None = None   # a penalty's formula, or which term of the reference
 
 
 def _ratio(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> Fraction | None:
@@ -113,7 +113,7 @@ def candidates(xs, ts, terms, *, wrt: str | None, lams: Sequence[str]) -> list[C
         for b in bases:
             k = _ratio(term, b.values)
             if k is not None and b.role == "basis":
-                b.role, b.k, b.penalty = "penalty", k, _penalty_text(b, k, wrt)
+                b.role, b.k, b.label = "penalty", k, _penalty_text(b, k, wrt)
                 break
         else:
             data_parts.append(term)
@@ -125,7 +125,7 @@ def candidates(xs, ts, terms, *, wrt: str | None, lams: Sequence[str]) -> list[C
     elif terms and len(data_parts) == len(terms):  # no penalty: each term on its own
         n = len(terms)
         out += [Candidate(f"term {i + 1}", term, role="term", k=Fraction(1),
-                          penalty=f"term {i + 1} of the reference's {n} (in the order written)")
+                          label=f"term {i + 1} of the reference's {n} (in the order written)")
                 for i, term in enumerate(terms) if all(np.any(v) for v in term)]
     out += sorted(bases, key=lambda b: b.role != "penalty")  # penalties first (stable)
     return out
@@ -181,9 +181,9 @@ def _term_text(cand: Candidate, c: Sequence[float], dims) -> tuple[str, str | No
 
 def _what(cand: Candidate) -> tuple[str, str]:
     if cand.role == "penalty":
-        return "the regularization term", f" (penalty {cand.penalty})"
+        return "the regularization term", f" (penalty {cand.label})"
     if cand.role == "term":
-        return cand.penalty, ""
+        return cand.label, ""
     return "the data term", ""
 
 
@@ -196,7 +196,7 @@ def _meaning(cand: Candidate, m: Fraction) -> str:
         return f"{what} has the wrong sign{of}"
     if cand.role == "penalty":
         return (f"the claimed regularization gradient is {_times(m * cand.k, cand.name)}, "
-                f"but the penalty {cand.penalty} gives {_times(cand.k, cand.name)}")
+                f"but the penalty {cand.label} gives {_times(cand.k, cand.name)}")
     return f"{what} is {_times(m, '').rstrip('·') or '1'} × its value"
 
 
