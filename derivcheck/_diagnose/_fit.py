@@ -123,10 +123,11 @@ def candidates(xs, ts, terms, *, wrt: str | None, lams: Sequence[str]) -> list[C
         if all(np.any(d) for d in data):
             out.append(Candidate("data term", data, role="data", k=Fraction(1)))
     elif terms and len(data_parts) == len(terms):  # no penalty: each term on its own
-        n = len(terms)
+        live = [term for term in terms if all(np.any(v) for v in term)]  # not constant
+        n = len(live)
         out += [Candidate(f"term {i + 1}", term, role="term", k=Fraction(1),
                           label=f"term {i + 1} of the reference's {n} (in the order written)")
-                for i, term in enumerate(terms) if all(np.any(v) for v in term)]
+                for i, term in enumerate(live)]
     out += sorted(bases, key=lambda b: b.role != "penalty")  # penalties first (stable)
     return out
 
