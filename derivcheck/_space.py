@@ -96,6 +96,11 @@ class Input:
         """Whether values of this input follow the value regimes."""
         return self.kind in ("real", "positive", "simplex")
 
+    @property
+    def differentiable(self) -> bool:
+        """Whether a claim may differentiate with respect to this input (``wrt``)."""
+        return self.kind in ("real", "positive", "simplex")
+
     def shape_string(self) -> str:
         return " ".join(self.dims)
 
@@ -302,6 +307,31 @@ class Space:
             k = bucket[inp.classes] if inp.classes else None
             out[name] = _draw_input(inp, (size, *shape), regimes, rng, classes=k)
         return out
+
+    def calm(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The calm version of a drawn batch: real entries clipped into ±1 and
+        halved (kept off 0 where ``nonzero``), positive ones into [0.1, 1].
+
+        >>> space = Space(x=real("D"))
+        >>> space.calm({"x": np.array([[4.0, -0.5]])})["x"].tolist()
+        [[0.5, -0.25]]
+        """
+        out = dict(batch)
+        for name, inp in self.inputs.items():
+            if inp.kind == "real":
+                v = np.clip(batch[name], -1.0, 1.0) * 0.5
+                out[name] = np.where(v == 0, 0.25, v) if inp.nonzero else v
+            elif inp.kind == "positive":
+                out[name] = np.clip(batch[name], 0.1, 1.0)
+        return out
+
+    def scaled(self, x: dict[str, np.ndarray], t: float) -> dict[str, np.ndarray]:
+        """One input with its real entries multiplied by ``t`` (a ray through ``x``).
+
+        >>> Space(x=real("D"), p=positive()).scaled({"x": np.ones(2), "p": 2.0}, 0.5)["p"]
+        2.0
+        """
+        return {k: v * t if self.inputs[k].kind == "real" else v for k, v in x.items()}
 
 
 def _per_example(rng, shape, low, high):

@@ -3,12 +3,42 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import html
 from typing import Any
 
 import numpy as np
 
-__all__ = ["LineResult", "Result"]
+__all__ = ["LineResult", "Result", "Status"]
+
+
+class Status(str, enum.Enum):
+    """What a check found. A ``str`` enum: it compares, hashes and serializes
+    as its value, so JSON reports carry plain ``"verified"`` and so on.
+
+    >>> Status.VERIFIED == "verified", f"{Status.REFUTED}"
+    (True, 'refuted')
+    """
+
+    VERIFIED = "verified"
+    REFUTED = "refuted"
+    UNSTABLE = "unstable"
+    ERROR = "error"
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+    __repr__ = str.__repr__
+
+    @classmethod
+    def worst(cls, statuses) -> Status:
+        """The status a whole claim gets from its lines' statuses.
+
+        >>> Status.worst(["verified", "unstable"])
+        'unstable'
+        """
+        found = set(statuses)
+        return next((s for s in (cls.ERROR, cls.REFUTED, cls.UNSTABLE) if s in found),
+                    cls.VERIFIED)
 
 
 def _fmt_err(x: float | None) -> str:
