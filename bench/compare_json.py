@@ -28,7 +28,8 @@ def main(a, b):
             print("differs:", k)
             for f in sorted(set(cx.get(k, {})) | set(cy.get(k, {}))):
                 if cx.get(k, {}).get(f) != cy.get(k, {}).get(f):
-                    print(f"   {f}: {str(cx.get(k, {}).get(f))[:200]!r} -> {str(cy.get(k, {}).get(f))[:200]!r}")
+                    a, b = cx.get(k, {}).get(f), cy.get(k, {}).get(f)
+                    print(f"   {f}: {str(a)[:200]!r} -> {str(b)[:200]!r}")
     for f in x:
         if f != "claims" and x[f] != y.get(f):
             print("top-level differs:", f, str(x[f])[:300], "->", str(y.get(f))[:300])

@@ -118,7 +118,8 @@ class Claim:
     (a Result) or :func:`derivcheck.assert_claim` (raises unless verified).
     """
 
-    def __init__(self, *, kind: str | ClaimKind, target: Target, lines: Sequence[Line], space: Space,
+    def __init__(self, *, kind: str | ClaimKind, target: Target, lines: Sequence[Line],
+                 space: Space,
                  id: str | None = None, latex: str = "", source: str = "",
                  note: str | None = None) -> None:
         if not isinstance(space, Space):
