@@ -238,3 +238,38 @@ def test_compiler_options_xla_knows_are_used():
 
     with jax.enable_x64(True):
         assert dict(Compiler().usable_options()) == COMPILER_OPTIONS
+
+
+def test_a_predicate_that_returns_none_is_an_error_that_says_to_return_a_boolean():
+    space = dc.Space(p=dc.simplex("K"))
+    r = dc.check_holds(lambda p: None, space=space, profile="quick")
+    assert r.status == "error"
+    assert "returns None" in r.message and "boolean" in r.message
+    assert "derivcheck itself" not in r.message
+
+
+def test_a_predicate_that_returns_a_boolean_is_judged_on_its_value():  # the twin
+    space = dc.Space(p=dc.simplex("K"))
+    assert dc.check_holds(lambda p: jnp.all(p >= 0), space=space, profile="quick").ok
+
+
+def test_a_numpy_predicate_that_returns_none_is_an_error_too():
+    space = dc.Space(p=dc.simplex("K"))
+    r = dc.check_holds(lambda p: None if float(p.sum()) > 0 else True, space=space,
+                       profile="quick")
+    assert r.status == "error" and "returns None" in r.message
+
+
+def test_a_huge_dimension_is_an_error_that_says_to_give_smaller_dimensions():
+    space = dc.Space(x=dc.real("N"), dims={"N": 10**9})
+    r = dc.check_gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x, space=space, wrt="x",
+                          profile="quick")
+    assert r.status == "error"
+    assert "'x'" in r.message and "N=1000000000" in r.message and "dims=" in r.message
+
+
+def test_a_dimension_range_with_a_huge_top_is_still_checked():  # the twin
+    space = dc.Space(x=dc.real("N"), dims={"N": (1, 10**9)})
+    r = dc.check_gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x, space=space, wrt="x",
+                          profile="quick")
+    assert r.status == "verified", str(r)

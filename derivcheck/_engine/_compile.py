@@ -25,8 +25,8 @@ import jax.numpy as jnp
 
 from .. import _tolerance as tol
 from .._claims import Claim, ClaimError
-from ._judge import first_line, judge_output
 from ._records import LineMode, LineSlot, TraceRecord
+from ._rules import first_line, judge_output
 
 __all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
 

@@ -11,8 +11,8 @@ import numpy as np
 from .. import _tolerance as tol
 from .._shrink import magnitude
 from ._evaluate import Checker
-from ._judge import first_line
 from ._records import LineMode, LineSlot
+from ._rules import first_line
 
 __all__ = ["diagnosis"]
 

@@ -18,9 +18,9 @@ from .._claims import Claim, bind
 from .._profiles import Profile
 from .._shrink import magnitude
 from ._compile import Compiler, FusedCheck
-from ._judge import failing, first_line, judge_output
 from ._oracle import Oracle
 from ._records import Errors, LineMode, LineSlot
+from ._rules import failing, first_line, judge_output
 
 __all__ = ["BATCH_FLOATS", "PIPELINE_FLOATS", "Checker", "batch_of_inputs"]
 

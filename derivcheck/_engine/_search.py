@@ -20,8 +20,8 @@ import hypothesis.strategies as st
 import numpy as np
 
 from ._evaluate import Checker
-from ._judge import failing
 from ._records import Errors, Failure
+from ._rules import failing
 
 __all__ = ["Search"]
 
