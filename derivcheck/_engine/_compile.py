@@ -74,6 +74,10 @@ class FusedCheck:
         res = self._fn(batch)
         return res, self.records[shapes_of(batch, batched=True)]
 
+    def lower(self, batch: dict) -> Any:
+        """The lowered (not yet compiled) check for a batch's shapes (for benchmarks)."""
+        return self._fn.lower(batch)
+
     def _single_fn(self, slots, truth, float_names):
         prop = truth is None
         n = len(slots)
@@ -167,6 +171,10 @@ class Compiler:
 
     def jit(self, fn: Callable) -> Callable:
         return jax.jit(fn, compiler_options=dict(self.usable_options()) or None)
+
+    def traces(self, claim: Claim) -> int:
+        """How many times the claim's fused checks were traced (= compiled) so far."""
+        return sum(c.traces for c in self._fused.get(claim, {}).values())
 
     def fused(self, claim: Claim, oracle_name: str, slots: list[LineSlot],
               truth: Callable[[dict], Any] | None, float_names: list[str]) -> FusedCheck:
