@@ -31,6 +31,8 @@ class ClaimKind(str, enum.Enum):
     EQUALITY = "equality"
     PROPERTY = "property"
     DERIVATION = "derivation"
+    #: Independent lines against one truth (the mutation audit's bundles of mutants).
+    AUDIT = "audit"
 
     __str__ = str.__str__
     __format__ = str.__format__
