@@ -63,6 +63,7 @@ import numpy as np
 from jax.extend import core as jcore
 
 from ._claims import Claim, Line, _Target, bind
+from ._engine import in_float64
 from ._profiles import Profile, get_profile
 from ._space import Space, _class_dims
 
@@ -368,6 +369,7 @@ def _shape_of(f: Callable[[dict], Any], x: dict) -> jax.ShapeDtypeStruct:
         return np.asarray(f({k: np.asarray(v) for k, v in x.items()}))
 
 
+@in_float64
 def mutants_of(line: Line, space: Space, *, where: str, label: str) -> list[Mutant]:
     """The mutants of one line (not yet checked).
 
@@ -475,6 +477,7 @@ def _killed(status: str, message: str | None) -> str:
     return "invalid"
 
 
+@in_float64
 def audit_claim(claim: Claim, *, profile: Profile, seed: int = 0,
                 equivalence_profile: Profile | None = None) -> ClaimAudit:
     """Mutate every verified line of ``claim`` and check the mutants.

@@ -16,6 +16,10 @@ fused checks); :data:`ENGINE` is the one derivcheck's front doors use.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import jax
 
 from .._claims import Claim
@@ -24,7 +28,7 @@ from .._verdict import Result
 from ._assemble import Engine
 from ._oracle import Oracle
 
-__all__ = ["ENGINE", "Engine", "run_claim"]
+__all__ = ["ENGINE", "Engine", "in_float64", "run_claim"]
 
 #: The engine behind ``dc.check``, the CLI, the pytest plugin and the audit.
 ENGINE = Engine()
@@ -40,3 +44,16 @@ def _compiler_options() -> tuple:
     """Probe (once) which XLA options :data:`ENGINE` compiles with; a worker calls it at start."""
     with jax.enable_x64(True):
         return ENGINE.compiler.usable_options()
+
+
+def in_float64(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``fn`` inside ``jax.enable_x64(True)``, restoring the caller's setting after.
+
+    For derivcheck's own JAX work outside :func:`run_claim` (the audit's mutants).
+    """
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with jax.enable_x64(True):
+            return fn(*args, **kwargs)
+
+    return wrapper
