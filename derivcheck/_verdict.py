@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from ._targets import ClaimKind
+
 __all__ = ["LineResult", "Result", "Status"]
 
 
@@ -127,6 +129,11 @@ class Result:
         return self.status == self.expected and all(ln.ok for ln in self.lines)
 
     @property
+    def chained(self) -> bool:
+        """Whether the claim is a chain of steps (a derivation), shown line by line."""
+        return ClaimKind(self.kind).chained
+
+    @property
     def first_break(self) -> LineResult | None:
         """The first line that is refuted (or errors), if any."""
         for ln in self.lines:
@@ -142,7 +149,7 @@ class Result:
         text = f"{self.id}: {self.status}"
         if self.status == "refuted":
             brk = self.first_break
-            if self.kind == "derivation" and brk is not None:
+            if self.chained and brk is not None:
                 text += f" (first break: line {brk.index})"
             text += f" (max rel. error {_fmt_err(self.max_error)}{where})"
         elif self.status == "verified":
@@ -168,7 +175,7 @@ class Result:
 
     def __str__(self) -> str:
         out = [self.summary_line()]
-        for ln in self.lines if self.kind == "derivation" else []:
+        for ln in self.lines if self.chained else []:
             mark = "ok" if ln.status == "verified" else ln.status
             out.append(f"  line {ln.index}: {mark:9s} {ln.latex[:70]}")
         if self.counterexample:
