@@ -240,11 +240,13 @@ def test_compiler_options_xla_knows_are_used():
         assert dict(Compiler().usable_options()) == COMPILER_OPTIONS
 
 
-def test_a_predicate_that_returns_none_is_an_error_that_says_to_return_a_boolean():
+@pytest.mark.parametrize(("returned", "says"), [(None, "returns None"), ("yes", "returns a str")],
+                         ids=["none", "string"])
+def test_a_predicate_that_returns_no_boolean_is_an_error_that_says_to_return_one(returned, says):
     space = dc.Space(p=dc.simplex("K"))
-    r = dc.check_holds(lambda p: None, space=space, profile="quick")
+    r = dc.check_holds(lambda p: returned, space=space, profile="quick")
     assert r.status == "error"
-    assert "returns None" in r.message and "boolean" in r.message
+    assert says in r.message and "boolean" in r.message
     assert "derivcheck itself" not in r.message
 
 

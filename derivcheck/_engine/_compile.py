@@ -124,7 +124,13 @@ class FusedCheck:
                 if mode is LineMode.ERROR:
                     continue
                 if prop:
-                    errs[i] = jnp.where(jnp.all(jnp.asarray(raw)), 0.0, 1.0)
+                    try:
+                        errs[i] = jnp.where(jnp.all(jnp.asarray(raw)), 0.0, 1.0)
+                    except Exception as exc:  # not a boolean at all, e.g. a string
+                        rec.modes[i] = LineMode.ERROR
+                        rec.messages[i] = (f"returns a {type(raw).__name__} ({first_line(exc)}); "
+                                           "a dc.holds predicate must return a boolean array")
+                        continue
                     steps[i] = jnp.asarray(0.0)
                     continue
                 g = raws[i] = jnp.asarray(raw, jnp.float64)
