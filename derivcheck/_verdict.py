@@ -64,6 +64,16 @@ def format_counterexample(cx: dict[str, Any] | None, *, limit: int = 6) -> str:
     return " ".join(parts)
 
 
+def _plain(value: Any, kind: type[enum.Enum]) -> str:
+    """``value`` checked against enum ``kind`` and kept as its plain ``str``.
+
+    Results cross process boundaries that take only exact built-in types
+    (pytest-xdist's execnet, for the pytest plugin's user properties), so
+    they hold the enum's value, which compares equal to the member.
+    """
+    return str.__str__(kind(value))
+
+
 @dataclasses.dataclass
 class LineResult:
     """The verdict on one line of a claim (a derivation step, or the claim's only line)."""
@@ -84,6 +94,11 @@ class LineResult:
     unstable_from: float | None = None
     fix: LineResult | None = None
     trace: str | None = dataclasses.field(default=None, repr=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("status", "expected"):
+            value = _plain(value, Status)
+        super().__setattr__(name, value)
 
     @property
     def ok(self) -> bool:
@@ -122,6 +137,13 @@ class Result:
     compilations: int = 0
     unstable_from: float | None = None
     trace: str | None = dataclasses.field(default=None, repr=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("status", "expected"):
+            value = _plain(value, Status)
+        elif name == "kind":
+            value = _plain(value, ClaimKind)
+        super().__setattr__(name, value)
 
     @property
     def ok(self) -> bool:

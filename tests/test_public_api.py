@@ -49,7 +49,8 @@ def test_a_line_takes_its_erratum_by_keyword_only():
 def test_statuses_are_an_enum_that_reads_and_serializes_as_plain_strings():
     r = dc.check_gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x, space=SPACE, wrt="x",
                           profile="quick")
-    assert r.status is dc.Status.VERIFIED
+    assert r.status == dc.Status.VERIFIED and dc.Status(r.status) is dc.Status.VERIFIED
+    assert type(r.status) is str  # plain, so results cross xdist's execnet
     assert json.loads(json.dumps(r.to_dict()))["status"] == "verified"
     assert f"{r.status}" == "verified" and r.kind == "gradient"
     assert dc.Status.REFUTED != "verified"  # the twin: members are not all equal to a string
@@ -74,3 +75,9 @@ def test_assert_holds_raises_for_a_false_property_and_passes_a_true_one():
 def test_check_refuses_something_that_is_not_a_claim():
     with pytest.raises(TypeError, match="dc.holds"):
         dc.check(lambda x: x)
+
+
+def test_a_result_accepts_only_the_four_statuses():
+    assert dc.Result(id="x", kind="gradient", status="unstable", expected="verified").ok is False
+    with pytest.raises(ValueError, match="maybe"):
+        dc.Result(id="x", kind="gradient", status="maybe", expected="verified")
