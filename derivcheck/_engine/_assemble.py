@@ -110,7 +110,7 @@ class Engine:
             lines.append(lr)
         status = Status.worst(ln.status for ln in lines)
         head = next((ln for ln in lines if ln.status == status), lines[0])
-        failed_head = status is not Status.VERIFIED
+        failed_head = status != Status.VERIFIED
         # A verified claim reports its largest error over all lines (one line,
         # unless a derivation); otherwise the error of the line that decided it.
         head_err = (max((ln.max_error or 0.0) for ln in lines) if not failed_head
@@ -145,11 +145,11 @@ class Engine:
             lr.status = c.status
             lr.counterexample = c.x
             lr.bucket = c.bucket
-            if lr.status is not Status.UNSTABLE:  # unstable: keep the error where it held
+            if lr.status != Status.UNSTABLE:  # unstable: keep the error where it held
                 lr.max_error = c.err
             lr.message = c.message
             lr.unstable_from = c.unstable_from
-            if lr.status is Status.REFUTED and not ck.property and diagnose:
+            if lr.status == Status.REFUTED and not ck.property and diagnose:
                 lr.diagnosis = diagnosis(ck, slot, c.x, c.b)
         elif slot.examples == 0:
             lr.status = Status.ERROR
