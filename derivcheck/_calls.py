@@ -27,7 +27,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["CallSpec", "bind", "call_spec"]
+__all__ = ["CallError", "CallSpec", "bind", "call_spec"]
 
 _POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 

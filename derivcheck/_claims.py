@@ -89,16 +89,37 @@ class Line:
         return Status(self.expect or "verified")
 
 
-def grad_of(f: Callable[..., Any], *, wrt: str) -> Target:
+Wrt = str | Sequence[str]
+
+
+def _wrt(wrt: Wrt) -> str | tuple[str, ...]:
+    """``wrt`` as given: one name, or a tuple of names (a list becomes a tuple)."""
+    if isinstance(wrt, str):
+        return wrt
+    try:
+        names = tuple(wrt)
+    except TypeError:
+        raise ClaimError(f"wrt must name an input or be a tuple of names, got {wrt!r}") from None
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ClaimError(f"wrt must name an input or be a tuple of names, got {wrt!r}")
+    if len(set(names)) != len(names):
+        raise ClaimError(f"wrt={names!r} names an input twice")
+    return names
+
+
+def grad_of(f: Callable[..., Any], *, wrt: Wrt, flat: bool = False) -> Target:
     """Truth ``jax.grad(f)`` with respect to input ``wrt``, for a :class:`Derivation`.
+
+    ``wrt`` may be a tuple of inputs: the lines then return a tuple of blocks,
+    or one packed vector with ``flat=True`` (see :func:`gradient`).
 
     >>> grad_of(lambda x: (x ** 2).sum(), wrt="x").wrt
     'x'
     """
-    return Gradient(f, wrt)
+    return Gradient(f, _wrt(wrt), flat)
 
 
-def jacobian_of(fn: Callable[..., Any], *, wrt: str) -> Target:
+def jacobian_of(fn: Callable[..., Any], *, wrt: Wrt, flat: bool = False) -> Target:
     """Truth ``jax.jacobian(fn)`` with respect to input ``wrt``.
 
     The Jacobian has shape ``out.shape + wrt.shape``: entry ``[i, m]`` is
@@ -107,7 +128,7 @@ def jacobian_of(fn: Callable[..., Any], *, wrt: str) -> Target:
     >>> jacobian_of(lambda z: 2 * z, wrt="z").wrt
     'z'
     """
-    return Jacobian(fn, wrt)
+    return Jacobian(fn, _wrt(wrt), flat)
 
 
 class Claim:
@@ -121,7 +142,7 @@ class Claim:
     def __init__(self, *, kind: str | ClaimKind, target: Target, lines: Sequence[Line],
                  space: Space,
                  id: str | None = None, latex: str = "", source: str = "",
-                 note: str | None = None) -> None:
+                 note: str | None = None, rtol: float | None = None) -> None:
         if not isinstance(space, Space):
             raise ClaimError(f"space must be a dc.Space, got {type(space).__name__}")
         if not lines:
@@ -135,14 +156,20 @@ class Claim:
         self.source = source
         self.note = note
         self.file: str | None = None
-        if target.wrt is not None:
-            if target.wrt not in space:
+        if rtol is not None and not (isinstance(rtol, (int, float)) and 0 < rtol < 1):
+            raise ClaimError(f"rtol must be a number between 0 and 1, got {rtol!r}")
+        #: The claim's own tolerance on the normalized error, if it declares one.
+        self.rtol = None if rtol is None else float(rtol)
+        if getattr(target, "flat", False) and target.wrt is None:
+            raise ClaimError("flat=True needs wrt=: it lays out a derivative")
+        for name in target.wrts:
+            if name not in space:
                 raise ClaimError(
-                    f"wrt={target.wrt!r} is not an input of the space "
+                    f"wrt={name!r} is not an input of the space "
                     f"(it has {', '.join(space.names)})")
-            if not space.inputs[target.wrt].differentiable:
+            if not space.inputs[name].differentiable:
                 raise ClaimError(
-                    f"wrt={target.wrt!r} is a {space.inputs[target.wrt].kind} input; "
+                    f"wrt={name!r} is a {space.inputs[name].kind} input; "
                     "differentiate with respect to a real, positive or simplex input")
 
     def __repr__(self) -> str:
@@ -163,11 +190,19 @@ def _one_line(claimed, *, latex, erratum, expect, fix, note) -> Line:
     return Line(latex, claimed, erratum=erratum, expect=expect, fix=fix, note=note)
 
 
-def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, wrt: str,
+def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, wrt: Wrt,
+             flat: bool = False, rtol: float | None = None,
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
              fix: Line | None = None, note: str | None = None) -> Claim:
     """Claim that ``grad(**inputs)`` equals ``jax.grad(f)`` with respect to ``wrt``.
+
+    ``wrt`` may be a tuple of inputs, e.g. ``("beta", "alpha")``: ``grad`` then
+    returns a tuple with one block per input, or, with ``flat=True``, one
+    vector holding each block raveled and concatenated in the order of
+    ``wrt`` (the layout of a library's flattened parameters). ``flat=True``
+    also applies to one input. ``rtol`` declares the claim's own tolerance
+    (for an approximation by design, such as finite differences).
 
     >>> import derivcheck as dc
     >>> c = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,
@@ -176,15 +211,19 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, w
     ('gradient', 'verified')
     """
     line = _one_line(grad, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
-    return Claim(kind=ClaimKind.GRADIENT, target=Gradient(f, wrt), lines=[line], space=space,
-                 id=id, latex=latex, source=source, note=note)
+    return Claim(kind=ClaimKind.GRADIENT, target=Gradient(f, _wrt(wrt), flat), lines=[line],
+                 space=space, id=id, latex=latex, source=source, note=note, rtol=rtol)
 
 
-def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, wrt: str,
+def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, wrt: Wrt,
+             flat: bool = False, rtol: float | None = None,
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
              fix: Line | None = None, note: str | None = None) -> Claim:
     """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` with respect to ``wrt``.
+
+    ``wrt``, ``flat`` and ``rtol`` as for :func:`gradient`; a packed Jacobian
+    has shape ``out.shape + (P,)``.
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> c = dc.jacobian(lambda z: 3 * z, lambda z: 3 * jnp.eye(z.shape[0]),
@@ -193,8 +232,8 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
     'jacobian'
     """
     line = _one_line(jac, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
-    return Claim(kind=ClaimKind.JACOBIAN, target=Jacobian(fn, wrt), lines=[line],
-                 space=space, id=id, latex=latex, source=source, note=note)
+    return Claim(kind=ClaimKind.JACOBIAN, target=Jacobian(fn, _wrt(wrt), flat), lines=[line],
+                 space=space, id=id, latex=latex, source=source, note=note, rtol=rtol)
 
 
 def equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
@@ -287,3 +326,23 @@ def bind(fn: Callable[..., Any], space: Space, *, where: str) -> Callable[[dict]
         return _calls.bind(fn, space.names, where=where)
     except _calls.CallError as exc:
         raise ClaimError(str(exc)) from None
+
+
+def bind_line(fn: Callable[..., Any], claim: Claim, *, where: str) -> Callable[[dict], Any]:
+    """:func:`bind`, then the claimed value packed as the claim's target lays it out.
+
+    Raises (when called):
+      ClaimError: a claimed tuple whose blocks do not match ``wrt``.
+    """
+    f = bind(fn, claim.space, where=where)
+    packing = getattr(claim.target, "packing", None)
+    if packing is None:
+        return f
+    from ._pack import PackError
+
+    def line(inputs):
+        try:
+            return packing.pack_claimed(f(inputs), inputs)
+        except PackError as exc:
+            raise ClaimError(str(exc)) from None
+    return line

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Origin", "python_snippet"]
+__all__ = ["Origin", "origin_of", "python_snippet"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +45,28 @@ class Origin:
     claimed: Callable[..., Any]
     reference_call: tuple[tuple[str, ...], tuple[str, ...]]
     claimed_call: tuple[tuple[str, ...], tuple[str, ...]]
+
+
+def origin_of(claim) -> Origin | None:
+    """The :class:`Origin` of a one-line claim made from Python, else None.
+
+    A claim from a proof file (``claim.file`` set) reproduces with the CLI; a
+    derivation or a property has no single claimed function to call.
+    """
+    from ._calls import CallError, call_spec
+
+    target = claim.target
+    if getattr(claim, "file", None) or len(claim.lines) != 1 or target.fn is None:
+        return None
+    names = claim.space.names
+    try:
+        ref = call_spec(target.fn, names, where="reference")
+        line = call_spec(claim.lines[0].fn, names, where="claimed")
+    except CallError:
+        return None
+    return Origin(getattr(target, "order", None) or "value", target.wrt,
+                  bool(getattr(target, "flat", False)), target.fn, claim.lines[0].fn,
+                  (ref.positional, ref.keywords), (line.positional, line.keywords))
 
 
 def _importable(fn) -> tuple[str, str] | None:

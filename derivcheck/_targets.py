@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = ["ClaimKind", "Gradient", "Jacobian", "Property", "Target", "Value"]
 
@@ -58,16 +58,37 @@ class Target:
 
     Attributes:
       fn: the user's function (None for a property).
-      wrt: the input differentiated with respect to, if any.
+      wrt: the input differentiated with respect to, if any, or a tuple of
+        inputs differentiated together (see :mod:`derivcheck._pack`).
+      flat: the claimed derivative is one packed array, not a tuple of blocks.
     """
 
     fn: Callable[..., Any] | None
-    wrt: str | None = None
+    wrt: str | tuple[str, ...] | None = None
+    flat: bool = False
 
     #: The kind of a one-line claim with this target.
     claim_kind = ClaimKind.EQUALITY
     #: A property has no truth: its line is a predicate judged on its own.
     is_property = False
+    #: The derivative taken ("grad", "jacobian", "hessian"), None for a value.
+    order: ClassVar[str | None] = None
+
+    @property
+    def wrts(self) -> tuple[str, ...]:
+        """The inputs differentiated with respect to, as a tuple (empty for none)."""
+        if self.wrt is None:
+            return ()
+        return (self.wrt,) if isinstance(self.wrt, str) else tuple(self.wrt)
+
+    @property
+    def packing(self):
+        """How a derivative over several inputs (or ``flat=True``) is packed, else None."""
+        if self.order is None or (isinstance(self.wrt, str) and not self.flat):
+            return None
+        from ._pack import Packing
+
+        return Packing(self.order, self.wrts, flat=self.flat)
 
     def autodiff(self, f: Fn) -> Fn:
         """The truth at one input, computed by JAX from ``f`` (``fn`` bound to an inputs dict)."""
@@ -91,10 +112,13 @@ class Gradient(Target):
     """The truth is ``jax.grad(fn)`` with respect to ``wrt``."""
 
     claim_kind = ClaimKind.GRADIENT
+    order = "grad"
 
     def autodiff(self, f: Fn) -> Fn:
         import jax
 
+        if self.packing is not None:
+            return self.packing.truth(f)
         return lambda inp: jax.grad(_of_wrt(f, inp, self.wrt))(inp[self.wrt])
 
 
@@ -102,10 +126,13 @@ class Jacobian(Target):
     """The truth is ``jax.jacobian(fn)`` with respect to ``wrt`` (``out.shape + wrt.shape``)."""
 
     claim_kind = ClaimKind.JACOBIAN
+    order = "jacobian"
 
     def autodiff(self, f: Fn) -> Fn:
         import jax
 
+        if self.packing is not None:
+            return self.packing.truth(f)
         return lambda inp: jax.jacobian(_of_wrt(f, inp, self.wrt))(inp[self.wrt])
 
 

@@ -117,6 +117,8 @@ class Result:
       examples: how many inputs were checked.
       counterexample: the shrunk failing input, name -> array, or None.
       diagnosis: the kind of mistake it looks like, or None.
+      rtol: the claim's own tolerance on the normalized error, if it declares
+        one (else the calibrated threshold applies).
     """
 
     id: str
@@ -137,6 +139,9 @@ class Result:
     compilations: int = 0
     unstable_from: float | None = None
     trace: str | None = dataclasses.field(default=None, repr=False)
+    rtol: float | None = None
+    #: For a check made from Python: what to call in :meth:`reproduce`.
+    origin: Any = dataclasses.field(default=None, repr=False, compare=False)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("status", "expected"):
@@ -178,6 +183,8 @@ class Result:
             text += f" ({self.examples} inputs, max rel. error {_fmt_err(self.max_error)})"
         elif self.status == "unstable" and self.unstable_from is not None:
             text += f" (breaks for inputs of magnitude >= {self.unstable_from:.3g})"
+        if self.rtol is not None:
+            text += f" [rtol={self.rtol:g} declared by the claim]"
         if self.diagnosis:
             text += f"; {self.diagnosis}"
         if self.message:
@@ -187,7 +194,17 @@ class Result:
         return text
 
     def reproduce(self) -> str:
-        """A snippet that re-checks the counterexample by hand."""
+        """A snippet that re-checks the counterexample by hand.
+
+        For a check made from Python (``dc.check_gradient`` and friends), a
+        short script that rebuilds the failing input, calls your functions and
+        prints how far the claimed value is from the truth; for a proof file,
+        the command line that re-runs it and the failing input.
+        """
+        if self.counterexample and self.origin is not None:
+            from ._reproduce import python_snippet
+
+            return python_snippet(self.counterexample, self.origin)
         if not self.counterexample:
             return f"derivcheck check --seed {self.seed} (claim {self.id})"
         args = ", ".join(
@@ -230,6 +247,7 @@ class Result:
             "diagnosis": self.diagnosis,
             "message": self.message,
             "unstable_from": self.unstable_from,
+            "rtol": self.rtol,
             "seconds": round(self.seconds, 4),
             "compilations": self.compilations,
         }

@@ -75,7 +75,8 @@ class Engine:
     def _run(self, claim, *, profile, seed, diagnose, oracle) -> Result:
         t0 = time.perf_counter()
         base = dict(id=claim.qualname, kind=claim.kind, expected=claim.expected,
-                    source=claim.source, latex=claim.latex, seed=seed)
+                    source=claim.source, latex=claim.latex, seed=seed,
+                    rtol=getattr(claim, "rtol", None))
 
         def failed(message: str, trace: str | None = None) -> Result:
             lines = [LineResult(i + 1, ln.latex, Status.ERROR, ln.expected, message=message,
@@ -123,6 +124,10 @@ class Engine:
                         unstable_from=head.unstable_from, seconds=time.perf_counter() - t0,
                         lines=lines, compilations=ck.fused.traces - traced_before, **base)
         result.trace = next((ln.trace for ln in lines if ln.trace), None)
+        if failed_head:
+            from .._reproduce import origin_of
+
+            result.origin = origin_of(claim)
         return result
 
     @staticmethod

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _tolerance as tol
-from .._claims import Claim, bind
+from .._claims import Claim, bind_line
 from .._profiles import Profile
 from .._shrink import magnitude
 from ._compile import Compiler, FusedCheck
@@ -61,18 +61,21 @@ class Checker:
         self.slots: list[LineSlot] = []
         self.fix_slot: dict[int, int] = {}
         for i, ln in enumerate(claim.lines):
-            fn = bind(ln.fn, self.space, where=f"{claim.qualname} line {i + 1}")
+            fn = bind_line(ln.fn, claim, where=f"{claim.qualname} line {i + 1}")
             prev = i - 1 if i > 0 and claim.kind.chained else None
             self.slots.append(LineSlot(len(self.slots), fn, prev))
         for i, ln in enumerate(claim.lines):
             if ln.fix is not None:
-                fn = bind(ln.fix.fn, self.space, where=f"{claim.qualname} line {i + 1} fix")
+                fn = bind_line(ln.fix.fn, claim, where=f"{claim.qualname} line {i + 1} fix")
                 self.fix_slot[i] = len(self.slots)
                 self.slots.append(LineSlot(len(self.slots), fn, None))
         self.float_names = [n for n, i in self.space.inputs.items() if i.varies]
         # A property carries its own tolerance, so only rounding at large
         # magnitudes (softmax saturating to exactly 1) excuses a failure.
         self.calm_bound = tol.PROPERTY_CALM if self.property else tol.MODERATE
+        #: The normalized error above which an input fails: the claim's own
+        #: ``rtol`` if it declares one, else the calibrated threshold.
+        self.threshold = getattr(claim, "rtol", None) or tol.THRESHOLD
         self.truth_error: str | None = None
         self.truth_trace: str | None = None
         self.truth_shape: dict[int, tuple | None] = {}
@@ -192,8 +195,16 @@ class Checker:
             for i in range(size):
                 x = {k: np.array(v[i]) for k, v in batch.items()}
                 try:
-                    g = slot.fn(x)
+                    with np.errstate(all="ignore"):  # NumPy's overflow: judged as inf
+                        g = slot.fn(x)
                 except Exception as exc:
+                    if out.mag[i] > self.calm_bound and not self.property:
+                        # raises beyond the calm range only: a failure the judge
+                        # may call unstable, not an error of the whole line
+                        out.err[i, j] = out.step[i, j] = np.inf
+                        out.fin[i, j] = False
+                        slot.raised = slot.raised or type(exc).__name__
+                        continue
                     slot.message = f"raised {first_line(exc)}"
                     slot.mode[b] = LineMode.ERROR
                     break
@@ -216,12 +227,14 @@ class Checker:
                     if mode is LineMode.TRANSPOSED:
                         g = g.T
                 t = truth_vals[i]
-                out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np)
+                with np.errstate(all="ignore"):  # inf or nan claims fail, quietly
+                    out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np)
                 ref = t
                 if slot.prev is not None and not np.isnan(out.err[i, slot.prev]):
                     prev_fn = self.slots[slot.prev].fn
                     ref = np.asarray(prev_fn({k: jnp.asarray(v) for k, v in x.items()}))
-                out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np)
+                with np.errstate(all="ignore"):
+                    out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np)
                 out.fin[i, j] = bool(np.all(np.isfinite(g)))
 
     def fails_on(self, b: int, j: int, cands: list[dict], floor: float = 0.0) -> np.ndarray:
@@ -233,5 +246,5 @@ class Checker:
             out = self.evaluate(b, batch_of_inputs(chunk, size))
             with np.errstate(invalid="ignore"):
                 clear = ~out.fin[:, j] | ~(out.err[:, j] < floor)
-            res.extend((failing(out)[:, j] & clear)[: len(chunk)])
+            res.extend((failing(out, self.threshold)[:, j] & clear)[: len(chunk)])
         return np.asarray(res, dtype=bool)

@@ -52,8 +52,11 @@ def judge_output(raw: Any, tshape: tuple | None, *, prop: bool) -> tuple[LineMod
     return LineMode.JAX, None
 
 
-def failing(out: Errors) -> np.ndarray:
-    """(B, L) mask: the truth is finite and the line is non-finite or too far off."""
+def failing(out: Errors, threshold: float = tol.THRESHOLD) -> np.ndarray:
+    """(B, L) mask: the truth is finite and the line is non-finite or too far off.
+
+    ``threshold`` is the calibrated one unless the claim declares ``rtol``.
+    """
     with np.errstate(invalid="ignore"):
-        bad = (~out.fin) | (out.err > tol.THRESHOLD)
+        bad = (~out.fin) | (out.err > threshold)
     return bad & out.tfin[:, None] & out.ran

@@ -39,7 +39,7 @@ class Search:
     def record(self, b: int, batch: dict, out: Errors) -> None:
         ck = self.checker
         bound = ck.calm_bound
-        fails = failing(out)
+        fails = failing(out, ck.threshold)
         checked = out.tfin
         for slot in ck.slots:
             j = slot.index
