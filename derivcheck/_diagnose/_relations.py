@@ -157,8 +157,11 @@ def _fitted(pairs, xs, mags, dims, claim) -> str | None:
     wrt = _wrt(claim)
     lams = [n for n, i in space.inputs.items() if i.kind_object.is_strength(i)]
     terms = None
-    fn = getattr(getattr(claim, "target", None), "fn", None)
-    if fn is not None:
+    target = getattr(claim, "target", None)
+    fn = getattr(target, "fn", None)
+    # Only for derivatives: splitting an identity's reference costs a compilation per
+    # refuted line and rarely names more than "no simple relation" does.
+    if fn is not None and getattr(target, "order", None) is not None:
         try:
             from .._claims import bind
             from ._terms import reference_terms
