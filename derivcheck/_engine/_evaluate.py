@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import _tolerance as tol
-from .._claims import Claim, bind_line
+from .._claims import Claim, ClaimError, bind_line
 from .._profiles import Profile
 from .._shrink import magnitude
 from ._compile import Compiler, FusedCheck
@@ -197,6 +197,9 @@ class Checker:
                 try:
                     with np.errstate(all="ignore"):  # NumPy's overflow: judged as inf
                         g = slot.fn(x)
+                except ClaimError as exc:  # a claimed tuple of the wrong blocks
+                    slot.message, slot.mode[b] = str(exc), LineMode.ERROR
+                    break
                 except Exception as exc:
                     if out.mag[i] > self.calm_bound and not self.property:
                         # raises beyond the calm range only: a failure the judge
