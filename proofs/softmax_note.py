@@ -17,31 +17,35 @@ Reading conventions:
   over i repeats the same factor m times; the intended reading has x^{(i)},
   y^{(i)}. Both are checked.
 - In the gradient chain the summation index j of Σ_{j=1}^{k} reuses the name of
-  the free j of ∂/∂θ_j. Literally the inner j is bound by its sum (shadowing);
-  the lines are checked that way, and also with the other readings noted at
-  each line.
+  the free j of ∂/∂θ_j. The lines are checked as written, with the inner j bound
+  by its sum (shadowing), which is also how the document's LaTeX reads when
+  compiled as written. (Identifying the inner j with the outer j instead makes
+  lines 3–5 −1/m Σ_i x^{(i)}𝟙{y^{(i)}=j}(1 − p_j): wrong for the same reason as
+  error 1 below, so it is not a second mistake and is not encoded separately.)
 - Fixes whose page line uses raw exponentials evaluate the same quotient
   e^{a_j}/Σ_l e^{a_l} max-shifted (``jax.nn.softmax`` / ``log_softmax``) so
   that they verify; the raw form is checked on the page's own lines, where it
   is ``unstable``.
 
-Errata found:
+Errata, by class:
 
-1. Likelihood / log-likelihood with x, y lacking the index (i): literally
-   P(y|x;θ)^m and m·log P(y|x;θ), not the likelihood of the m examples
-   (``likelihood_literal``, ``log_likelihood_literal``).
-2. ∂J/∂θ_j, lines 3 and 4 put 𝟙{y^{(i)}=j} in front of the log-partition term
-   as well: literally (inner Σ_j of the softmax = 1) they are 0; with the inner
-   j read as the outer j they are −1/m Σ_i x^{(i)}𝟙{y^{(i)}=j}(1 − p_j), which
-   misses −p_j x^{(i)} for the examples with y^{(i)} ≠ j. Correct:
-   −1/m Σ_i x^{(i)}(𝟙{y^{(i)}=j} − p_j).
-3. ∂J/∂θ_j, line 5: literally Σ_{j=1}^{k} 𝟙{y^{(i)}=j} e^{θ_j^T x}/Σ_l is
-   p_{y^{(i)}}, not p_j; it is right only when the indicator's sum index is a
-   new name j' and e^{θ_j^T x} keeps the outer j (``grad_J_line5_intended``).
-4. L = −Σ_j y_i ln p_i: the summand does not depend on j (typo for
-   −Σ_i y_i ln p_i).
-5. L_i = −log(e^{f_{y_i}}/Σ_j e^{f_i}): denominator Σ_j e^{f_i} = K e^{f_i}
-   (typo for Σ_j e^{f_j}).
+- error (mathematical mistakes):
+  1. ∂J/∂θ_j, line 3: 𝟙{y^{(i)}=j} is factored out of both terms, so it also
+     multiplies the derivative of the log-partition term, which should carry
+     Σ_{j'}𝟙{y^{(i)}=j'} = 1; as written (inner Σ_j of the softmax = 1) the line
+     is x^{(i)} − x^{(i)} = 0. Line 4 only rewrites it (propagated, computed by
+     derivcheck). Correct: −1/m Σ_i x^{(i)}(𝟙{y^{(i)}=j} − p_j).
+- notation (slips a reader fixes silently; the reading is recorded):
+  2. Likelihood with x, y lacking the index (i): literally P(y|x;θ)^m
+     (``likelihood_literal``); read x^{(i)}, y^{(i)}.
+  3. Log-likelihood, the same slip (``log_likelihood_literal``).
+  4. ∂J/∂θ_j, line 5: Σ_{j=1}^{k} 𝟙{y^{(i)}=j} e^{θ_j^T x}/Σ_l reuses j for the
+     indicator's sum (literally p_{y^{(i)}}); read Σ_{j'} 𝟙{y^{(i)}=j'} with
+     e^{θ_j^T x} keeping the outer j (``grad_J_line5_intended``). With that reading
+     line 5 is right: the step from line 4 repairs error 1.
+  5. L = −Σ_j y_i ln p_i: the summand does not depend on j; read −Σ_i y_i ln p_i
+     (``cross_entropy_typo``).
+  6. L_i = −log(e^{f_{y_i}}/Σ_j e^{f_i}): read Σ_j e^{f_j} (``loss_Li_literal``).
 """
 
 import jax
@@ -154,6 +158,7 @@ likelihood = dc.equal(
     note="Intended reading: x, y are x^{(i)}, y^{(i)}; left side Π_i P(y^{(i)}|x^{(i)};θ).",
 )
 
+# erratum_class="notation", reading="x^{(i)}, y^{(i)}: the i-th example in the i-th factor"
 likelihood_literal = dc.equal(
     lambda Theta, X, y: jnp.exp(_loglik(Theta, X, y)),
     lambda Theta, X, x, yx: jnp.prod(_p_raw(Theta @ x) ** _ind(yx, Theta.shape[0]))
@@ -195,6 +200,7 @@ log_likelihood = dc.Derivation(
     ],
 )
 
+# erratum_class="notation", reading="x^{(i)}, y^{(i)}: the i-th example in the i-th term"
 log_likelihood_literal = dc.equal(
     _loglik,
     lambda Theta, X, x, yx: X.shape[0] * jnp.sum(
@@ -275,12 +281,6 @@ def _g7(Theta, X, y):
     return -((I - jax.nn.softmax(_S(Theta, X), axis=-1)).T @ X) / X.shape[0]
 
 
-def _g_inner_as_outer(Theta, X, y):
-    # inner j identified with the outer j: −1/m Σ_i x^{(i)} 𝟙{y^{(i)}=j}(1 − p_j)
-    I = _ind(y, Theta.shape[0])
-    return -((I * (1.0 - _p_raw(_S(Theta, X)))).T @ X) / X.shape[0]
-
-
 _G1 = (r"-\frac{1}{m} \frac{\partial}{\partial \theta_j} \left[  \sum_{i=1}^{m}\sum_{j=1}^{k} \mathbb1 \left\{  y^{(i) }=j\right\} "
        r"\log \frac{e^{\theta^T_j x^{(i)}}}{\sum^k_{l=1}e^{\theta^T_lx^{(i)}} }    \right]")
 _G2 = (r"-\frac{1}{m} \frac{\partial}{\partial \theta_j} \left[  \sum_{i=1}^{m}\sum_{j=1}^{k} \mathbb1 \left\{  y^{(i) }=j\right\}"
@@ -321,13 +321,18 @@ grad_J = dc.Derivation(
         dc.Line(_G1, _g1, expect="unstable",
                 note="∂/∂θ_j of the bracket (the bound inner j does not clash). " + _RAW),
         dc.Line(_G2, _g2, expect="unstable", note=_RAW),
+        # erratum_class="error" (root); line 4 propagated
         dc.Line(_G3, _g3,
-                erratum="𝟙{y^{(i)}=j} also multiplies the log-partition term, and the inner "
-                        "Σ_{j=1}^{k} of the softmax terms is 1: literally x^{(i)} − x^{(i)} = 0",
+                erratum="𝟙{y^{(i)}=j} is factored out of both terms, so it also multiplies the "
+                        "log-partition term, which should carry Σ_{j'}𝟙{y^{(i)}=j'} = 1; as "
+                        "written (inner Σ_{j=1}^{k} of the softmax terms = 1) the line is "
+                        "x^{(i)} − x^{(i)} = 0",
                 fix=_FIX34),
         dc.Line(_G4, _g4,
-                erratum="same as line 3: literally 1 − Σ_j p_j = 0",
+                erratum="inherits line 3: literally 1 − Σ_j p_j = 0",
                 fix=_FIX34),
+        # erratum_class="notation", reading="Σ_{j'=1}^{k} 𝟙{y^{(i)}=j'} e^{θ_j^T x^{(i)}}/Σ_l:
+        #   a new index j' for the indicator's sum, θ_j keeps the outer j"
         dc.Line(_G5, _g5,
                 erratum="literally Σ_{j=1}^{k} 𝟙{y^{(i)}=j} e^{θ_j^T x^{(i)}}/Σ_l is "
                         "p_{y^{(i)}}, not p_j (see grad_J_line5_intended for the reading "
@@ -335,24 +340,6 @@ grad_J = dc.Derivation(
                 fix=_FIX5),
         dc.Line(_G6, _g6, expect="unstable", note=_RAW),
         dc.Line(_G7, _g7, note="p(y^{(i)}=j|x^{(i)};θ) = softmax of the scores (stable)."),
-    ],
-)
-
-grad_J_inner_j_as_outer = dc.Derivation(
-    target=dc.grad_of(_J, wrt="Theta"),
-    latex=r"\frac{\partial J(\theta)}{\partial \theta_j}\ \text{(lines 3–5, inner } j = \text{outer } j)",
-    source=f"{SEED} § Softmax Gradient",
-    note="Second reading of lines 3–5: the inner j is the j of ∂/∂θ_j (the Σ_{j=1}^{k} sign "
-         "ignored). All three then equal −1/m Σ_i x^{(i)}𝟙{y^{(i)}=j}(1 − p_j).",
-    space=data_space,
-    lines=[
-        dc.Line(_G3, _g_inner_as_outer,
-                erratum="𝟙{y^{(i)}=j}(x − p_j x) drops −p_j x^{(i)} for the examples with "
-                        "y^{(i)} ≠ j", fix=_FIX34),
-        dc.Line(_G4, _g_inner_as_outer,
-                erratum="x 𝟙{y^{(i)}=j}(1 − p_j): same omission as line 3", fix=_FIX34),
-        dc.Line(_G5, _g_inner_as_outer,
-                erratum="𝟙{y=j} − 𝟙{y=j}p_j: same omission as line 3", fix=_FIX5),
     ],
 )
 
@@ -364,7 +351,7 @@ grad_J_line5_intended = dc.gradient(
     latex=r"-\frac{1}{m} \left[  \sum^m_{i=1} x^{(i)}( \mathbb1\left \{ y^{(i)} =j\right\} -\sum^k_{j'=1}"
           r"\mathbb1\left \{ y^{(i)} =j'\right\}  \frac{e^{\theta^T_j x^{(i)}}}{\sum^k_{l=1} e^{\theta^T_lx^{(i)}}} ) \right]",
     source=f"{SEED} § Softmax Gradient",
-    note="Third reading of line 5 (the evident intent): indicator summed over a new index j', "
+    note="Reading of line 5 (the evident intent): indicator summed over a new index j', "
          "e^{θ_j^T x} keeps the outer j; Σ_{j'}𝟙{y^{(i)}=j'} = 1 gives line 6. Raw "
          "exponentials: unstable.",
 )
@@ -396,6 +383,7 @@ cross_entropy = dc.equal(
          "nan once a non-target p_j underflows.",
 )
 
+# erratum_class="notation", reading="−Σ_i y_i ln p_i: one index for the sum and the summand"
 cross_entropy_typo = dc.equal(
     lambda p, y_i: jnp.full(p.shape, -jnp.sum(_onehot(y_i, p.shape[0]) * jnp.log(p))),
     lambda p, y_i: -p.shape[0] * _onehot(y_i, p.shape[0]) * jnp.log(p),
@@ -431,6 +419,7 @@ loss_Li = dc.equal(
          "Σ_j e^{f_j}. Raw exponentials: unstable.",
 )
 
+# erratum_class="notation", reading="Σ_j e^{f_j}: the summation index in the exponent"
 loss_Li_literal = dc.equal(
     lambda f, y_i: jnp.full(f.shape, _L_f(f, y_i)),
     lambda f, y_i: -jnp.log(jnp.exp(f[y_i]) / (f.shape[0] * jnp.exp(f))),  # Σ_j e^{f_i} = K e^{f_i}
