@@ -293,12 +293,16 @@ def _ridge_solution(X, yv, lam):
 
 
 def _is_fixed_point_of_update(theta, X, yv, alpha, lam):
-    """The page's update leaves θ unchanged, to the rounding of its terms."""
+    """The page's update leaves θ unchanged, to the rounding of its terms.
+
+    The step is compared with the size of the terms it sums, α/m (XᵀX + λ)θ and
+    α/m Xᵀy, and with the rounding of θ(1 − αλ/m) itself (≈ 1e-16 |θ|).
+    """
     m = X.shape[0]
     step = _ridge_update_page(theta, X, yv, alpha, lam) - theta
-    xn = jnp.linalg.norm(X)
-    scale = alpha / m * ((xn ** 2 + lam) * jnp.linalg.norm(theta) + xn * jnp.linalg.norm(yv))
-    return jnp.linalg.norm(step) <= 1e-9 * (scale + 1e-300)
+    xn, tn = jnp.linalg.norm(X), jnp.linalg.norm(theta)
+    scale = alpha / m * ((xn ** 2 + lam) * tn + xn * jnp.linalg.norm(yv))
+    return jnp.linalg.norm(step) <= 1e-9 * scale + 1e-13 * tn + 1e-300
 
 
 # "从而使得θ_j不断减小，因此总得来看，θ是不断减小的": the conclusion drops the data term
