@@ -15,11 +15,12 @@ The document writes no gradient for Lasso/Ridge; the claims ``lasso_gradient`` a
 h_θ(x) = θ^T x (linear regression); θ is the input ``theta`` of shape (n,), X is (m, n).
 
 Readings:
-- "若添加L2后": the penalty is not written. With this section's 1/(2m) convention the
-  update is gradient descent on 1/(2m)[Σ (h − y)² + λ Σ θ_j²] (Andrew Ng's convention),
-  which ``ridge_update_lambda_over_2m`` verifies. The softmax half writes λ/2 Σ||θ_d||²
-  without the 1/m, and the Ridge example α||w||_2^2: different normalisations of λ, not
-  a mistake in the update, so the update is not marked against them.
+- "若添加L2后": the penalty is not written. The update is gradient descent on
+  1/(2m)[Σ (h − y)² + λ Σ θ_j²] (``ridge_update_lambda_over_2m``), but the one L2
+  penalty this document writes is λ/2 Σ_d ||θ_d||² (§ L2正则), against which the factor
+  would be (1 − αλ): marked once, against the document's own penalty. (The Ridge example
+  α||w||_2^2 has sklearn's unnormalised data term; comparing with it too would mark the
+  same line twice.)
 - "乘以一个小于1的因子": a weight-decay factor in (0, 1), i.e. αλ < m. Under that
   reading the shrink step alone does reduce |θ_j| (``shrink_step_reduces_magnitude``).
 
@@ -29,7 +30,10 @@ Errata, by class:
      but every formula of the document uses its square, α||w||_2^2 (Ridge) and
      λ/2 Σ_d ||θ_d||_2^2 (softmax, gradient λθ_c); with the square root the penalty's
      gradient would be λθ/||θ||, not λθ (``l2_regularizer_as_described``).
-  2. § 过拟合: "从而使得θ_j不断减小，因此总得来看，θ是不断减小的" ignores the data term of the
+  2. § 过拟合: the L2 update's factor (1 − αλ/m) does not follow from the document's own
+     L2 penalty λ/2 Σ_d ||θ_d||² (that gives 1 − αλ); it needs λ/(2m) Σ_j θ_j², which the
+     document never states (``ridge_update_lambda_over_2``).
+  3. § 过拟合: "从而使得θ_j不断减小，因此总得来看，θ是不断减小的" ignores the data term of the
      update: the iteration does not keep decreasing θ (from θ = 0 it grows); it converges
      to the minimiser of the regularised cost, (XᵀX + λI)⁻¹Xᵀy, which is not 0 and whose
      norm decreases as λ grows (``theta_keeps_decreasing``).
@@ -262,10 +266,29 @@ ridge_update_lambda_over_2m = dc.equal(
     _ridge_update_page,
     space=S_LIN, latex=_RIDGE_UPDATE_TEX,
     source=f"{SRC} § 过拟合：若添加L2后，迭代公式变为",
-    note="the penalty is not written on the page; with this section's 1/(2m) convention "
-         "'adding L2' reads as J(θ) + λ/(2m) Σ_j θ_j² = 1/(2m)[Σ (h − y)² + λ Σ θ_j²], and "
-         "the update is gradient descent on it.  (With λ/2 Σ θ_j², the softmax half's "
-         "normalisation, the factor would be 1 − αλ: a different scaling of λ.)")
+    note="the penalty the page's update corresponds to: gradient descent on "
+         "J(θ) + λ/(2m) Σ_j θ_j² = 1/(2m)[Σ (h − y)² + λ Σ θ_j²] (Andrew Ng's convention). "
+         "The document never writes this penalty (ridge_update_lambda_over_2).")
+
+# The page never writes the penalty it adds. The one penalty this document writes for
+# L2, in § L2正则 (λ/2 Σ_d ||θ_d||_2^2), gives the factor (1 − αλ); the λ/m of the page
+# needs λ/(2m) Σ_j θ_j² (the claim above), a convention the document does not state.
+# erratum_class="error"
+ridge_update_lambda_over_2 = dc.equal(
+    lambda theta, X, yv, alpha, lam: theta - alpha * jax.grad(
+        lambda t: _J_lin(t, X, yv) + lam / 2 * jnp.sum(t ** 2))(theta),
+    _ridge_update_page,
+    space=S_LIN, latex=_RIDGE_UPDATE_TEX,
+    source=f"{SRC} § 过拟合：若添加L2后，迭代公式变为",
+    erratum="with the L2 penalty this document writes (λ/2 Σ_d ||θ_d||_2^2, § L2正则), "
+            "gradient descent shrinks θ_j by (1 − αλ), not (1 − αλ/m): the λ/m needs the "
+            "penalty λ/(2m) Σ_j θ_j², which the document never states",
+    fix=dc.Line(r"\theta_j := \theta_j (1 - \alpha \lambda) - \alpha \frac{1}{m} "
+                r"\sum_{i=1}^m (h_{\theta}(x^{(i)}) - y^{(i)}) x_j^{(i)}",
+                lambda theta, X, yv, alpha, lam: theta * (1 - alpha * lam)
+                - alpha * (1 / X.shape[0]) * _sum_err_x(theta, X, yv)),
+    note="'adding L2' read with the document's own L2 penalty λ/2 Σ ||θ||² added to "
+         "J(θ) = 1/(2m) Σ (h − y)²; the page agrees with it only when m = 1.")
 
 shrink_factor_below_one = dc.holds(
     lambda X, alpha, lam: 1 - alpha * lam / X.shape[0] < 1,
