@@ -24,6 +24,7 @@ from ._cli_common import (
     profile_or_fail,
     write_atomic,
 )
+from ._targets import ClaimKind
 
 _COLOURS = {"✓ verified": "green", "✗ refuted": "red", "~ unstable": "yellow", "! error": "magenta"}
 
@@ -197,7 +198,7 @@ def list_(paths, traceback_):
     """
     claims, errors = load_claims(paths, traceback_=traceback_)
     for c in claims:
-        extra = f"  ({len(c.lines)} lines)" if c.kind == "derivation" else ""
+        extra = f"  ({len(c.lines)} lines)" if ClaimKind(c.kind).chained else ""
         flag = "  [erratum]" if c.expected == "refuted" else ""
         click.echo(f"{c.qualname}  {c.kind}{extra}{flag}  — {c.source}")
     click.echo(f"{len(claims)} claims", err=True)
