@@ -25,10 +25,11 @@ import enum
 from collections.abc import Sequence
 from typing import Any
 
+from ._diagnose import SIGN_ERROR
+
 __all__ = [
     "ERRATUM_CLASSES",
     "OPPOSITE_START",
-    "SIGN_RELATION",
     "ErratumClass",
     "RootCause",
     "Role",
@@ -72,8 +73,6 @@ class Role(str, enum.Enum):
     __repr__ = str.__repr__
 
 
-#: The diagnosis of a line that equals −truth (see ``_diagnose.diagnose``).
-SIGN_RELATION = "looks like a sign error: claimed = -1 × autodiff"
 
 #: Said at the root when every line equals −truth.
 OPPOSITE_START = ("the chain is right for the cost with the opposite sign; "
@@ -89,38 +88,66 @@ class RootCause:
     Attributes:
       line: the 1-based index of the root line.
       first_line: True when line 1 itself is wrong (no step broke).
-      propagated: lines that only inherit an error (their step holds).
-      breaks: later lines whose own step breaks (further mistakes).
-      repairs: lines that are right again after a wrong line.
+      after: the lines after the root that are not simply right, in order, as
+        ``(line, role, under)``: ``under`` is the root or break a propagated or
+        repairing line belongs to.
       opposite_start: every line equals −truth: the chain is right for the
         opposite sign of what it differentiates.
     """
 
     line: int
     first_line: bool
-    propagated: tuple[int, ...] = ()
-    breaks: tuple[int, ...] = ()
-    repairs: tuple[int, ...] = ()
+    after: tuple[tuple[int, Role, int | None], ...] = ()
     opposite_start: bool = False
+
+    def _with(self, role: Role) -> tuple[int, ...]:
+        return tuple(k for k, r, _ in self.after if r is role)
+
+    @property
+    def propagated(self) -> tuple[int, ...]:
+        """Lines that only inherit an error (their step holds)."""
+        return self._with(Role.PROPAGATED)
+
+    @property
+    def breaks(self) -> tuple[int, ...]:
+        """Later lines whose own step breaks (further mistakes)."""
+        return self._with(Role.BREAK)
+
+    @property
+    def repairs(self) -> tuple[int, ...]:
+        """Lines that are right again after a wrong line."""
+        return self._with(Role.REPAIR)
 
     def describe(self) -> str:
         """One sentence for reports.
 
-        >>> RootCause(line=4, first_line=False, propagated=(5,), repairs=(7,)).describe()
-        'root cause: the step from line 3 to line 4; line 5 only inherits it; line 7 repairs it'
+        >>> rc = RootCause(line=4, first_line=False, after=(
+        ...     (5, Role.PROPAGATED, 4), (6, Role.BREAK, None), (7, Role.REPAIR, 6)))
+        >>> for part in rc.describe().split("; "):
+        ...     print(part)
+        root cause: the step from line 3 to line 4
+        line 5 only inherits it
+        line 6 breaks again on its own
+        line 7 repairs line 6
         """
-        where = ("root cause: line 1, a wrong first line" if self.first_line
-                 else f"root cause: the step from line {self.line - 1} to line {self.line}")
-        parts = [where]
+        parts = ["root cause: line 1, a wrong first line" if self.first_line
+                 else f"root cause: the step from line {self.line - 1} to line {self.line}"]
         if self.opposite_start:
             parts.append(OPPOSITE_START)
-        if self.propagated:
-            parts.append(f"{_lines(self.propagated)} only {_verb(self.propagated, 'inherit')} it")
-        if self.breaks:
-            parts.append(f"{_lines(self.breaks)} {_verb(self.breaks, 'break')} again on "
-                         f"{'its' if len(self.breaks) == 1 else 'their'} own")
-        if self.repairs:
-            parts.append(f"{_lines(self.repairs)} {_verb(self.repairs, 'repair')} it")
+        groups: list[tuple[Role, int | None, list[int]]] = []
+        for k, role, under in self.after:
+            if groups and groups[-1][:2] == (role, under) and role is not Role.BREAK:
+                groups[-1][2].append(k)
+            else:
+                groups.append((role, under, [k]))
+        for role, under, ks in groups:
+            ref = "it" if under == self.line else f"line {under}"
+            if role is Role.PROPAGATED:
+                parts.append(f"{_lines(ks)} only {_verb(ks, 'inherit')} {ref}")
+            elif role is Role.REPAIR:
+                parts.append(f"{_lines(ks)} {_verb(ks, 'repair')} {ref}")
+            else:
+                parts.append(f"{_lines(ks)} breaks again on its own")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -235,14 +262,12 @@ def analyse(lines: Sequence[Any], *, declared: Sequence[str | None],
     root = None
     if Role.ROOT in roles:
         k = roles.index(Role.ROOT)
-        mine = [i + 1 for i in range(n) if under[i] == k + 1]
         opposite = (k == 0 and all(_wrong(ln.status) for ln in lines)
-                    and all(ln.diagnosis == SIGN_RELATION for ln in lines))
+                    and all(ln.diagnosis == SIGN_ERROR for ln in lines))
         root = RootCause(
             line=k + 1, first_line=k == 0,
-            propagated=tuple(i for i in mine if roles[i - 1] is Role.PROPAGATED),
-            breaks=tuple(i + 1 for i in range(n) if roles[i] is Role.BREAK),
-            repairs=tuple(i + 1 for i in range(n) if roles[i] is Role.REPAIR),
+            after=tuple((i + 1, roles[i], under[i]) for i in range(k + 1, n)
+                        if roles[i] is not None),
             opposite_start=opposite)
     if root is not None:
         claim_class = classes[root.line - 1]

@@ -178,16 +178,17 @@ logistic_grad_as_written = dc.Derivation(
          "equals −truth: the chain is right for the cost with the opposite sign.",
     space=logistic_space,
     lines=[
-        # erratum_class="error" (root: the lost minus of the cost); lines 2-5 propagated
-        dc.Line(_L1, _line1, erratum=_SIGN, fix=_FIX_PLUS_H, note=_NOTE_SUPERSCRIPTS),
-        dc.Line(_L2, _line2, erratum=_INHERITS, fix=_FIX_PLUS_H, note=_NOTE_SUPERSCRIPTS),
-        dc.Line(_L3, _line3, erratum=_INHERITS, fix=_FIX_PLUS_H, note=_NOTE_SUPERSCRIPTS),
-        dc.Line(_L4, _line4, erratum=_INHERITS, fix=dc.Line(
-            r"\frac{1}{m}\sum_{i=1}^{m}\left[y\,(1-h(x))\,-\,(1-y)\,h(x)\right]\,x",
-            lambda theta, b, X, y: -_line4(theta, b, X, y)), note=_NOTE_SUPERSCRIPTS),
-        dc.Line(_L5, _line5, erratum=_INHERITS, fix=dc.Line(
-            r"\frac{1}{m}\sum_{i=1}^{m}(y\,-\,h(x))\,x",
-            lambda theta, b, X, y: -_line5(theta, b, X, y)), note=_NOTE_SUPERSCRIPTS),
+        # root: the lost minus of the cost; lines 2-5 propagated
+        dc.Line(_L1, _line1,
+                erratum_class="error",
+                erratum=_SIGN, fix=_FIX_PLUS_H, note=_NOTE_SUPERSCRIPTS),
+        # Lines 2-5 follow from line 1 step by step: derivcheck lists them as propagated
+        # under it. They carry no fix of their own: restoring the cost's minus repairs
+        # them all, and the textbook result (1/m)Σ(h − y)x of line 5 stands.
+        dc.Line(_L2, _line2, erratum=_INHERITS, note=_NOTE_SUPERSCRIPTS),
+        dc.Line(_L3, _line3, erratum=_INHERITS, note=_NOTE_SUPERSCRIPTS),
+        dc.Line(_L4, _line4, erratum=_INHERITS, note=_NOTE_SUPERSCRIPTS),
+        dc.Line(_L5, _line5, erratum=_INHERITS, note=_NOTE_SUPERSCRIPTS),
     ],
 )
 
@@ -298,13 +299,13 @@ only_target_term = dc.equal(
 
 net_space = dc.Space(x=dc.real("n"), W=dc.real("n n"), y=dc.one_hot("n"))
 
-# erratum_class="notation", reading="a_i = exp(z_i)/Σ_j exp(z_j): z, the input of the softmax"
 a_definition = dc.equal(
     lambda x, W: jax.nn.softmax(x @ W),
     lambda x, W: jnp.exp(x) / jnp.sum(jnp.exp(x)),
     space=net_space,
     latex=r"a_i = \frac{exp(x_i)}{\sum_{j=1}^{n}\,exp(x_j)}",
     source=f"{SEED} § 2.3 梯度计算",
+    erratum_class="notation", reading="a_i = exp(z_i)/Σ_j exp(z_j): z, the input of the softmax",
     erratum="typo x for z: the chain below differentiates a_i with respect to z_i and the "
             "cases write a_j = e^{z_j}/Σ_k e^{z_k}; as printed a is the softmax of the input x, "
             "does not depend on w, and ∂Loss/∂w would be 0",
@@ -370,16 +371,15 @@ softmax_grad_wrt_w = dc.Derivation(
          "The right sides do not depend on i; each is read as the value for every row i.",
     space=net_space,
     lines=[
-        # erratum_class="error"; line 2 propagated
+        # the root; line 2 propagated
         dc.Line(_C1, lambda x, W, y: jnp.broadcast_to(_chain_line1(x @ W, y), W.shape),
+                erratum_class="error",
                 erratum="the chain stops at z: ∂Loss/∂w_ij needs the factor ∂z_j/∂w_ij = x_i "
                         "(and, read at a single z_i, the other z_j through the softmax)",
                 fix=dc.Line(r"\frac{\partial\,Loss}{\partial\,w_{ij}} = x_i\,(a_j - y_j)",
                             lambda x, W, y: jnp.outer(x, jax.nn.softmax(x @ W) - y))),
         dc.Line(_C2, lambda x, W, y: jnp.broadcast_to(_chain_line2(x @ W, y), W.shape),
-                erratum="as line 1: missing the factor ∂z_j/∂w_ij = x_i",
-                fix=dc.Line(r"\frac{\partial\,Loss}{\partial\,w_{ij}} = x_i\,(a_j - y_j)",
-                            lambda x, W, y: jnp.outer(x, jax.nn.softmax(x @ W) - y))),
+                erratum="inherits line 1: missing the factor ∂z_j/∂w_ij = x_i"),
     ],
 )
 

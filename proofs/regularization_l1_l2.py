@@ -128,13 +128,13 @@ l2_norm_squared_in_ridge = dc.equal(
 # As the regularization term it disagrees with every formula of the document, which
 # penalise ||w||_2^2: α||w||_2^2 in the Ridge example, λ/2 Σ_d ||θ_d||_2^2 in the softmax
 # L2 section (whose gradient term λθ_c needs the square), and the weight-decay update.
-# erratum_class="error"
 l2_regularizer_as_described = dc.equal(
     lambda w: jnp.sum(w ** 2),
     lambda w: jnp.sqrt(jnp.sum(w ** 2)),
     space=S_NORM,
     latex=r"\text{L2正则} = \|w\|_2 = \sqrt{\sum_j w_j^2}\ \text{(平方和然后再求平方根)}",
     source=f"{SRC} § 正则化 (Regularization)：L2正则：各个元素的平方和然后再求平方根，通常表示为||w||_2",
+    erratum_class="error",
     erratum="the L2 regularizer the document uses is the squared norm ||w||_2^2 = Σ_j w_j² "
             "(Ridge α||w||_2^2, softmax λ/2 Σ_d ||θ_d||_2^2 with gradient λθ_c), not the "
             "norm ||w||_2 with its square root, whose gradient would be w/||w||_2",
@@ -273,13 +273,13 @@ ridge_update_lambda_over_2m = dc.equal(
 # The page never writes the penalty it adds. The one penalty this document writes for
 # L2, in § L2正则 (λ/2 Σ_d ||θ_d||_2^2), gives the factor (1 − αλ); the λ/m of the page
 # needs λ/(2m) Σ_j θ_j² (the claim above), a convention the document does not state.
-# erratum_class="error"
 ridge_update_lambda_over_2 = dc.equal(
     lambda theta, X, yv, alpha, lam: theta - alpha * jax.grad(
         lambda t: _J_lin(t, X, yv) + lam / 2 * jnp.sum(t ** 2))(theta),
     _ridge_update_page,
     space=S_LIN, latex=_RIDGE_UPDATE_TEX,
     source=f"{SRC} § 过拟合：若添加L2后，迭代公式变为",
+    erratum_class="error",
     erratum="with the L2 penalty this document writes (λ/2 Σ_d ||θ_d||_2^2, § L2正则), "
             "gradient descent shrinks θ_j by (1 − αλ), not (1 − αλ/m): the λ/m needs the "
             "penalty λ/(2m) Σ_j θ_j², which the document never states",
@@ -331,7 +331,6 @@ def _is_fixed_point_of_update(theta, X, yv, alpha, lam):
 # "从而使得θ_j不断减小，因此总得来看，θ是不断减小的": the conclusion drops the data term
 # −α/m Σ (h − y) x_j of the same update.  Read charitably (the norm of θ, not the sign of
 # θ_j), it is still false: the iteration stops shrinking at the regularised minimiser.
-# erratum_class="error"
 theta_keeps_decreasing = dc.holds(
     lambda theta, X, yv, alpha, lam: jnp.linalg.norm(_ridge_update_page(theta, X, yv, alpha, lam))
     <= jnp.linalg.norm(theta) * (1 + 1e-12) + 1e-300,
@@ -340,6 +339,7 @@ theta_keeps_decreasing = dc.holds(
           r"\left(1 - \alpha \frac{\lambda}{m}\right) - \alpha \frac{1}{m} \sum_{i=1}^m "
           r"(h_{\theta}(x^{(i)}) - y^{(i)}) x_j^{(i)}\ \text{(因此总得来看，θ是不断减小的)}",
     source=f"{SRC} § 过拟合：从而使得θ_j不断减小，因此总得来看，θ是不断减小的",
+    erratum_class="error",
     erratum="the conclusion ignores the data term −α/m Σ (h − y) x_j of the update: θ does "
             "not keep decreasing (from θ = 0 it grows); the iteration converges to the "
             "minimiser of the regularised cost, (XᵀX + λI)⁻¹Xᵀy, which is not 0",

@@ -211,11 +211,6 @@ def _fix_line4(W, X, Y):
     return _rows(Y * (1 - P) + others, X)
 
 
-def _fix_line5(W, X, Y):
-    P = _probs(W, X)
-    return _rows(Y - Y * P - (Y @ _not_t(W.shape[0])) * P, X)
-
-
 def _fix_line6(W, X, Y):
     P = _probs(W, X)
     return _rows(Y - jnp.sum(Y, axis=-1, keepdims=True) * P, X)
@@ -241,7 +236,7 @@ grad_J_chain = dc.Derivation(
                 r"{\sum_{l=1}^C e^{w_l^T x_i}}) + \sum_{j \neq t}^C y_j^{(i)} (0 - "
                 r"\frac{e^{w_j^T x_i} \cdot x_i}{\sum_{l=1}^C e^{w_l^T x_i}}) ]",
                 _line4,
-                # erratum_class="error" (root of the chain); line 5 propagated
+                erratum_class="error",  # the root; line 5 propagated
                 erratum="the terms j != t differentiate log sum_l e^{w_l^T x_i} over w_t as "
                         "e^{w_j^T x_i} x_i / sum_l; it is e^{w_t^T x_i} x_i / sum_l",
                 fix=dc.Line(r"- \frac{1}{N} \sum_{i=1}^N [ y_t^{(i)} (x_i - "
@@ -252,18 +247,15 @@ grad_J_chain = dc.Derivation(
                 r"\cdot x_i}{\sum_{l=1}^C e^{w_l^T x_i}} - \sum_{j \neq t}^C y_j^{(i)} "
                 r"\frac{e^{w_j^T x_i} \cdot x_i}{\sum_{l=1}^C e^{w_l^T x_i}})",
                 _line5,
-                erratum="carries the e^{w_j^T x_i} of the line before into the sum over "
-                        "j != t; the numerator must be e^{w_t^T x_i}",
-                fix=dc.Line(r"- \frac{1}{N} \sum_{i=1}^N (x_i y_t^{(i)} - y_t^{(i)} "
-                            r"\text{softmax}(w_t^T x_i) \cdot x_i - \sum_{j \neq t}^C "
-                            r"y_j^{(i)} \text{softmax}(w_t^T x_i) \cdot x_i)",
-                            _fix_line5)),
+                erratum="inherits line 4: carries the e^{w_j^T x_i} of the line before into "
+                        "the sum over j != t; the numerator must be e^{w_t^T x_i}"),
         dc.Line(r"- \frac{1}{N} \sum_{i=1}^N (x_i y_t^{(i)} - x_i \frac{\sum_{j=1}^C "
                 r"y_j^{(i)} \cdot \frac{e^{w_j^T x_i}}{\sum_{l=1}^C e^{w_l^T x_i}}}"
                 r"{\sum_{l=1}^C e^{w_l^T x_i}})",
                 _line6_literal,
-                # erratum_class="notation", reading="one division by sum_l e^{w_l^T x_i}: "
-                #   x_i sum_j y_j e^{w_j^T x_i} / sum_l e^{w_l^T x_i}, the sum of line 5's terms"
+                erratum_class="notation",
+                reading="one division by sum_l e^{w_l^T x_i}: x_i sum_j y_j e^{w_j^T x_i} / "
+                        "sum_l e^{w_l^T x_i}, the sum of line 5's terms",
                 erratum="the outer fraction bar divides by sum_l e^{w_l^T x_i} a second time; "
                         "read with one division it still has e^{w_j^T x_i} (the true-class "
                         "probability) from line 4 instead of e^{w_t^T x_i}",
@@ -317,7 +309,7 @@ grad_J_line6_reading = dc.equal(
          "evaluate the quotient e^{w_j^T x_i}/sum_l e^{w_l^T x_i} as softmax(w_j^T x_i).",
 )
 
-# erratum_class="error": the step 6 -> 7 that cancels line 4's error (a repair in the chain)
+# the step 6 -> 7 that cancels line 4's error (a repair in the chain)
 replace_sum_by_softmax_t = dc.equal(
     lambda W, x, y: jnp.full(W.shape[0], jnp.sum(y * _softmax(W, x))),
     lambda W, x, y: _softmax(W, x),
@@ -325,6 +317,7 @@ replace_sum_by_softmax_t = dc.equal(
     latex=r"\sum_{j=1}^C y_j \cdot \frac{e^{w_j^T x}}{\sum_{l=1}^C e^{w_l^T x}} = "
           r"\frac{e^{w_t^T x}}{\sum_{l=1}^C e^{w_l^T x}}",
     source=f"{SRC} § 总损失 J(W) 对 w_t 的梯度 (step from line 6 to line 7)",
+    erratum_class="error",
     erratum="sum_j y_j softmax(w_j^T x) = softmax(w_k^T x) for the true class k, "
             "which equals softmax(w_t^T x) only when t = k",
     fix=dc.Line(r"\text{softmax}(w_k^T x), \; k = \text{真实类}",

@@ -158,7 +158,6 @@ likelihood = dc.equal(
     note="Intended reading: x, y are x^{(i)}, y^{(i)}; left side Π_i P(y^{(i)}|x^{(i)};θ).",
 )
 
-# erratum_class="notation", reading="x^{(i)}, y^{(i)}: the i-th example in the i-th factor"
 likelihood_literal = dc.equal(
     lambda Theta, X, y: jnp.exp(_loglik(Theta, X, y)),
     lambda Theta, X, x, yx: jnp.prod(_p_raw(Theta @ x) ** _ind(yx, Theta.shape[0]))
@@ -166,6 +165,7 @@ likelihood_literal = dc.equal(
     space=data_space,
     latex=r"L(\theta) = \prod^m_{i=1} \prod^k_{j=1} \left(  \frac{e^{\theta^T_j x}}{\sum^k_{l=1} e^{\theta^T_l x}} \right)^{\mathbb1 \left\{y=j\right\}}",
     source=f"{SEED} § Softmax损失函数的由来",
+    erratum_class="notation", reading="x^{(i)}, y^{(i)}: the i-th example in the i-th factor",
     erratum="x and y carry no index i, so every factor of Π_i is the same: literally "
             "P(y|x;θ)^m for one fixed example, not the likelihood of the m examples",
     fix=dc.Line(
@@ -200,7 +200,6 @@ log_likelihood = dc.Derivation(
     ],
 )
 
-# erratum_class="notation", reading="x^{(i)}, y^{(i)}: the i-th example in the i-th term"
 log_likelihood_literal = dc.equal(
     _loglik,
     lambda Theta, X, x, yx: X.shape[0] * jnp.sum(
@@ -208,6 +207,7 @@ log_likelihood_literal = dc.equal(
     space=data_space,
     latex=r"l(\theta) = \sum^m_{i=1}\sum^k_{j=1} \mathbb1\left\{y=j\right\} \log \frac{e^{\theta^T_j x}}{\sum^k_{l=1} e^{\theta^T_l x}}",
     source=f"{SEED} § Softmax损失函数的由来",
+    erratum_class="notation", reading="x^{(i)}, y^{(i)}: the i-th example in the i-th term",
     erratum="x and y carry no index i: literally m·log P(y|x;θ) for one fixed example, not "
             "the log-likelihood of the m examples",
     fix=dc.Line(
@@ -321,19 +321,19 @@ grad_J = dc.Derivation(
         dc.Line(_G1, _g1, expect="unstable",
                 note="∂/∂θ_j of the bracket (the bound inner j does not clash). " + _RAW),
         dc.Line(_G2, _g2, expect="unstable", note=_RAW),
-        # erratum_class="error" (root); line 4 propagated
         dc.Line(_G3, _g3,
+                erratum_class="error",  # the root; line 4 propagated
                 erratum="𝟙{y^{(i)}=j} is factored out of both terms, so it also multiplies the "
                         "log-partition term, which should carry Σ_{j'}𝟙{y^{(i)}=j'} = 1; as "
                         "written (inner Σ_{j=1}^{k} of the softmax terms = 1) the line is "
                         "x^{(i)} − x^{(i)} = 0",
                 fix=_FIX34),
         dc.Line(_G4, _g4,
-                erratum="inherits line 3: literally 1 − Σ_j p_j = 0",
-                fix=_FIX34),
-        # erratum_class="notation", reading="Σ_{j'=1}^{k} 𝟙{y^{(i)}=j'} e^{θ_j^T x^{(i)}}/Σ_l:
-        #   a new index j' for the indicator's sum, θ_j keeps the outer j"
+                erratum="inherits line 3: literally 1 − Σ_j p_j = 0"),
         dc.Line(_G5, _g5,
+                erratum_class="notation",
+                reading="Σ_{j'=1}^{k} 𝟙{y^{(i)}=j'} e^{θ_j^T x^{(i)}}/Σ_l: a new index j' for "
+                        "the indicator's sum, θ_j keeps the outer j",
                 erratum="literally Σ_{j=1}^{k} 𝟙{y^{(i)}=j} e^{θ_j^T x^{(i)}}/Σ_l is "
                         "p_{y^{(i)}}, not p_j (see grad_J_line5_intended for the reading "
                         "that makes it right)",
@@ -383,13 +383,13 @@ cross_entropy = dc.equal(
          "nan once a non-target p_j underflows.",
 )
 
-# erratum_class="notation", reading="−Σ_i y_i ln p_i: one index for the sum and the summand"
 cross_entropy_typo = dc.equal(
     lambda p, y_i: jnp.full(p.shape, -jnp.sum(_onehot(y_i, p.shape[0]) * jnp.log(p))),
     lambda p, y_i: -p.shape[0] * _onehot(y_i, p.shape[0]) * jnp.log(p),
     space=ce_space,
     latex=r"L = -\sum_jy_i \ln p_i",
     source=f"{SEED} § Softmax Gradient (使用交叉熵作为我们的损失函数)",
+    erratum_class="notation", reading="−Σ_i y_i ln p_i: one index for the sum and the summand",
     erratum="the summation index j does not occur in the summand: literally K copies of "
             "−y_i ln p_i (K·L when i is the target class, 0 otherwise)",
     fix=dc.Line(r"L = -\sum_i y_i \ln p_i",
@@ -419,13 +419,13 @@ loss_Li = dc.equal(
          "Σ_j e^{f_j}. Raw exponentials: unstable.",
 )
 
-# erratum_class="notation", reading="Σ_j e^{f_j}: the summation index in the exponent"
 loss_Li_literal = dc.equal(
     lambda f, y_i: jnp.full(f.shape, _L_f(f, y_i)),
     lambda f, y_i: -jnp.log(jnp.exp(f[y_i]) / (f.shape[0] * jnp.exp(f))),  # Σ_j e^{f_i} = K e^{f_i}
     space=ce_space,
     latex=r"L_i = -\log(\frac{e^{f_{y_i}}}{\sum_je^{f_i}})",
     source=f"{SEED} § Softmax Gradient (使用交叉熵作为我们的损失函数)",
+    erratum_class="notation", reading="Σ_j e^{f_j}: the summation index in the exponent",
     erratum="the denominator Σ_j e^{f_i} does not depend on j: literally K e^{f_i}, so "
             "L_i = f_i − f_{y_i} + log K instead of −log p_{y_i}",
     fix=dc.Line(r"L_i = -\log(\frac{e^{f_{y_i}}}{\sum_je^{f_j}})",

@@ -140,7 +140,6 @@ softmax_normalised_scores = dc.equal(
 # probability of label d depends on θ_d alone: then ∂p_d/∂θ_c would be 0 for c ≠ d.
 # The document's own case 2 (d ≠ c) computes it as -x_i p_d p_c, so the reading it
 # uses is p(y_i = d|x_i, θ).
-# erratum_class="notation", reading="p(y_i = d|x_i, θ): the probability depends on every θ_k"
 p_depends_on_theta_d_only = dc.gradient(
     lambda theta, tc, x, c, e: _p(_with_col(theta, c, tc), x)[_other(c, e, theta.shape[1])],
     lambda tc: jnp.zeros_like(tc),
@@ -148,6 +147,7 @@ p_depends_on_theta_d_only = dc.gradient(
     latex=r"p(y_i = d|x_i, \theta_d) \ \Rightarrow\ \frac{\partial p(y_i = d|x_i, "
           r"\theta_d)}{\partial \theta_c} = 0 \quad (c \neq d)",
     source=f"{SRC} § Softmax回顾：向量形式 p(y_i = d|x_i, θ_d)",
+    erratum_class="notation", reading="p(y_i = d|x_i, θ): the probability depends on every θ_k",
     erratum="p(y_i = d|x_i, θ_d) conditions on θ_d alone, but the probability depends on "
             "every θ_k through the normalising sum: for c ≠ d, ∂p_d/∂θ_c = -x_i p_d p_c ≠ 0 "
             "(the document's own case 2)",
@@ -193,7 +193,6 @@ softmax_loss_intent = dc.equal(
     note="intended reading I(y_i = d) (the page writes I(y_i = j), see "
          "softmax_loss_literal_j); evaluated literally, so it overflows for large scores.")
 
-# erratum_class="notation", reading="I(y_i = d): the indicator takes the summation index d"
 softmax_loss_literal_j = dc.equal(
     _ce,
     lambda theta, X, y, j: -jnp.mean((y == j) * jnp.sum(
@@ -202,6 +201,7 @@ softmax_loss_literal_j = dc.equal(
     latex=r"J(\theta) = -\frac{1}{m} \left[ \sum_{i=1}^m \sum_{d=1}^D I(y_i = j) \log "
           r"\left( \frac{e^{\theta_d^T x_i}}{\sum_{k=1}^D e^{\theta_k^T x_i}} \right) \right]",
     source=f"{SRC} § Loss function：推导到多分类的softmax loss",
+    erratum_class="notation", reading="I(y_i = d): the indicator takes the summation index d",
     erratum="the indicator uses j, which is not the summation index: read literally (j "
             "fixed) it is -1/m Σ_i I(y_i=j) Σ_d log p_d, not the softmax loss; I(y_i = d) is meant",
     fix=dc.Line(r"J(\theta) = -\frac{1}{m} \left[ \sum_{i=1}^m \sum_{d=1}^D I(y_i = d) \log "
@@ -241,7 +241,6 @@ grad_is_n_by_D_matrix = dc.holds(
     source=f"{SRC} § Loss 最小化：J(θ) 对 θ 求导，是一个矩阵",
     note="∂J/∂θ has θ's layout: n rows (feature index), D columns ∂J/∂θ_d.")
 
-# erratum_class="notation", reading="θ_d^{(n)}: θ_d has n components, one per feature"
 grad_column_components = dc.holds(
     lambda theta, X, y: jnp.asarray(jax.grad(_ce)(theta, X, y)[:, 0].shape[0]
                                     == theta.shape[1]),
@@ -250,6 +249,7 @@ grad_column_components = dc.holds(
           r"{\partial \theta_d^{(1)}}, \frac{\partial J(\theta)}{\partial \theta_d^{(2)}}, "
           r"\dots, \frac{\partial J(\theta)}{\partial \theta_d^{(D)}} \right\}",
     source=f"{SRC} § Loss 最小化：θ_d 是一个与输入样本维度一致的n维向量",
+    erratum_class="notation", reading="θ_d^{(n)}: θ_d has n components, one per feature",
     erratum="θ_d is n-dimensional (as the next sentence says), so ∂J/∂θ_d runs to "
             "θ_d^{(n)}, not θ_d^{(D)} (D is the number of labels)",
     fix=dc.Line(r"\frac{\partial J(\theta)}{\partial \theta_d} = \left\{ \frac{\partial "
@@ -414,7 +414,6 @@ combined_gradient_chain = dc.Derivation(
     source=f"{SRC} § 推导：将两种情况的结果综合到 ∂J(θ)/∂θ_c",
     note="J is the softmax loss with I(y_i = d) (the expansion above); θ_c is the input tc.")
 
-# erratum_class="notation", reading="Σ_{j≠c} I(y_i = j), the sum over the other labels"
 combined_line2_literal = dc.gradient(
     _J_of_tc,
     lambda theta, tc, X, y, c, j: (lambda P, I: -jnp.mean(X * (
@@ -425,6 +424,7 @@ combined_line2_literal = dc.gradient(
           r"\left[ -\sum_{y_i \neq c} I(y_i = j) p(y_i = c|x_i, \theta_c) + I(y_i = c) "
           r"(1 - p(y_i = c|x_i, \theta_c)) \right]",
     source=f"{SRC} § 推导：将两种情况的结果综合到 ∂J(θ)/∂θ_c",
+    erratum_class="notation", reading="Σ_{j≠c} I(y_i = j), the sum over the other labels",
     erratum="read literally, Σ_{y_i≠c} I(y_i = j) binds y_i and leaves j free, giving "
             "I(j ≠ c) instead of Σ_{j≠c} I(y_i = j) = I(y_i ≠ c)",
     fix=dc.Line(r"-\frac{1}{m} \sum_{i=1}^m x_i \left[ -\sum_{j \neq c} I(y_i = j) "
