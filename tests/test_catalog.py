@@ -124,3 +124,19 @@ def test_an_erratum_without_a_class_outside_a_chain_would_be_caught(tmp_path):
     assert err is None
     with pytest.raises(AssertionError, match="declares no erratum_class"):
         test_every_erratum_in_the_catalog_declares_its_class(claims[0])
+
+
+def _catalog_claim(name):
+    return next(c for c in CLAIMS if c.id == name)
+
+
+def test_the_logistic_chain_as_printed_blames_the_cost_that_lost_its_minus():
+    r = dc.check(_catalog_claim("logistic_grad_as_written"), profile="quick")
+    assert r.root_cause is not None and r.root_cause.opposite_start
+    assert [ln.erratum_class for ln in r.lines] == ["error"] + ["propagated"] * 4
+    assert all(ln.fix is None for ln in r.lines[1:])  # no line "corrects" (1/m)Σ(h − y)x
+
+
+def test_the_same_chain_against_the_cost_with_its_minus_has_no_root_cause():
+    r = dc.check(_catalog_claim("logistic_grad"), profile="quick")
+    assert r.root_cause is None and r.erratum_class is None
