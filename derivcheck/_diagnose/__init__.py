@@ -6,6 +6,6 @@ the reference's own additive terms (:mod:`._fit`, :mod:`._terms`), naming the
 numbers it finds the way a derivation would (:mod:`._names`).
 """
 
-from ._relations import diagnose
+from ._relations import SIGN_ERROR, diagnose
 
-__all__ = ["diagnose"]
+__all__ = ["SIGN_ERROR", "diagnose"]

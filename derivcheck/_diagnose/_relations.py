@@ -28,7 +28,10 @@ from ._fit import candidates, explain
 from ._layout import layout
 from ._names import digits, name_coefficients, short_float
 
-__all__ = ["diagnose"]
+__all__ = ["SIGN_ERROR", "diagnose"]
+
+#: The diagnosis of a line that equals −truth (a root cause reads it).
+SIGN_ERROR = "looks like a sign error: claimed = -1 × autodiff"
 
 #: A factor this close to 1 is a small relative error, not a mistake in the formula.
 _NEAR_ONE = 1e-2
@@ -217,7 +220,7 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
         return "claimed is 0 at every input: its terms cancel, or a term is missing"
     if same_shape:
         if seen.fits(lambda t: -t):
-            return "looks like a sign error: claimed = -1 × autodiff"
+            return SIGN_ERROR
         factor = _factor(seen, dims)
         if factor:
             return factor
