@@ -166,10 +166,10 @@ def _fitted(pairs, xs, mags, dims, claim) -> str | None:
     # refuted line and rarely names more than "no simple relation" does.
     if fn is not None and getattr(target, "order", None) is not None:
         try:
-            from .._claims import bind
+            from .._calls import bind
             from ._terms import reference_terms
 
-            f = bind(fn, space, where="the reference")
+            f = bind(fn, space.names, where="the reference")
             terms = reference_terms(claim, f, xs, [t for _, t in pairs])
         except Exception:  # a reference JAX cannot trace: fit the plain bases
             terms = None
