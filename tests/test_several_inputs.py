@@ -166,3 +166,30 @@ def test_numpy_code_returning_a_wrong_block_is_refuted():
     r = dc.check_gradient(f, lambda b, a, X: _numpy_blocks(b, a, X, sign=-1.0), space=SPACE,
                           wrt=("b", "a"), **QUICK)
     assert r.status == "refuted"
+
+
+PROOF = '''
+import jax.numpy as jnp
+import derivcheck as dc
+
+S = dc.Space(w=dc.real("D"))
+
+approx = dc.gradient(lambda w: jnp.sum(w ** 2), lambda w: 2 * w * (1 + 2e-6), space=S, wrt="w",
+                     rtol=1e-4)
+exact = dc.gradient(lambda w: jnp.sum(w ** 2), lambda w: 2 * w, space=S, wrt="w")
+'''
+
+
+def test_the_report_of_a_proof_file_shows_a_declared_rtol(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from derivcheck.cli import main
+
+    (tmp_path / "tol.py").write_text(PROOF)
+    monkeypatch.chdir(tmp_path)  # short names in the table
+    out = CliRunner().invoke(main, ["check", "--profile", "quick", "tol.py"],
+                             catch_exceptions=False).output
+    approx = next(ln for ln in out.splitlines() if "tol.py::approx" in ln)
+    exact = next(ln for ln in out.splitlines() if "tol.py::exact" in ln)
+    assert "rtol=0.0001 declared by the claim" in approx
+    assert "rtol" not in exact
