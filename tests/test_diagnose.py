@@ -85,6 +85,13 @@ def test_a_claim_that_cancels_to_zero_is_named_as_such():
     assert text.startswith("claimed is 0 at every input")
 
 
+def test_a_claim_that_is_zero_up_to_rounding_is_named_zero():
+    xs = inputs()
+    ts = truths(xs)
+    text = diagnose([1e-17 * t for t in ts], ts, xs, claim=CLAIM)
+    assert text.startswith("claimed is 0 at every input")
+
+
 def test_a_claim_that_is_zero_somewhere_only_is_not_called_zero():
     xs = inputs()
     ts = truths(xs)

@@ -32,6 +32,7 @@ __all__ = ["SIGN_ERROR", "diagnose"]
 
 #: The diagnosis of a line that equals −truth (a root cause reads it).
 SIGN_ERROR = "looks like a sign error: claimed = -1 × autodiff"
+ZERO = "claimed is 0 at every input: its terms cancel, or a term is missing"
 
 #: A factor this close to 1 is a small relative error, not a mistake in the formula.
 _NEAR_ONE = 1e-2
@@ -133,6 +134,8 @@ def _factor(seen: _Seen, dims) -> str | None:
             return None  # not one factor
         names = [digits(cs[0])]
     name = " or ".join(names)
+    if names[0] == "0":  # zero up to rounding
+        return ZERO
     if all(abs(c - 1.0) < _NEAR_ONE for c in cs):
         off = max(abs(c - 1.0) for c in cs)
         return (f"claimed = {name} × autodiff: a small relative error "
@@ -217,7 +220,7 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
     dims = [_dims_of(space, x) for x in xs]
     same_shape = all(g.shape == t.shape for g, t in pairs)
     if all(not np.any(g) for g, _ in pairs):
-        return "claimed is 0 at every input: its terms cancel, or a term is missing"
+        return ZERO
     if same_shape:
         if seen.fits(lambda t: -t):
             return SIGN_ERROR
