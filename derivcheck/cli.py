@@ -270,8 +270,10 @@ def show(claim, paths, seed, profile):
 
 
 from ._cli_audit import audit  # noqa: E402
+from ._cli_doc import doc  # noqa: E402
 
 main.add_command(audit)
+main.add_command(doc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,251 @@
+"""Check a document as written: its relation chains, compiled from the LaTeX.
+
+Each chain ``e0 = e1 = e2 ...`` becomes one :class:`derivcheck.Derivation`:
+its truth is ``e0`` (a defined quantity reads its definition from the
+notation; ``\\partial J/\\partial \\theta_j`` is autodiff), its lines are
+``e1 ... en``, and, for the steps, ``e0 + (e_k - e_{k-1})``, which equals the
+truth exactly when line k equals line k-1. One claim per chain, so JAX
+compiles once per chain and shape bucket.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import warnings
+from typing import Any
+
+import derivcheck as dc
+
+from . import _ast as A
+from ._ast import Unsupported
+from ._compile import Env, ev, sizes_of, vmapped
+from ._expand import expand, free_indices
+from ._extract import rows
+from ._parse import clean, parse_expr
+
+_UNSUPPORTED_RAW = [
+    (re.compile(r"\\begin\{([bBpvV]?matrix|array|cases)\}"), "a matrix literal (\\begin{{{0}}})"),
+    (re.compile(r"\\(min|max|arg|lim|int|infty|in|forall|exists)(?![A-Za-z])"), "\\{0}"),
+]
+_LAYOUT = re.compile(r"\\(begin|end)\{(aligned|align\*?|split|gathered|equation\*?)\}|&")
+
+
+@dataclasses.dataclass
+class Formula:
+    """One relation of the document and its verdicts."""
+
+    line: int
+    latex: str
+    status: str = "skipped"
+    step_status: str | None = None
+    reason: str | None = None
+    diagnosis: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass
+class _Side:
+    text: str
+    line: int
+    op: str | None
+    fn: Any = None
+    free: dict = dataclasses.field(default_factory=dict)
+    reason: str | None = None
+
+
+def _compile_side(side: _Side, nt) -> None:
+    text = _LAYOUT.sub(" ", side.text).strip()
+    for pat, what in _UNSUPPORTED_RAW:
+        m = pat.search(text)
+        if m:
+            side.reason = what.format(m.group(1))
+            return
+    if not text:
+        side.reason = "an empty side"
+        return
+    try:
+        node = expand(parse_expr(clean(text, words=nt.words)), nt)
+        side.free = free_indices(node, nt)
+    except Unsupported as exc:
+        side.reason = str(exc)
+        return
+    side.fn = node
+
+
+def _chains(doc: str):
+    """Rows grouped into chains: a row starting with a relation sign continues the last one."""
+    chains: list[list[_Side]] = []
+    for row in rows(doc):
+        sides = [_Side(p.text, p.line, p.op) for p in row.pieces]
+        head = _LAYOUT.sub(" ", sides[0].text).strip()
+        if len(sides) == 1:
+            continue
+        if not head and chains:
+            chains[-1].extend(sides[1:])
+        else:
+            chains.append(sides)
+    return chains
+
+
+def _relation_text(chain: list[_Side], k: int) -> str:
+    rhs = f"{chain[k].op} {_LAYOUT.sub(' ', chain[k].text).strip()}"
+    if k == 1:
+        return f"{_LAYOUT.sub(' ', chain[0].text).strip()} {rhs}"
+    return rhs
+
+
+def _make_fn(node: A.Node, nt, free_names: list[str], free_dims: list[str], assume):
+    def fn(**inputs):
+        import jax.numpy as jnp
+
+        sizes = sizes_of(nt, inputs)
+        dims = []
+        for d in free_dims:
+            if d not in sizes:
+                raise Unsupported(f"a free index over {d}, which no input has")
+            dims.append(sizes[d])
+
+        def body(bound):
+            env = Env(nt=nt, inputs=inputs, sizes=sizes, idx=dict(bound), over={})
+            val = ev(node, env).arr
+            if assume is not None:
+                from ._compile import _holds
+
+                val = jnp.where(_holds(assume, env), val, 0.0)
+            return jnp.asarray(val, dtype=jnp.float64)
+
+        return vmapped(body, free_names, dims)
+
+    return _memo(fn)
+
+
+def _memo(fn):
+    """Trace each formula once per set of input tracers (steps reuse the lines' values)."""
+    last: list = [None, None, None]
+
+    def cached(**inputs):
+        key = tuple(id(v) for v in inputs.values())
+        if last[0] == key:
+            return last[2]
+        out = fn(**inputs)
+        last[:] = [key, list(inputs.values()), out]
+        return out
+
+    return cached
+
+
+def _dry_run(fn, nt, space) -> str | None:
+    """Trace ``fn`` on a sample shape; the reason it cannot be checked, or None."""
+    import jax
+    import jax.numpy as jnp
+
+    sizes = {d: 2 + k for k, d in enumerate(sorted({d for n in nt.inputs
+                                                    for d in nt.input_dims(n)}
+                                                   | {nt.label_classes(n) for n in nt.inputs
+                                                      if nt.label_classes(n)}))}
+    args = {}
+    for name in nt.inputs:
+        shape = tuple(sizes[d] for d in nt.input_dims(name))
+        dtype = jnp.int32 if nt.label_classes(name) else jnp.float32
+        args[name] = jax.ShapeDtypeStruct(shape, dtype)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = jax.eval_shape(lambda a: fn(**a), args)
+    except Unsupported as exc:
+        return str(exc)
+    except Exception as exc:  # noqa: BLE001 - a formula that cannot be traced is reported
+        return f"cannot be evaluated ({type(exc).__name__}: {str(exc).splitlines()[0][:80]})"
+    return None if out is not None else "no value"
+
+
+def check_document(doc: str, nt, *, name: str, profile: str | None = None,
+                   seed: int = 0) -> list[Formula]:
+    """Check every relation of ``doc`` with the notation ``nt``."""
+    space = nt.space()
+    out: list[Formula] = []
+    for chain in _chains(doc):
+        nt_here = nt.at(chain[0].line)
+        formulas = [Formula(line=chain[k].line, latex=_relation_text(chain, k))
+                    for k in range(1, len(chain))]
+        out.extend(formulas)
+        if nt_here.skip:
+            for f in formulas:
+                f.reason = nt_here.skip
+            continue
+        for side in chain:
+            _compile_side(side, nt_here)
+        free: dict[str, str | None] = {}
+        for side in chain:
+            if side.fn is not None:
+                for k, v in side.free.items():
+                    free[k] = free.get(k) or v
+        if nt_here.assume is not None:
+            for k, v in free_indices(nt_here.assume, nt_here).items():
+                free[k] = free.get(k) or v
+        names = sorted(free)
+        dims = [free[k] or nt_here.indices.get(k) for k in names]
+        for side in chain:
+            if side.fn is None:
+                continue
+            missing = [k for k in side.free if not (free[k] or nt_here.indices.get(k))]
+            if missing:
+                side.reason, side.fn = f"free index {missing[0]} with no known range", None
+                continue
+            side.fn = _make_fn(side.fn, nt_here, names, dims, nt_here.assume)
+            side.reason = _dry_run(side.fn, nt_here, space)
+            if side.reason:
+                side.fn = None
+        _check_chain(chain, formulas, space, name=name, profile=profile, seed=seed)
+    return out
+
+
+def _check_chain(chain, formulas, space, *, name, profile, seed) -> None:
+    for k in range(1, len(chain)):
+        f, side = formulas[k - 1], chain[k]
+        if side.op != "=":
+            f.reason = "an assignment (:=)" if side.op == ":=" else f"the relation {side.op}"
+        elif side.fn is None:
+            f.reason = side.reason
+    usable = [k for k in range(len(chain)) if chain[k].fn is not None
+              and (k == 0 or formulas[k - 1].reason is None)]
+    if len(usable) < 2:
+        if usable == [0] or not usable:
+            return
+    truth_k = usable[0]
+    if truth_k > 0:
+        formulas[truth_k - 1].reason = f"the left side: {chain[0].reason}"
+    lines = usable[1:]
+    if not lines:
+        return
+    truth = chain[truth_k].fn
+    dclines = [dc.Line(chain[k].text, chain[k].fn) for k in lines]
+    steps = []
+    for k in lines:
+        if k >= 2 and chain[k - 1].fn is not None and (k - 1) in usable:
+            steps.append((k, len(dclines)))
+            dclines.append(dc.Line(f"step {k}", _step(truth, chain[k].fn, chain[k - 1].fn)))
+    claim = dc.Derivation(target=truth, lines=dclines, space=space,
+                          id=f"{name}:{chain[0].line}", latex=chain[0].text)
+    result = dc.check(claim, profile=profile, seed=seed)
+    for j, k in enumerate(lines):
+        lr, f = result.lines[j], formulas[k - 1]
+        f.status = lr.status
+        f.diagnosis = lr.diagnosis or (lr.message if lr.status == "error" else None)
+    for k, j in steps:
+        formulas[k - 1].step_status = result.lines[j].status
+
+
+def _step(truth, cur, prev):
+    def fn(**inputs):
+        return truth(**inputs) + (cur(**inputs) - prev(**inputs))
+
+    return fn
+
+
+def summary(formulas: list[Formula]) -> dict[str, int]:
+    skipped = sum(f.status == "skipped" for f in formulas)
+    return {"formulas": len(formulas), "checked": len(formulas) - skipped, "skipped": skipped}
