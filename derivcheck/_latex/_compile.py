@@ -145,6 +145,9 @@ def index_value(node: A.Node, env: Env):
     if isinstance(node, A.Name) and node.name in env.nt.symbols and \
             env.nt.symbols[node.name].dim is not None:
         return _size(env, env.nt.symbols[node.name].dim)
+    if isinstance(node, A.Mul) and all(isinstance(f, A.Name) for f in node.factors):
+        word = "".join(f.name for f in node.factors)
+        raise Unsupported(f"a word as a subscript ({word})")
     val = ev(node, env).arr
     if getattr(val, "ndim", 0) != 0:
         raise Unsupported("an index that is not a scalar")
@@ -169,7 +172,7 @@ def select(arr, name: str, node: A.Script | A.Name, env: Env, *, lead: int = 0):
             if not sup_ax:
                 raise Unsupported(f"{name} has no sample index (i) in the notation")
             picks.append((sup_ax[0], sup))
-    sym = env.nt.symbols.get(name)
+    sym = env.nt.symbols.get(name) or env.nt.quantities.get(name)
     written = {a for a, _ in picks}
     for attr, axes in (("implicit", sup_ax), ("implicit_sub", subs_ax)):
         implicit = getattr(sym, attr, None)

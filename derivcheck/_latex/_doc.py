@@ -52,6 +52,7 @@ class _Side:
     line: int
     op: str | None
     fn: Any = None
+    node: Any = None
     free: dict = dataclasses.field(default_factory=dict)
     reason: str | None = None
 
@@ -73,6 +74,21 @@ def _compile_side(side: _Side, nt) -> None:
         side.reason = str(exc)
         return
     side.fn = node
+    side.node = node
+
+
+def _not_a_claim(lhs: _Side, rhs: _Side, nt) -> str | None:
+    """Relations that state no checkable fact: case conditions and example values."""
+    a, b = getattr(lhs, "node", None), getattr(rhs, "node", None)
+    names = [n for n in (a, b) if isinstance(n, A.Name)]
+    if len(names) == 2 and all(n.name not in nt.symbols and n.name not in nt.quantities
+                               for n in names):
+        return f"a case condition on indices ({a.name} {rhs.op} {b.name})"
+    for x, y in ((a, b), (b, a)):
+        sym = nt.symbols.get(x.name) if isinstance(x, A.Name) else None
+        if sym is not None and sym.dim is not None and isinstance(y, A.Num):
+            return f"an example value of a dimension ({x.name} = {y.value:g})"
+    return None
 
 
 def _chains(doc: str):
@@ -178,6 +194,11 @@ def check_document(doc: str, nt, *, name: str, profile: str | None = None,
             continue
         for side in chain:
             _compile_side(side, nt_here)
+        for k in range(1, len(chain)):
+            why = _not_a_claim(chain[k - 1], chain[k], nt_here)
+            if why:
+                formulas[k - 1].reason = why
+                chain[k].fn = chain[k - 1].fn = None
         free: dict[str, str | None] = {}
         for side in chain:
             if side.fn is not None:
@@ -209,7 +230,7 @@ def _check_chain(chain, formulas, space, *, name, profile, seed) -> None:
         if side.op != "=":
             f.reason = "an assignment (:=)" if side.op == ":=" else f"the relation {side.op}"
         elif side.fn is None:
-            f.reason = side.reason
+            f.reason = f.reason or side.reason
     usable = [k for k in range(len(chain)) if chain[k].fn is not None
               and (k == 0 or formulas[k - 1].reason is None)]
     if len(usable) < 2:

@@ -67,7 +67,7 @@ def _apply(fn, name: str, group: A.Group, nt) -> A.Node:
         if not _match(pattern, arg, fn.params, binding):
             raise Unsupported(f"{name}(…): an argument does not have the declared form")
     body = _hygienic(fn.body)
-    return A.Group("(", (_substitute(body, binding),))
+    return A.Group("(", (expand(_substitute(body, binding), nt),))
 
 
 def _match(pat: A.Node, node: A.Node, params, binding) -> bool:

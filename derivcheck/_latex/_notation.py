@@ -80,6 +80,8 @@ class Quantity:
     body: A.Node
     sub: tuple[str, ...] = ()
     sup: tuple[str, ...] = ()
+    implicit: str | None = None
+    implicit_sub: str | None = None
 
 
 @dataclasses.dataclass
@@ -195,7 +197,8 @@ def _section(raw: dict, words, where, symbols, functions, quantities) -> None:
             spec = {"latex": spec}
         quantities[_key(key, words, w)] = Quantity(
             parse_expr(clean(spec["latex"], words=words)),
-            tuple(spec.get("sub", "").split()), tuple(spec.get("sup", "").split()))
+            tuple(spec.get("sub", "").split()), tuple(spec.get("sup", "").split()),
+            spec.get("implicit"), spec.get("implicit_sub"))
 
 
 def load(path: str | Path) -> Notation:
