@@ -19,6 +19,7 @@ from ._expand import (
     elided,
     expand,
     free_indices,
+    quantity_dims,
     index_dim,
     is_transpose,
     sum_var,
@@ -108,8 +109,8 @@ def full_symbol(name: str, env: Env):
     q = nt.quantities[name]
     body = expand(q.body, nt)
     names = list(q.sup) + list(q.sub)
-    found = free_indices(body, nt)
-    dims = [_size(env, found.get(n) or nt.indices.get(n)) for n in names]
+    found = quantity_dims(name, nt)
+    dims = [_size(env, found.get(n)) for n in names]
     outer = {k: v for k, v in env.idx.items() if k not in names}
     return vmapped(lambda b: ev(body, env.bind_all({**outer, **b})).arr, names, dims)
 

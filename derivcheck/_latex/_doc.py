@@ -31,6 +31,9 @@ _UNSUPPORTED_RAW = [
 _LAYOUT = re.compile(r"\\(begin|end)\{(aligned|align\*?|split|gathered|equation\*?)\}|&")
 
 
+_ERROR = "error: "
+
+
 @dataclasses.dataclass
 class Formula:
     """One relation of the document and its verdicts."""
@@ -173,8 +176,9 @@ def _dry_run(fn, nt, space) -> str | None:
             out = jax.eval_shape(lambda a: fn(**a), args)
     except Unsupported as exc:
         return str(exc)
-    except Exception as exc:  # noqa: BLE001 - a formula that cannot be traced is reported
-        return f"cannot be evaluated ({type(exc).__name__}: {str(exc).splitlines()[0][:80]})"
+    except Exception as exc:  # noqa: BLE001 - reported as an error verdict, never skipped
+        first = (str(exc).splitlines() or [""])[0][:100]
+        return f"{_ERROR}{type(exc).__name__}: {first}"
     return None if out is not None else "no value"
 
 
@@ -227,8 +231,12 @@ def check_document(doc: str, nt, *, name: str, profile: str | None = None,
 def _check_chain(chain, formulas, space, *, name, profile, seed) -> None:
     for k in range(1, len(chain)):
         f, side = formulas[k - 1], chain[k]
+        if f.reason:
+            continue
         if side.op != "=":
             f.reason = "an assignment (:=)" if side.op == ":=" else f"the relation {side.op}"
+        elif side.fn is None and side.reason and side.reason.startswith(_ERROR):
+            f.status, f.diagnosis = "error", "cannot be evaluated: " + side.reason[len(_ERROR):]
         elif side.fn is None:
             f.reason = f.reason or side.reason
     usable = [k for k in range(len(chain)) if chain[k].fn is not None

@@ -46,8 +46,9 @@ def expand(node: A.Node, nt) -> A.Node:
                 k += 2
                 continue
             sym = nt.symbols.get(name)
-            if name in nt.quantities or (sym is not None and sym.input is None
-                                         and sym.dim is None and sym.value is None):
+            if isinstance(f, A.Name) and _argument_list(nxt, nt) and (
+                    name in nt.quantities or (sym is not None and sym.input is None
+                                              and sym.dim is None and sym.value is None)):
                 out.append(f)
                 k += 2
                 continue
@@ -56,6 +57,11 @@ def expand(node: A.Node, nt) -> A.Node:
         out.append(f)
         k += 1
     return out[0] if len(out) == 1 else A.Mul(tuple(out))
+
+
+def _argument_list(group: A.Group, nt) -> bool:
+    """``(\theta)``, ``(W)``, ``(x_i)``: the arguments of ``J(\theta)``, not a factor."""
+    return all(base_name(item) in nt.symbols for item in group.items)
 
 
 def _apply(fn, name: str, group: A.Group, nt) -> A.Node:
@@ -248,9 +254,9 @@ def slots(node: A.Script, nt) -> list[tuple[A.Node, str | None]]:
         sub_dims = sym.sub or tuple(d for d in dims if d not in sup_dims)
     else:
         q = nt.quantities[name]
-        sup_dims, sub_dims = q.sup, q.sub
-        sup_dims = tuple(nt.indices.get(n) for n in sup_dims)
-        sub_dims = tuple(nt.indices.get(n) for n in sub_dims) + (None,) * 4
+        dims = quantity_dims(name, nt)
+        sup_dims = tuple(dims.get(n) for n in q.sup)
+        sub_dims = tuple(dims.get(n) for n in q.sub) + (None,) * 4
     out = [(s, sub_dims[k] if k < len(sub_dims) else None) for k, s in enumerate(node.subs)]
     if sup_idx is not None:
         out.append((sup_idx, sup_dims[0] if sup_dims else None))
@@ -277,3 +283,19 @@ def index_dim(body: A.Node, var: str | None, nt) -> str | None:
         return None
     found = free_indices(body, nt)
     return found.get(var) or nt.indices.get(var)
+
+
+_DIMS_BUSY: set = set()
+
+
+def quantity_dims(name: str, nt) -> dict:
+    """The dimension of each index a defined quantity is written with."""
+    q = nt.quantities[name]
+    if name in _DIMS_BUSY:
+        return {n: nt.indices.get(n) for n in q.sup + q.sub}
+    _DIMS_BUSY.add(name)
+    try:
+        found = free_indices(expand(q.body, nt), nt)
+    finally:
+        _DIMS_BUSY.discard(name)
+    return {n: found.get(n) or nt.indices.get(n) for n in q.sup + q.sub}
