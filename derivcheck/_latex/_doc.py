@@ -56,6 +56,7 @@ class _Side:
     op: str | None
     fn: Any = None
     node: Any = None
+    shape: tuple | None = None
     free: dict = dataclasses.field(default_factory=dict)
     reason: str | None = None
 
@@ -179,7 +180,7 @@ def _dry_run(fn, nt, space) -> str | None:
     except Exception as exc:  # noqa: BLE001 - reported as an error verdict, never skipped
         first = (str(exc).splitlines() or [""])[0][:100]
         return f"{_ERROR}{type(exc).__name__}: {first}"
-    return None if out is not None else "no value"
+    return tuple(out.shape)
 
 
 def check_document(doc: str, nt, *, name: str, profile: str | None = None,
@@ -221,9 +222,11 @@ def check_document(doc: str, nt, *, name: str, profile: str | None = None,
                 side.reason, side.fn = f"free index {missing[0]} with no known range", None
                 continue
             side.fn = _make_fn(side.fn, nt_here, names, dims, nt_here.assume)
-            side.reason = _dry_run(side.fn, nt_here, space)
-            if side.reason:
-                side.fn = None
+            shape = _dry_run(side.fn, nt_here, space)
+            if isinstance(shape, str):
+                side.reason, side.fn = shape, None
+            else:
+                side.shape = shape
         _check_chain(chain, formulas, space, name=name, profile=profile, seed=seed)
     return out
 
@@ -247,14 +250,25 @@ def _check_chain(chain, formulas, space, *, name, profile, seed) -> None:
     truth_k = usable[0]
     if truth_k > 0:
         formulas[truth_k - 1].reason = f"the left side: {chain[0].reason}"
-    lines = usable[1:]
+    lines = []
+    for k in usable[1:]:
+        if chain[k].shape != chain[truth_k].shape:
+            formulas[k - 1].status = "refuted"
+            formulas[k - 1].diagnosis = (
+                f"the two sides differ in shape: {_shape(chain[k].shape)} against "
+                f"{_shape(chain[truth_k].shape)} (sizes {_SAMPLE_NOTE})")
+        else:
+            lines.append(k)
+    for k in usable[1:]:
+        if k >= 2 and (k - 1) in usable and chain[k - 1].shape != chain[k].shape:
+            formulas[k - 1].step_status = "refuted"
     if not lines:
         return
     truth = chain[truth_k].fn
     dclines = [dc.Line(chain[k].text, chain[k].fn) for k in lines]
     steps = []
     for k in lines:
-        if k >= 2 and chain[k - 1].fn is not None and (k - 1) in usable:
+        if k >= 2 and (k - 1) in lines:
             steps.append((k, len(dclines)))
             dclines.append(dc.Line(f"step {k}", _step(truth, chain[k].fn, chain[k - 1].fn)))
     claim = dc.Derivation(target=truth, lines=dclines, space=space,
@@ -266,6 +280,13 @@ def _check_chain(chain, formulas, space, *, name, profile, seed) -> None:
         f.diagnosis = lr.diagnosis or (lr.message if lr.status == "error" else None)
     for k, j in steps:
         formulas[k - 1].step_status = result.lines[j].status
+
+
+_SAMPLE_NOTE = "2, 3, 4, … given to the dimensions in alphabetical order"
+
+
+def _shape(shape: tuple) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ")" if shape else "a scalar"
 
 
 def _step(truth, cur, prev):

@@ -85,7 +85,7 @@ NUMBER: /\d+(\.\d+)?/
 %ignore /\s+/
 """
 
-_SPACES = re.compile(r"\\(,|;|:|!| |quad|qquad|displaystyle|limits|nolimits)(?![A-Za-z])|~")
+_SPACES = re.compile(r"\\[,;:! ]|\\(quad|qquad|displaystyle|limits|nolimits)(?![A-Za-z])|~")
 _SIZES = re.compile(r"\\(big|Big|bigg|Bigg)[lr]?(?![A-Za-z])")
 _TEXTLIKE = re.compile(r"\\(text|mathrm|operatorname|textrm|mbox)\s*\{([^{}]*)\}")
 _ONE = re.compile(r"\\mathbb\s*\{?\s*1\s*\}?")
