@@ -381,9 +381,36 @@ def _range_eval(body: A.Node, var: str, start: int, end: int, env: Env) -> V:
     return V(stacked, bool(seen and seen[0]))
 
 
+def _rows(node: A.Group) -> list[A.Node]:
+    """The rows of a matrix literal, each a ``{…}`` group of its columns (or ``\\dots``)."""
+    rows, cur, seps = [], [], []
+    for k, item in enumerate(node.items):
+        cur.append(item)
+        sep = node.seps[k] if k < len(node.seps) else ";"
+        if sep == ";":
+            rows.append(cur[0] if len(cur) == 1 else A.Group("{", tuple(cur), tuple(seps)))
+            cur, seps = [], []
+        else:
+            seps.append(sep)
+    return rows
+
+
+def _matrix(node: A.Group, env: Env) -> V:
+    import jax.numpy as jnp
+
+    rows = _rows(node)
+    el = elided(tuple(rows))
+    if el is not None:
+        var, start, end, body = el
+        return _range_eval(body, var, start, static_int(end, env), env)
+    return V(jnp.stack([ev(r, env).arr for r in rows], axis=0))
+
+
 def _group(node: A.Group, env: Env) -> V:
     import jax.numpy as jnp
 
+    if node.kind == "mat":
+        return _matrix(node, env)
     if node.kind == "{" and (len(node.items) > 1 or node.seps):
         el = elided(node.items)
         if el is not None:

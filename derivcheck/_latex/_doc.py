@@ -25,7 +25,7 @@ from ._extract import rows
 from ._parse import clean, parse_expr
 
 _UNSUPPORTED_RAW = [
-    (re.compile(r"\\begin\{([bBpvV]?matrix|array|cases)\}"), "a matrix literal (\\begin{{{0}}})"),
+    (re.compile(r"\\begin\{(cases)\}"), "cases (\\begin{{{0}}})"),
     (re.compile(r"\\(min|max|arg|lim|int|infty|in|forall|exists)(?![A-Za-z])"), "\\{0}"),
 ]
 _LAYOUT = re.compile(r"\\(begin|end)\{(aligned|align\*?|split|gathered|equation\*?)\}|&")
@@ -193,6 +193,9 @@ def check_document(doc: str, nt, *, name: str, profile: str | None = None,
         formulas = [Formula(line=chain[k].line, latex=_relation_text(chain, k))
                     for k in range(1, len(chain))]
         out.extend(formulas)
+        if len(chain) > 1 and chain[1].op == ":=" and nt_here.update:
+            chain[0] = _Side(nt_here.update, chain[0].line, None)
+            chain[1].op = "="
         if nt_here.skip:
             for f in formulas:
                 f.reason = nt_here.skip

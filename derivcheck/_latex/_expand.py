@@ -29,9 +29,42 @@ def base_name(node: A.Node) -> str | None:
     return None
 
 
+def uses(node: A.Node, var: str) -> bool:
+    """Whether ``var`` occurs free in ``node`` (not rebound by an inner sum)."""
+    if node == A.Name(var):
+        return True
+    if isinstance(node, A.BigOp) and sum_var(node) == var:
+        return any(uses(c, var) for c in (node.lower, node.upper) if c is not None
+                   and not (isinstance(c, A.Rel) and c.lhs == A.Name(var)))
+    return any(uses(c, var) for c in A.children(node))
+
+
+def extend_sums(node: A.Add) -> A.Add:
+    """``\\sum_i a_i + b_i``: a later term that uses the summation index i belongs to the sum."""
+    terms, signs = list(node.terms), list(node.signs)
+    k = 0
+    while k < len(terms):
+        t = terms[k]
+        var = sum_var(t) if isinstance(t, A.BigOp) else None
+        if var is not None:
+            extra = [j for j in range(k + 1, len(terms)) if uses(terms[j], var)]
+            if extra and extra == list(range(k + 1, k + 1 + len(extra))):
+                body = A.Add((t.body,) + tuple(terms[j] for j in extra),
+                             (1,) + tuple(signs[j] * signs[k] for j in extra))
+                terms[k] = A.BigOp(t.op, t.lower, t.upper, body)
+                del terms[k + 1:k + 1 + len(extra)]
+                del signs[k + 1:k + 1 + len(extra)]
+        k += 1
+    if len(terms) == 1 and signs[0] == 1:
+        return terms[0]
+    return A.Add(tuple(terms), tuple(signs))
+
+
 def expand(node: A.Node, nt) -> A.Node:
     """Expand calls of declared functions; drop the argument lists of quantities, ``J(\\theta)``."""
     node = A.rebuild(node, lambda c: expand(c, nt))
+    if isinstance(node, A.Add) and not any(isinstance(t, A.Dots) for t in node.terms):
+        node = extend_sums(node)
     if not isinstance(node, A.Mul):
         return node
     out: list[A.Node] = []
@@ -40,9 +73,17 @@ def expand(node: A.Node, nt) -> A.Node:
     while k < len(fs):
         f, nxt = fs[k], fs[k + 1] if k + 1 < len(fs) else None
         name = base_name(f)
+        if name is not None and name in nt.functions and isinstance(nxt, A.Script) \
+                and isinstance(nxt.base, A.Group) and nxt.base.kind == "(" and not nxt.subs:
+            applied = _apply(nt.functions[name], name, nxt.base, nt,
+                             f.subs if isinstance(f, A.Script) else ())
+            out.append(A.Script(applied, (), nxt.sup))
+            k += 2
+            continue
         if name is not None and isinstance(nxt, A.Group) and nxt.kind == "(":
             if name in nt.functions:
-                out.append(_apply(nt.functions[name], name, nxt, nt))
+                out.append(_apply(nt.functions[name], name, nxt, nt,
+                                  f.subs if isinstance(f, A.Script) else ()))
                 k += 2
                 continue
             sym = nt.symbols.get(name)
@@ -64,7 +105,7 @@ def _argument_list(group: A.Group, nt) -> bool:
     return all(base_name(item) in nt.symbols for item in group.items)
 
 
-def _apply(fn, name: str, group: A.Group, nt) -> A.Node:
+def _apply(fn, name: str, group: A.Group, nt, subs=()) -> A.Node:
     if len(group.items) < len(fn.args):
         raise Unsupported(f"{name}(…) with {len(group.items)} argument(s); the notation "
                           f"declares {len(fn.args)}")
@@ -72,7 +113,11 @@ def _apply(fn, name: str, group: A.Group, nt) -> A.Node:
     for pattern, arg in zip(fn.args, group.items, strict=False):
         if not _match(pattern, arg, fn.params, binding):
             raise Unsupported(f"{name}(…): an argument does not have the declared form")
-    body = _hygienic(fn.body)
+    body = fn.body
+    if subs and fn.sub_body is not None:
+        body = fn.sub_body
+        binding[fn.sub] = subs[0]
+    body = _hygienic(body)
     return A.Group("(", (expand(_substitute(body, binding), nt),))
 
 
@@ -151,6 +196,12 @@ def _label(node: A.Node) -> tuple:
 def _unify(a: A.Node, z: A.Node, var: str, pairs) -> A.Node | None:
     if a == z:
         return z
+    if isinstance(a, A.BigOp) and isinstance(z, A.BigOp):
+        va, vz = sum_var(a), sum_var(z)
+        if va and vz and va != vz:
+            z = _substitute(z, {vz: A.Name(va)})
+            if a == z:
+                return z
     if isinstance(a, A.Num) and isinstance(z, (A.Name, A.Num)):
         pairs.append((a, z))
         return A.Name(var)
@@ -225,6 +276,8 @@ def free_indices(node: A.Node, nt, bound: frozenset = frozenset(), out=None) -> 
 
 
 def _show(node: A.Node) -> str:
+    if isinstance(node, A.Rel):
+        return _show(node.lhs)
     if isinstance(node, A.Script) and isinstance(node.base, A.Name):
         subs = ",".join(_show(s) for s in node.subs)
         return f"{node.base.name}_{subs}"

@@ -24,6 +24,9 @@ Example (``proofs/notation/<document stem>.toml``)::
     lines = [40, 55]
     assume = "i = j"
 
+In a block, ``update = "..."`` gives the meaning of an assignment ``a := b`` written
+there (e.g. a gradient step), against which ``b`` is checked.
+
 A symbol's ``sub`` / ``sup`` name the dimensions its subscripts and its
 sample superscript ``(i)`` select, in order; axes not named are selected by
 the remaining subscripts in order. ``implicit = "i"`` reads an omitted
@@ -73,6 +76,8 @@ class Function:
     args: tuple[A.Node, ...]
     params: frozenset[str]
     body: A.Node
+    sub: str | None = None            # h_j(x): the subscript binds this name in sub_body
+    sub_body: A.Node | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +98,7 @@ class Block:
     functions: dict[str, Function] = dataclasses.field(default_factory=dict)
     indices: dict[str, str] = dataclasses.field(default_factory=dict)
     skip: str | None = None
+    update: str | None = None
 
 
 @dataclasses.dataclass
@@ -115,7 +121,7 @@ class Notation:
                                   functions=dict(self.functions),
                                   quantities=dict(self.quantities),
                                   indices=dict(self.indices), blocks=[])
-        out.assume, out.skip = None, None
+        out.assume, out.skip, out.update = None, None, None
         for b in self.blocks:
             if b.lines[0] <= line <= b.lines[1]:
                 out.symbols.update(b.symbols)
@@ -124,6 +130,7 @@ class Notation:
                 out.indices.update(b.indices)
                 out.assume = b.assume if b.assume is not None else out.assume
                 out.skip = b.skip or out.skip
+                out.update = b.update or out.update
         return out
 
     def space(self):
@@ -189,8 +196,10 @@ def _section(raw: dict, words, where, symbols, functions, quantities) -> None:
             raise NotationError(f"{w}: needs latex = ... and args = [...]")
         args = tuple(parse_expr(clean(a, words=words)) for a in spec.get("args", []))
         params = frozenset(n.name for a in args for n in A.walk(a) if isinstance(n, A.Name))
+        sub_body = spec.get("sub_latex")
         functions[_key(key, words, w)] = Function(
-            args, params, parse_expr(clean(spec["latex"], words=words)))
+            args, params, parse_expr(clean(spec["latex"], words=words)), spec.get("sub"),
+            parse_expr(clean(sub_body, words=words)) if sub_body else None)
     for key, spec in raw.get("quantities", {}).items():
         w = f"{where} [quantities] {key}"
         if isinstance(spec, str):
@@ -224,6 +233,7 @@ def load(path: str | Path) -> Notation:
         blocks = []
         for k, b in enumerate(raw.get("blocks", [])):
             blk = Block(lines=tuple(b.get("lines", (0, 10 ** 9))), skip=b.get("skip"),
+                        update=b.get("update"),
                         indices=dict(b.get("indices", {})))
             if "assume" in b:
                 blk.assume = parse_expr(clean(b["assume"], words=words))

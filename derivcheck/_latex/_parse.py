@@ -50,6 +50,7 @@ script: SUB sarg | SUP sarg
     | "(" inner ")"                -> paren
     | "[" inner "]"                -> bracket
     | "\\{" inner "\\}"            -> set
+    | MAT "{" inner "}"            -> mat
     | "{" inner "}"                -> texgroup
     | FRAC "{" expr "}" "{" expr "}"   -> frac
     | FRAC "{" PARTIAL expr "}" "{" PARTIAL expr "}" -> dfrac
@@ -70,6 +71,7 @@ FUNC.2: /\\(log|ln|exp)(?![A-Za-z])/
 FRAC.2: /\\frac(?![A-Za-z])/
 PARTIAL.2: /\\partial(?![A-Za-z])/
 SQRT.2: /\\sqrt(?![A-Za-z])/
+MAT.2: /\\mat(?![A-Za-z])/
 ONE.2: /\\one(?![A-Za-z])/
 DOTS.2: /\\(dots|cdots|ldots|vdots|ddots)(?![A-Za-z])/
 ACCENT.2: /\\(hat|bar|tilde|vec|mathbf|boldsymbol|bm|mathcal|mathrm|mathit|widehat|overline)\b/
@@ -90,6 +92,16 @@ _SIZES = re.compile(r"\\(big|Big|bigg|Bigg)[lr]?(?![A-Za-z])")
 _TEXTLIKE = re.compile(r"\\(text|mathrm|operatorname|textrm|mbox)\s*\{([^{}]*)\}")
 _ONE = re.compile(r"\\mathbb\s*\{?\s*1\s*\}?")
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]+")
+
+
+_MATRIX = re.compile(r"\\begin\{([bBpvV]?matrix|array)\}(\{[^{}]*\})?(.*?)\\end\{\1\}", re.S)
+
+
+def _matrix(m: re.Match) -> str:
+    """A matrix or array literal as ``\\mat{a, b; c, d}``: rows by ``;``, columns by ``,``."""
+    rows = [r.strip() for r in m.group(3).split("\\\\")]
+    rows = [re.sub(r"\s*&\s*", ", ", r) for r in rows if r]
+    return " \\mat{" + " ; ".join(rows) + "} "
 
 
 def unescape_markdown(src: str) -> str:
@@ -117,7 +129,9 @@ def clean(src: str, *, words: tuple[str, ...] = ()) -> str:
         body = m.group(2).strip()
         return f" \\{body} " if body in known else " "
 
-    s = _TEXTLIKE.sub(textlike, src)
+    s = _MATRIX.sub(_matrix, src)
+    s = re.sub(r"\\\\(\[[^\]]*\])?", " ", s)
+    s = _TEXTLIKE.sub(textlike, s)
     s = _ONE.sub(r"\\one ", s)
     s = re.sub(r"\\(left|right)\s*\.", " ", s)
     s = re.sub(r"\\(left|right)(?![A-Za-z])", "", s)
@@ -294,6 +308,9 @@ class _ToAst(_transformer_base()):  # type: ignore[misc]
 
     def set(self, items):
         return _group("{", items[0])
+
+    def mat(self, items):
+        return _group("mat", items[1])
 
     def texgroup(self, items):
         exprs, seps = items[0]
