@@ -18,10 +18,9 @@ from ._ast import Unsupported
 from ._expand import (
     elided,
     expand,
-    free_indices,
-    quantity_dims,
     index_dim,
     is_transpose,
+    quantity_dims,
     sum_var,
     sup_index,
 )
