@@ -168,6 +168,8 @@ def select(arr, name: str, node: A.Script | A.Name, env: Env, *, lead: int = 0):
         sup = sup_index(node, env.nt)
         if sup is None and isinstance(node.sup, A.Name) and node.sup.name in env.idx and sup_ax:
             sup = node.sup
+        if sup is not None and getattr(env.nt.symbols.get(name), "drop_sup", False):
+            sup = None
         if sup is not None:
             if not sup_ax:
                 raise Unsupported(f"{name} has no sample index (i) in the notation")
@@ -196,7 +198,10 @@ def _symbol_value(node: A.Node, env: Env) -> V:
     has_index = isinstance(node, A.Script) and (node.subs or sup_index(node, env.nt) is not None)
     if sym is not None and sym.bare and not has_index and \
             not (sym.implicit and sym.implicit in env.idx):
-        return V(jnp.asarray(env.inputs[sym.bare], dtype=jnp.float64), sym.row)
+        arr = jnp.asarray(env.inputs[sym.bare], dtype=jnp.float64)
+        if env.nt.label_classes(sym.bare) is not None:
+            arr = arr + 1.0
+        return V(arr, sym.row)
     if sym is not None and sym.whole:
         arr = full_symbol(name, env)
     else:

@@ -71,6 +71,13 @@ def _compile_side(side: _Side, nt) -> None:
     if not text:
         side.reason = "an empty side"
         return
+    for op, cl in (("(", ")"), ("[", "]"), ("\\{", "\\}")):
+        if text.count(op) != text.count(cl):
+            side.reason = f"unbalanced brackets ({text.count(op)} {op} against {text.count(cl)} {cl})"
+            return
+    if re.search(r"=\s*\d+\s*,\s*\d+\s*,", " = " + text):
+        side.reason = "a list of values (an index range)"
+        return
     try:
         node = expand(parse_expr(clean(text, words=nt.words)), nt)
         side.free = free_indices(node, nt)

@@ -69,6 +69,7 @@ class Symbol:
     bare: str | None = None
     whole: bool = False
     row: bool = False
+    drop_sup: bool = False            # a sample index written on it is ignored (W^{(n)} is W)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -19,7 +19,6 @@ GRAMMAR = r"""
     | expr RELOP expr              -> rel_top
 
 chain: expr (RELOP expr)*          -> chain
-     | (RELOP expr)+               -> chain_cont
 
 ?expr: sum
 ?sum: term
@@ -55,12 +54,12 @@ script: SUB sarg | SUP sarg
     | FRAC "{" expr "}" "{" expr "}"   -> frac
     | FRAC "{" PARTIAL expr "}" "{" PARTIAL expr "}" -> dfrac
     | SQRT "{" expr "}"            -> sqrt
-    | BAR expr BAR                 -> abs
-    | DBAR expr DBAR               -> norm
+    | LVERT expr RVERT             -> abs
+    | LNORM expr RNORM             -> norm
     | ACCENT "{" expr "}"          -> accent
     | ACCENT NAME                  -> accent
     | ACCENT CMD                   -> accent
-inner: chain ((COMMA | SEMI | BAR) chain)*
+inner: chain ((COMMA | SEMI | MID) chain)*
 
 RELOP.2: /:=|=|<|>|\\(neq|leq?|geq?|approx|in|equiv|propto)(?![A-Za-z])/
 PLUS: "+"
@@ -75,8 +74,11 @@ MAT.2: /\\mat(?![A-Za-z])/
 ONE.2: /\\one(?![A-Za-z])/
 DOTS.2: /\\(dots|cdots|ldots|vdots|ddots)(?![A-Za-z])/
 ACCENT.2: /\\(hat|bar|tilde|vec|mathbf|boldsymbol|bm|mathcal|mathrm|mathit|widehat|overline)\b/
-DBAR.2: "\\|"
-BAR: "|"
+LNORM.2: /\\lVert(?![A-Za-z])/
+RNORM.2: /\\rVert(?![A-Za-z])/
+LVERT.2: /\\lvert(?![A-Za-z])/
+RVERT.2: /\\rvert(?![A-Za-z])/
+MID.2: /\\mid(?![A-Za-z])/
 SUB: "_"
 SUP: "^"
 COMMA: ","
@@ -102,6 +104,37 @@ def _matrix(m: re.Match) -> str:
     rows = [r.strip() for r in m.group(3).split("\\\\")]
     rows = [re.sub(r"\s*&\s*", ", ", r) for r in rows if r]
     return " \\mat{" + " ; ".join(rows) + "} "
+
+
+def _bars(s: str) -> str:
+    r"""Tell the bars apart: paired ``\|`` are norms, a lone ``|`` in a group is a
+    condition (``p(y|x)``), paired ``|`` are absolute values.
+    """
+    s = re.sub(r"\\left\s*\\\||\\right\s*\\\|", r"\\|", s)
+    parts = s.split("\\|")
+    s = parts[0] + "".join(("\\lVert " if k % 2 == 0 else "\\rVert ") + p
+                           for k, p in enumerate(parts[1:]))
+    out = list(s)
+    frames: list[list[int]] = [[]]
+    for k, ch in enumerate(s):
+        if ch in "([{" and (k == 0 or s[k - 1] != "\\"):
+            frames.append([])
+        elif ch in ")]}" and len(frames) > 1:
+            _mark(out, frames.pop())
+        elif ch == "|":
+            frames[-1].append(k)
+    for f in frames:
+        _mark(out, f)
+    return "".join(out)
+
+
+def _mark(out: list[str], bars: list[int]) -> None:
+    if len(bars) % 2 == 1:
+        for k in bars:
+            out[k] = " \\mid "
+        return
+    for n, k in enumerate(bars):
+        out[k] = " \\lvert " if n % 2 == 0 else " \\rvert "
 
 
 def unescape_markdown(src: str) -> str:
@@ -142,7 +175,7 @@ def clean(src: str, *, words: tuple[str, ...] = ()) -> str:
     s = re.sub(r"\\(nonumber|notag)(?![A-Za-z])", " ", s)
     s = re.sub(r"\\tag\s*\{[^{}]*\}", " ", s)
     s = _CJK.sub(" ", s)
-    s = s.replace("&", " ")
+    s = _bars(s.replace("&", " "))
     if known:
         pat = "|".join(sorted((re.escape(w) for w in known), key=len, reverse=True))
         s = re.sub(rf"(?<![\\A-Za-z])({pat})(?![A-Za-z])", r"\\\1 ", s)
@@ -153,7 +186,7 @@ def clean(src: str, *, words: tuple[str, ...] = ()) -> str:
 def _parser():
     from lark import Lark
 
-    return Lark(GRAMMAR, parser="earley", lexer="basic", ambiguity="resolve")
+    return Lark(GRAMMAR, parser="lalr")
 
 
 class ParseError(A.Unsupported):
@@ -204,13 +237,6 @@ class _ToAst(_transformer_base()):  # type: ignore[misc]
 
     def rel_top(self, items):
         return A.Rel(_relop(items[1]), items[0], items[2])
-
-    def chain_cont(self, items):
-        exprs, ops = [None], []
-        for k in range(0, len(items), 2):
-            ops.append(_relop(items[k]))
-            exprs.append(items[k + 1])
-        return A.Chain(tuple(exprs), tuple(ops))
 
     def add(self, items):
         return _add(items[0], items[2], 1)
