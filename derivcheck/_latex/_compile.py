@@ -41,6 +41,7 @@ class Env:
     sizes: dict
     idx: dict
     over: dict
+    memo: dict = dataclasses.field(default_factory=dict)
 
     def bind_all(self, idx: dict) -> Env:
         return dataclasses.replace(self, idx=idx)
@@ -106,12 +107,19 @@ def full_symbol(name: str, env: Env):
     if key in env.over:
         return env.over[key]
     q = nt.quantities[name]
-    body = expand(q.body, nt)
+    if ("body", name) not in nt.cache:
+        nt.cache["body", name] = expand(q.body, nt), quantity_dims(name, nt)
+    body, found = nt.cache["body", name]
     names = list(q.sup) + list(q.sub)
-    found = quantity_dims(name, nt)
     dims = [_size(env, found.get(n)) for n in names]
     outer = {k: v for k, v in env.idx.items() if k not in names}
-    return vmapped(lambda b: ev(body, env.bind_all({**outer, **b})).arr, names, dims)
+    # one evaluation per quantity, overrides and enclosing indices within a trace
+    memo_key = (name, tuple((k, id(v)) for k, v in env.over.items()),
+                tuple((k, id(v)) for k, v in outer.items()))
+    if memo_key not in env.memo:
+        env.memo[memo_key] = (vmapped(lambda b: ev(body, env.bind_all({**outer, **b})).arr,
+                                      names, dims), env.over, outer)
+    return env.memo[memo_key][0]
 
 
 def _axes(name: str, env: Env) -> tuple[list[str], list[str]]:

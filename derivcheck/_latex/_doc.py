@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import warnings
 from typing import Any
-
-import derivcheck as dc
 
 from . import _ast as A
 from ._ast import Unsupported
+from ._chain import check_chain
 from ._compile import Env, ev, sizes_of, vmapped
 from ._expand import expand, free_indices
 from ._extract import rows
@@ -29,9 +27,6 @@ _UNSUPPORTED_RAW = [
     (re.compile(r"\\(min|max|arg|lim|int|infty|in|forall|exists)(?![A-Za-z])"), "\\{0}"),
 ]
 _LAYOUT = re.compile(r"\\(begin|end)\{(aligned|align\*?|split|gathered|equation\*?)\}|&")
-
-
-_ERROR = "error: "
 
 
 @dataclasses.dataclass
@@ -56,7 +51,6 @@ class _Side:
     op: str | None
     fn: Any = None
     node: Any = None
-    shape: tuple | None = None
     free: dict = dataclasses.field(default_factory=dict)
     reason: str | None = None
 
@@ -73,7 +67,8 @@ def _compile_side(side: _Side, nt) -> None:
         return
     for op, cl in (("(", ")"), ("[", "]"), ("\\{", "\\}")):
         if text.count(op) != text.count(cl):
-            side.reason = f"unbalanced brackets ({text.count(op)} {op} against {text.count(cl)} {cl})"
+            side.reason = (f"unbalanced brackets ({text.count(op)} {op} against "
+                           f"{text.count(cl)} {cl})")
             return
     if re.search(r"=\s*\d+\s*,\s*\d+\s*,", " = " + text):
         side.reason = "a list of values (an index range)"
@@ -164,32 +159,6 @@ def _memo(fn):
     return cached
 
 
-def _dry_run(fn, nt, space) -> str | None:
-    """Trace ``fn`` on a sample shape; the reason it cannot be checked, or None."""
-    import jax
-    import jax.numpy as jnp
-
-    sizes = {d: 2 + k for k, d in enumerate(sorted({d for n in nt.inputs
-                                                    for d in nt.input_dims(n)}
-                                                   | {nt.label_classes(n) for n in nt.inputs
-                                                      if nt.label_classes(n)}))}
-    args = {}
-    for name in nt.inputs:
-        shape = tuple(sizes[d] for d in nt.input_dims(name))
-        dtype = jnp.int32 if nt.label_classes(name) else jnp.float32
-        args[name] = jax.ShapeDtypeStruct(shape, dtype)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = jax.eval_shape(lambda a: fn(**a), args)
-    except Unsupported as exc:
-        return str(exc)
-    except Exception as exc:  # noqa: BLE001 - reported as an error verdict, never skipped
-        first = (str(exc).splitlines() or [""])[0][:100]
-        return f"{_ERROR}{type(exc).__name__}: {first}"
-    return tuple(out.shape)
-
-
 def check_document(doc: str, nt, *, name: str, profile: str | None = None,
                    seed: int = 0) -> list[Formula]:
     """Check every relation of ``doc`` with the notation ``nt``."""
@@ -232,78 +201,15 @@ def check_document(doc: str, nt, *, name: str, profile: str | None = None,
                 side.reason, side.fn = f"free index {missing[0]} with no known range", None
                 continue
             side.fn = _make_fn(side.fn, nt_here, names, dims, nt_here.assume)
-            shape = _dry_run(side.fn, nt_here, space)
-            if isinstance(shape, str):
-                side.reason, side.fn = shape, None
-            else:
-                side.shape = shape
-        _check_chain(chain, formulas, space, name=name, profile=profile, seed=seed)
+        for k in range(1, len(chain)):
+            f = formulas[k - 1]
+            if f.reason is None and chain[k].op != "=":
+                f.reason = "an assignment (:=)" if chain[k].op == ":=" else \
+                    f"the relation {chain[k].op}"
+            elif f.reason is None and chain[k].fn is None:
+                f.reason = chain[k].reason
+        check_chain(chain, formulas, space, name=name, profile=profile, seed=seed)
     return out
-
-
-def _check_chain(chain, formulas, space, *, name, profile, seed) -> None:
-    for k in range(1, len(chain)):
-        f, side = formulas[k - 1], chain[k]
-        if f.reason:
-            continue
-        if side.op != "=":
-            f.reason = "an assignment (:=)" if side.op == ":=" else f"the relation {side.op}"
-        elif side.fn is None and side.reason and side.reason.startswith(_ERROR):
-            f.status, f.diagnosis = "error", "cannot be evaluated: " + side.reason[len(_ERROR):]
-        elif side.fn is None:
-            f.reason = f.reason or side.reason
-    usable = [k for k in range(len(chain)) if chain[k].fn is not None
-              and (k == 0 or formulas[k - 1].reason is None)]
-    if len(usable) < 2:
-        if usable == [0] or not usable:
-            return
-    truth_k = usable[0]
-    if truth_k > 0:
-        formulas[truth_k - 1].reason = f"the left side: {chain[0].reason}"
-    lines = []
-    for k in usable[1:]:
-        if chain[k].shape != chain[truth_k].shape:
-            formulas[k - 1].status = "refuted"
-            formulas[k - 1].diagnosis = (
-                f"the two sides differ in shape: {_shape(chain[k].shape)} against "
-                f"{_shape(chain[truth_k].shape)} (sizes {_SAMPLE_NOTE})")
-        else:
-            lines.append(k)
-    for k in usable[1:]:
-        if k >= 2 and (k - 1) in usable and chain[k - 1].shape != chain[k].shape:
-            formulas[k - 1].step_status = "refuted"
-    if not lines:
-        return
-    truth = chain[truth_k].fn
-    dclines = [dc.Line(chain[k].text, chain[k].fn) for k in lines]
-    steps = []
-    for k in lines:
-        if k >= 2 and (k - 1) in lines:
-            steps.append((k, len(dclines)))
-            dclines.append(dc.Line(f"step {k}", _step(truth, chain[k].fn, chain[k - 1].fn)))
-    claim = dc.Derivation(target=truth, lines=dclines, space=space,
-                          id=f"{name}:{chain[0].line}", latex=chain[0].text)
-    result = dc.check(claim, profile=profile, seed=seed)
-    for j, k in enumerate(lines):
-        lr, f = result.lines[j], formulas[k - 1]
-        f.status = lr.status
-        f.diagnosis = lr.diagnosis or (lr.message if lr.status == "error" else None)
-    for k, j in steps:
-        formulas[k - 1].step_status = result.lines[j].status
-
-
-_SAMPLE_NOTE = "2, 3, 4, … given to the dimensions in alphabetical order"
-
-
-def _shape(shape: tuple) -> str:
-    return "(" + ", ".join(str(n) for n in shape) + ")" if shape else "a scalar"
-
-
-def _step(truth, cur, prev):
-    def fn(**inputs):
-        return truth(**inputs) + (cur(**inputs) - prev(**inputs))
-
-    return fn
 
 
 def summary(formulas: list[Formula]) -> dict[str, int]:
