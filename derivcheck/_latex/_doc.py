@@ -17,10 +17,11 @@ from typing import Any
 from . import _ast as A
 from ._ast import Unsupported
 from ._chain import check_chain
-from ._compile import Env, ev, sizes_of, vmapped
+from ._compile import ev
 from ._expand import expand, free_indices
 from ._extract import rows
 from ._parse import clean, parse_expr
+from ._values import Env, sizes_of, vmapped
 
 _UNSUPPORTED_RAW = [
     (re.compile(r"\\begin\{(cases)\}"), "cases (\\begin{{{0}}})"),
