@@ -74,8 +74,8 @@ def clean(src: str, *, words: tuple[str, ...] = ()) -> str:
     ``Loss``); they become commands so that they are not read as products of
     letters.
 
-    >>> clean(r"\left( a \,+\, \text{则 } b \right)")
-    '( a  +   b )'
+    >>> " ".join(clean(r"\left( a \,+\, \text{则 } b \right) + |x|").split())
+    '( a + b ) + \\lvert x \\rvert'
     """
     known = set(BUILTIN_WORDS) | set(words)
 

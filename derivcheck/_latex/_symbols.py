@@ -114,7 +114,7 @@ def select(arr, name: str, node: A.Script | A.Name, env: Env, *, lead: int = 0):
             sup = None
         if sup is not None:
             if not sup_ax:
-                raise Unsupported(f"{name} has no sample index (i) in the notation")
+                raise Unsupported(f"{name} takes no superscript index in the notation")
             picks.append((sup_ax[0], sup))
     sym = env.nt.symbols.get(name) or env.nt.quantities.get(name)
     written = {a for a, _ in picks}
