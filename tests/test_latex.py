@@ -25,6 +25,7 @@ NOTATION = """
     [symbols]
     a = { input = "a" }
     b = { input = "b" }
+    "\\\\hat{b}" = { input = "b" }
     A = { input = "A" }
     x = { input = "v" }
     "\\\\theta" = { input = "W", sub = "K" }
@@ -182,3 +183,65 @@ def test_the_notation_is_found_beside_the_document(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["doc", "n.md", "--cache-dir", ""])
     assert res.exit_code == 0, res.output
     assert "1 checked" in res.output
+
+
+# -- the rest of the notation, each construct with a broken twin ------------------------
+
+CONSTRUCTS = [
+    # (name, correct, broken)
+    ("left-right-cdot-times", r"\left( a_1 \cdot b_1 \right) \times 2 = 2 a_1 b_1",
+     r"\left( a_1 \cdot b_1 \right) \times 2 = a_1 b_1"),
+    ("exp-log-ln", r"\log e^{a_1} + \ln \exp(b_1) = a_1 + b_1",
+     r"\log e^{a_1} + \ln \exp(b_1) = a_1 - b_1"),
+    ("frac-power", r"\frac{a_1^2 - b_1^2}{2} = \frac{(a_1 - b_1)(a_1 + b_1)}{2}",
+     r"\frac{a_1^2 - b_1^2}{2} = \frac{(a_1 - b_1)^2}{2}"),
+    ("norm-squared", r"\|a\|_2^2 = \sum_{k=1}^K a_k^2", r"\|a\|_2^2 = \sum_{k=1}^K a_k"),
+    ("abs", r"|a_1 - b_1| = |b_1 - a_1|", r"|a_1 - b_1| = b_1 - a_1"),
+    ("transpose-top", r"a^\top b = \sum_{k=1}^K a_k b_k", r"a^\top b = \sum_{k=1}^K a_k b_1"),
+    ("hat-bold-text", r"\mathbf{a}^T \hat{b} = \hat{b}^T a \quad \text{(对称)}",
+     r"\mathbf{a}^T \hat{b} = 2\hat{b}^T a \quad \text{(对称)}"),
+    ("sum-condition", r"\sum_{k \neq 1}^K a_k = \sum_{k=1}^K a_k - a_1",
+     r"\sum_{k \neq 1}^K a_k = \sum_{k=1}^K a_k"),
+    ("product", r"\prod_{k=1}^K a_k^2 = (\prod_{k=1}^K a_k)^2",
+     r"\prod_{k=1}^K a_k^2 = \prod_{k=1}^K a_k"),
+    ("elided-sum", r"a_1 + a_2 + \dots + a_K = \sum_{k=1}^K a_k",
+     r"a_1 + a_2 + \dots + a_K = \sum_{k=2}^K a_k"),
+]
+
+
+def _doc(formulas):
+    return "\n\n".join(f"$${f}$$" for f in formulas) + "\n"
+
+
+def test_each_construct_verifies_when_correct(tmp_path):
+    out, code = run_doc(tmp_path, _doc([c[1] for c in CONSTRUCTS]))
+    got = {c[0]: f["status"] for c, f in zip(CONSTRUCTS, out["formulas"], strict=True)}
+    assert got == {c[0]: "verified" for c in CONSTRUCTS}
+    assert code == 0
+
+
+def test_each_construct_is_refuted_when_broken(tmp_path):
+    out, code = run_doc(tmp_path, _doc([c[2] for c in CONSTRUCTS]))
+    got = {c[0]: f["status"] for c, f in zip(CONSTRUCTS, out["formulas"], strict=True)}
+    assert got == {c[0]: "refuted" for c in CONSTRUCTS}
+    assert code == 1
+
+
+def test_a_rightarrow_separates_two_relations_of_one_display(tmp_path):
+    out, _ = run_doc(tmp_path, r"$$a_1 + b_1 = b_1 + a_1 \Rightarrow 2 a_1 = a_1 + a_1$$")
+    assert [f["status"] for f in out["formulas"]] == ["verified", "verified"]
+    assert [f["step_status"] for f in out["formulas"]] == [None, None]
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_every_format_shows_each_relation_and_its_verdict(tmp_path, fmt):
+    doc = tmp_path / "n.md"
+    doc.write_text("$$a_1 + b_1 = b_1 + a_1$$\n\n$$\\int a_1 = 0$$\n", encoding="utf-8")
+    nt = tmp_path / "n.toml"
+    nt.write_text(textwrap.dedent(NOTATION), encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(nt), "--format", fmt,
+                                    "--cache-dir", ""])
+    assert res.exit_code == 0, res.output
+    assert "verified" in res.output and "skipped" in res.output and "\\int" in res.output
+    if fmt == "html":
+        assert "<math" in res.output and "Noto Sans CJK SC" in res.output
