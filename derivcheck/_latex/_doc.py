@@ -132,7 +132,7 @@ def _make_fn(node: A.Node, nt, free_names: list[str], free_dims: list[str], assu
             dims.append(sizes[d])
 
         def body(bound):
-            env = Env(nt=nt, inputs=inputs, sizes=sizes, idx=dict(bound), over={})
+            env = Env(nt=nt, inputs=inputs, sizes=sizes, idx=dict(bound), over={}, ev=ev)
             val = ev(node, env).arr
             if assume is not None:
                 from ._compile import _holds

@@ -17,12 +17,6 @@ from ._expand import expand, is_transpose, quantity_dims, sup_index
 from ._values import Env, V, _size, transpose, vmapped
 
 
-def _ev():
-    from ._compile import ev
-
-    return ev
-
-
 def full_symbol(name: str, env: Env):
     """The whole array behind a symbol or quantity (with overrides for differentiation)."""
     import jax.numpy as jnp
@@ -51,7 +45,7 @@ def full_symbol(name: str, env: Env):
     memo_key = (name, tuple((k, id(v)) for k, v in env.over.items()),
                 tuple((k, id(v)) for k, v in outer.items()))
     if memo_key not in env.memo:
-        env.memo[memo_key] = (vmapped(lambda b: _ev()(body, env.bind_all({**outer, **b})).arr,
+        env.memo[memo_key] = (vmapped(lambda b: env.ev(body, env.bind_all({**outer, **b})).arr,
                                       names, dims), env.over, outer)
     return env.memo[memo_key][0]
 
@@ -90,7 +84,7 @@ def index_value(node: A.Node, env: Env):
     if isinstance(node, A.Mul) and all(isinstance(f, A.Name) for f in node.factors):
         word = "".join(f.name for f in node.factors)
         raise Unsupported(f"a word as a subscript ({word})")
-    val = _ev()(node, env).arr
+    val = env.ev(node, env).arr
     if getattr(val, "ndim", 0) != 0:
         raise Unsupported("an index that is not a scalar")
     return jnp.round(val).astype(jnp.int32)
@@ -154,7 +148,7 @@ def _symbol_value(node: A.Node, env: Env) -> V:
         return transpose(out)
     if sup is not None and sup_index(node, env.nt) is None and not (
             isinstance(sup, A.Name) and sup.name in env.idx):
-        return V(out.arr ** _ev()(sup, env).arr, out.row)
+        return V(out.arr ** env.ev(sup, env).arr, out.row)
     return out
 
 
@@ -182,7 +176,7 @@ def _deriv(node: A.Deriv, env: Env) -> V:
     row: list[bool] = []
 
     def f(s):
-        out = _ev()(node.num, dataclasses.replace(env, over={**env.over, key: s}))
+        out = env.ev(node.num, dataclasses.replace(env, over={**env.over, key: s}))
         row.append(out.row)
         return out.arr
 

@@ -25,6 +25,7 @@ class Env:
     idx: dict
     over: dict
     memo: dict = dataclasses.field(default_factory=dict)
+    ev: Any = None      # the evaluator (``_compile.ev``), passed in to keep modules acyclic
 
     def bind_all(self, idx: dict) -> Env:
         return dataclasses.replace(self, idx=idx)
