@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 import json
 
+from .._report._math import latex_to_mathml
+
 _MARK = {"verified": "✓", "refuted": "✗", "unstable": "~", "error": "!", "skipped": "-"}
 FONT_STACK = ('"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Hiragino Sans GB", '
               '"Microsoft YaHei", "Source Han Sans SC", system-ui, sans-serif')
@@ -58,21 +60,11 @@ def as_markdown(document: str, formulas, summary) -> str:
     return "\n".join(out) + "\n"
 
 
-def math_html(latex: str) -> str:
-    """MathML for ``latex`` (latex2mathml), or the escaped source if it cannot convert."""
-    try:
-        from latex2mathml.converter import convert
-
-        return convert(" ".join(latex.split()))
-    except Exception:  # noqa: BLE001 - a formula the converter cannot read is shown as source
-        return f"<code>{html.escape(latex)}</code>"
-
-
 def as_html(document: str, formulas, summary) -> str:
     rows = []
     for f in formulas:
         rows.append(
-            f'<tr class="{f.status}"><td>{f.line}</td><td>{math_html(f.latex)}</td>'
+            f'<tr class="{f.status}"><td>{f.line}</td><td>{latex_to_mathml(f.latex, large=True)}</td>'
             f"<td>{f.status}</td><td>{f.step_status or ''}</td>"
             f"<td>{html.escape(_note(f))}</td></tr>")
     return f"""<!DOCTYPE html>
