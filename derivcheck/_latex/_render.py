@@ -64,7 +64,8 @@ def as_html(document: str, formulas, summary) -> str:
     rows = []
     for f in formulas:
         rows.append(
-            f'<tr class="{f.status}"><td>{f.line}</td><td>{latex_to_mathml(f.latex, large=True)}</td>'
+            f'<tr class="{f.status}"><td>{f.line}</td>'
+            f"<td>{latex_to_mathml(f.latex, large=True)}</td>"
             f"<td>{f.status}</td><td>{f.step_status or ''}</td>"
             f"<td>{html.escape(_note(f))}</td></tr>")
     return f"""<!DOCTYPE html>

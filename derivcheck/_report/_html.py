@@ -23,7 +23,8 @@ CSS = """
 :root{--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700;--err:#8250df;--muted:#57606a;--line:#d0d7de}
 *{box-sizing:border-box}
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC",
- "PingFang SC","Hiragino Sans GB","Microsoft YaHei","Source Han Sans SC",sans-serif;margin:0;color:#1f2328;
+ "PingFang SC","Hiragino Sans GB","Microsoft YaHei","Source Han Sans SC",sans-serif;
+ margin:0;color:#1f2328;
  background:#f6f8fa}
 main{max-width:1100px;margin:0 auto;padding:20px}
 h1{font-size:22px;margin:0 0 6px} h2{font-size:18px;margin:28px 0 10px}
