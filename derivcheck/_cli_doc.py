@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from ._cli_common import CACHE_HELP, CONTEXT, cache_dir, check_output, fail, write_atomic
+
 
 def find_notation(path: str, given: str | None) -> tuple[str | None, list[str]]:
     """The notation file for ``path``: ``--notation``, else
@@ -25,7 +27,7 @@ def find_notation(path: str, given: str | None) -> tuple[str | None, list[str]]:
     return None, places
 
 
-@click.command("doc")
+@click.command("doc", context_settings=CONTEXT)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--notation", type=click.Path(exists=True, dir_okay=False),
               help="The notation file (TOML) [default: proofs/notation/<stem>.toml, "
@@ -36,9 +38,8 @@ def find_notation(path: str, given: str | None) -> tuple[str | None, list[str]]:
 @click.option("--profile", type=click.Choice(["quick", "default", "thorough"]), default="quick",
               show_default=True, help="Search budget per relation chain.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--cache-dir", default=None,
-              help="JAX compilation cache [default: as for check]; '' disables it.")
-def doc(path, notation, fmt, output, profile, seed, cache_dir):
+@click.option("--cache-dir", "cache_dir_option", default=None, help=CACHE_HELP)
+def doc(path, notation, fmt, output, profile, seed, cache_dir_option):
     """Check every relation of a Markdown or LaTeX document, compiled from its LaTeX.
 
     Each chain a = b = c is checked line by line against its first side (the
@@ -50,27 +51,22 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir):
       derivcheck doc ../shared/seeds/004_c952ce22524d4f3f.txt
       derivcheck doc notes.md --notation notes.toml --format json
     """
-    from .cli import DEFAULT_CACHE, write_atomic
-
+    check_output(output)
     found, places = find_notation(path, notation)
     if found is None:
-        click.echo(f"derivcheck: error: {path}: no notation file (looked at "
-                   f"{', '.join(places)}); write one or pass --notation FILE", err=True)
-        sys.exit(2)
+        fail(f"{path}: no notation file (looked at {', '.join(places)}); write one or pass "
+             "--notation FILE")
     from ._latex import NotationError, check_document, load_notation, render, summary
 
     try:
         nt = load_notation(found)
         text = Path(path).read_text(encoding="utf-8")
     except (NotationError, OSError, UnicodeDecodeError) as exc:
-        click.echo(f"derivcheck: error: {exc}", err=True)
-        sys.exit(2)
-    if cache_dir is None:
-        cache_dir = os.environ.get("DERIVCHECK_CACHE_DIR", DEFAULT_CACHE)
-    from ._runner import enable_compile_cache
+        fail(str(exc))
+    from ._runner import compile_cache
 
-    enable_compile_cache(cache_dir)
-    formulas = check_document(text, nt, name=Path(path).name, profile=profile, seed=seed)
+    with compile_cache(cache_dir(cache_dir_option)):
+        formulas = check_document(text, nt, name=Path(path).name, profile=profile, seed=seed)
     report = render(fmt, path, formulas, summary(formulas))
     if output:
         write_atomic(output, report)
