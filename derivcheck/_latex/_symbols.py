@@ -180,9 +180,8 @@ def _deriv(node: A.Deriv, env: Env) -> V:
         row.append(out.row)
         return out.arr
 
-    out_shape = jax.eval_shape(f, s0).shape
     jac = jax.jacobian(f)(s0)
     sym = nt.symbols.get(name)
     if sym is not None and sym.whole:
         return V(jac)
-    return V(select(jac, name, wrt, env, lead=len(out_shape)))
+    return V(select(jac, name, wrt, env, lead=jac.ndim - s0.ndim))
