@@ -35,6 +35,10 @@ NOTATION = """
     D = "D"
     m = "N"
 
+    [functions]
+    f = { args = ["u"], latex = "u^2 + 1" }
+    p = { args = ["z = c", "u"], latex = "c u" }
+
     [quantities]
     E = "\\\\frac{1}{2} \\\\sum_{k=1}^K \\\\|\\\\theta_k\\\\|_2^2"
 """
@@ -204,6 +208,8 @@ CONSTRUCTS = [
      r"\sum_{k \neq 1}^K a_k = \sum_{k=1}^K a_k"),
     ("product", r"\prod_{k=1}^K a_k^2 = (\prod_{k=1}^K a_k)^2",
      r"\prod_{k=1}^K a_k^2 = \prod_{k=1}^K a_k"),
+    ("declared-function", r"f(a_1) + p(y = 2 | b_1) = a_1^2 + 1 + 2 b_1",
+     r"f(a_1) + p(y = 2 | b_1) = a_1^2 + 2 b_1"),
     ("elided-sum", r"a_1 + a_2 + \dots + a_K = \sum_{k=1}^K a_k",
      r"a_1 + a_2 + \dots + a_K = \sum_{k=2}^K a_k"),
 ]
