@@ -47,7 +47,7 @@ def audit(paths, fmt, output, seed, profile, select, quiet, traceback_):
       derivcheck audit proofs/cross_entropy_over_W.py -k grad
       derivcheck audit --profile thorough --format json -o audit.json
     """
-    from ._audit import audit_catalog
+    from ._audit import audit_catalog, render_text
 
     check_output(output)
     prof = profile_or_fail(profile)
@@ -59,13 +59,13 @@ def audit(paths, fmt, output, seed, profile, select, quiet, traceback_):
         if traceback_ and c.trace:
             click.echo(c.trace, err=True)
     progress.clear()
-    summary = report.render_text(quiet=True).splitlines()[-1]
+    summary = render_text(report, quiet=True).splitlines()[-1]
     if fmt == "json":
         text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
     elif not claims and not output:  # the load errors are on stderr already, once each
         text = summary + "\n"
     else:
-        text = report.render_text(quiet=quiet)
+        text = render_text(report, quiet=quiet)
     if output:
         write_atomic(output, text)
         click.echo(f"{summary}\nreport written to {output}", err=True)

@@ -20,6 +20,8 @@ on every input drawn and is listed as equivalent, never dropped.
 
 from ._mutants import mutants_of
 from ._records import AuditReport, ClaimAudit, Mutant
+from ._render import render_text
 from ._runner import audit_catalog, audit_claim
 
-__all__ = ["AuditReport", "ClaimAudit", "Mutant", "audit_catalog", "audit_claim", "mutants_of"]
+__all__ = ["AuditReport", "ClaimAudit", "Mutant", "audit_catalog", "audit_claim", "mutants_of",
+           "render_text"]

@@ -42,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._claims import Line, bind
+from .._engine import in_float64
 from .._space import Space, _class_dims
 from ._jaxpr import additive_eqn, drop_mutant
 from ._records import Mutant
@@ -123,6 +124,7 @@ def _shape_of(f: Callable[[dict], Any], x: dict) -> jax.ShapeDtypeStruct:
         return np.asarray(f({k: np.asarray(v) for k, v in x.items()}))
 
 
+@in_float64
 def mutants_of(line: Line, space: Space, *, where: str, label: str) -> list[Mutant]:
     """The mutants of one line (not yet checked).
 

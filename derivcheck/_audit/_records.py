@@ -116,9 +116,3 @@ class AuditReport:
                 "claims": claims,
                 "load_errors": [{"file": e.file, "message": e.message} for e in self.load_errors],
                 "not_run": self.not_run, "summary": summary}
-
-    def render_text(self, *, quiet: bool = False) -> str:
-        """The report as text: one line per claim, survivors listed, a summary line."""
-        from ._render import render_text
-
-        return render_text(self, quiet=quiet)

@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Callable, Sequence
 
 from .._claims import Claim, Line, _Target
+from .._engine import in_float64
 from .._profiles import Profile, get_profile
 from ._mutants import mutants_of
 from ._records import AuditReport, ClaimAudit, Mutant
@@ -37,6 +38,7 @@ def _killed(status: str, message: str | None) -> str:
     return "invalid"
 
 
+@in_float64
 def audit_claim(claim: Claim, *, profile: Profile, seed: int = 0,
                 equivalence_profile: Profile | None = None) -> ClaimAudit:
     """Mutate every verified line of ``claim`` and check the mutants.
