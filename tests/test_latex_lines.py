@@ -99,3 +99,16 @@ def test_a_latex_only_line_that_cannot_be_compiled_is_a_load_error(tmp_path, not
     assert "quad_proof.py" in res.stderr and "bad line 1" in res.stderr and said in res.stderr
     assert statuses(res)["good"] == "verified"
     assert "bad" not in statuses(res)
+
+
+def test_a_latex_only_line_checked_from_python_is_an_error_that_says_what_to_do():
+    import derivcheck as dc
+
+    target = dc.grad_of(lambda x: (x ** 2).sum(), wrt="x")
+    space = dc.Space(x=dc.real("D"))
+    r = dc.check(dc.Derivation(target=target, lines=[dc.Line("2x")], space=space),
+                 profile="quick")
+    assert (r.status, r.lines[0].status) == ("error", "error")
+    assert "only LaTeX" in r.lines[0].message and "fn=" in r.lines[0].message
+    twin = dc.Derivation(target=target, lines=[dc.Line("2x", lambda x: 2 * x)], space=space)
+    assert dc.check(twin, profile="quick").status == "verified"
