@@ -60,9 +60,12 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir_option):
 
     try:
         nt = load_notation(found)
+        nt.space()
         text = Path(path).read_text(encoding="utf-8")
     except (NotationError, OSError, UnicodeDecodeError) as exc:
         fail(str(exc))
+    except ValueError as exc:  # the [inputs] do not make a space (dc.SpaceError)
+        fail(f"{found}: [inputs]: {exc}")
     from ._runner import compile_cache
 
     with compile_cache(cache_dir(cache_dir_option)):

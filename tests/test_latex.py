@@ -251,3 +251,18 @@ def test_every_format_shows_each_relation_and_its_verdict(tmp_path, fmt):
     assert "verified" in res.output and "skipped" in res.output and "\\int" in res.output
     if fmt == "html":
         assert "<math" in res.output and "Noto Sans CJK SC" in res.output
+
+
+@pytest.mark.parametrize(("toml", "said"), [
+    ('[inputs]\nX = "weird N"\n', "unknown kind 'weird'"),
+    ("[inputs\n", "Expected"),
+    ('[inputs]\nX = "real N"\n[symbols]\nx = { input = "Z" }\n', "input 'Z'"),
+], ids=["unknown-kind", "broken-toml", "unknown-input"])
+def test_a_malformed_notation_file_is_a_one_line_usage_error(tmp_path, toml, said):
+    (tmp_path / "n.md").write_text("$$a = b$$\n", encoding="utf-8")
+    (tmp_path / "n.toml").write_text(toml, encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", str(tmp_path / "n.md"),
+                                    "--notation", str(tmp_path / "n.toml")])
+    assert res.exit_code == 2
+    assert said in res.output and "n.toml" in res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1

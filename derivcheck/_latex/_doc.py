@@ -209,7 +209,13 @@ def check_document(doc: str, nt, *, name: str, profile: str | None = None,
                     f"the relation {chain[k].op}"
             elif f.reason is None and chain[k].fn is None:
                 f.reason = chain[k].reason
-        check_chain(chain, formulas, space, name=name, profile=profile, seed=seed)
+        try:
+            check_chain(chain, formulas, space, name=name, profile=profile, seed=seed)
+        except Exception as exc:  # noqa: BLE001 - one broken chain never stops the others
+            first = (str(exc).splitlines() or [""])[0]
+            for f in formulas:
+                if f.status == "skipped" and f.reason is None:
+                    f.status, f.diagnosis = "error", f"{type(exc).__name__}: {first}"
     return out
 
 
