@@ -25,6 +25,7 @@ from ._cli_common import (
     write_atomic,
 )
 from ._cli_doc import doc
+from ._targets import ClaimKind
 
 _COLOURS = {"✓ verified": "green", "✗ refuted": "red", "~ unstable": "yellow", "! error": "magenta"}
 
@@ -198,7 +199,7 @@ def list_(paths, traceback_):
     """
     claims, errors = load_claims(paths, traceback_=traceback_)
     for c in claims:
-        extra = f"  ({len(c.lines)} lines)" if c.kind == "derivation" else ""
+        extra = f"  ({len(c.lines)} lines)" if ClaimKind(c.kind).chained else ""
         flag = "  [erratum]" if c.expected == "refuted" else ""
         click.echo(f"{c.qualname}  {c.kind}{extra}{flag}  — {c.source}")
     click.echo(f"{len(claims)} claims", err=True)

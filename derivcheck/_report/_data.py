@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from .._targets import ClaimKind
 from .._verdict import line_to_dict
 
 __all__ = ["Erratum", "document_tallies", "entries", "errata", "is_derivation", "is_property"]
@@ -11,12 +12,12 @@ __all__ = ["Erratum", "document_tallies", "entries", "errata", "is_derivation", 
 
 def is_derivation(r) -> bool:
     """Whether result ``r`` is a derivation (numbered lines): the reports' one test of it."""
-    return r.kind == "derivation"
+    return ClaimKind(r.kind).chained
 
 
 def is_property(r) -> bool:
     """Whether result ``r`` is a property (no value to show, true or false)."""
-    return r.kind == "property"
+    return ClaimKind(r.kind).is_property
 
 
 def entries(report) -> list[dict]:
