@@ -49,7 +49,10 @@ class Line:
 
     Args:
       latex: the expression exactly as the source writes it.
-      fn: computes the expression from the inputs, taken by name.
+      fn: computes the expression from the inputs, taken by name. Without
+        it the line is compiled from its LaTeX with the notation the proof
+        file names (``NOTATION = "notation/x.toml"``); with both, the file's
+        notation also checks that the code says what the LaTeX says.
 
     The options below are keyword-only (``Line("x", f, erratum="...")``).
 
@@ -74,7 +77,7 @@ class Line:
     """
 
     latex: str
-    fn: Callable[..., Any]
+    fn: Callable[..., Any] | None = None
     _: dataclasses.KW_ONLY
     erratum: str | None = None
     expect: str | None = None
@@ -84,7 +87,7 @@ class Line:
     reading: str | None = None
 
     def __post_init__(self) -> None:
-        if not callable(self.fn):
+        if self.fn is not None and not callable(self.fn):
             raise ClaimError(f"line {self.latex!r}: fn must be callable, got {self.fn!r}")
         if self.expect is not None and self.expect not in STATUSES:
             raise ClaimError(f"line {self.latex!r}: expect must be one of {STATUSES}")
@@ -361,8 +364,12 @@ def bind(fn: Callable[..., Any], space: Space, *, where: str) -> Callable[[dict]
     See :mod:`derivcheck._calls` for the rules.
 
     Raises:
-      ClaimError: if ``fn`` matches the inputs neither by name nor by position.
+      ClaimError: if ``fn`` matches the inputs neither by name nor by position, or
+        is missing (a line with only LaTeX outside a proof file with a NOTATION).
     """
+    if fn is None:
+        raise ClaimError(f"{where} has only LaTeX; LaTeX-only lines are compiled with the "
+                         "NOTATION of a proof file (derivcheck check, pytest); give it fn=...")
     try:
         return _calls.bind(fn, space.names, where=where)
     except _calls.CallError as exc:

@@ -56,7 +56,8 @@ def origin_of(claim) -> Origin | None:
     from ._calls import CallError, call_spec
 
     target = claim.target
-    if getattr(claim, "file", None) or len(claim.lines) != 1 or target.fn is None:
+    if getattr(claim, "file", None) or len(claim.lines) != 1 or target.fn is None or \
+            claim.lines[0].fn is None:
         return None
     names = claim.space.names
     try:

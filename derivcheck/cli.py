@@ -24,6 +24,7 @@ from ._cli_common import (
     profile_or_fail,
     write_atomic,
 )
+from ._cli_doc import doc
 from ._targets import ClaimKind
 
 _COLOURS = {"✓ verified": "green", "✗ refuted": "red", "~ unstable": "yellow", "! error": "magenta"}
@@ -257,6 +258,7 @@ def show(claim, paths, seed, profile):
 
 
 main.add_command(audit)
+main.add_command(doc)
 
 
 if __name__ == "__main__":  # pragma: no cover
