@@ -1,0 +1,353 @@
+"""Finite differences with an error estimate: the oracle for code JAX cannot trace.
+
+Pure NumPy; no JAX. :func:`directional` estimates the derivative of ``f`` at
+``x`` along a direction ``v`` (``J v`` for an array-valued ``f``), the way
+``jax.test_util.check_grads`` and PyTorch's ``gradcheck`` (fast mode) probe a
+function along random directions, but it also says how far off its estimate
+may be, and whether ``f`` has a kink at ``x``:
+
+- Central differences ``D(h) = (f(x + h v) − f(x − h v)) / 2h`` at steps
+  ``h0, h0/2, h0/4, …`` are extrapolated to ``h → 0`` with Richardson's
+  scheme (Neville's table, ``D = D(h) + c₂h² + c₄h⁴ + …``, up to
+  :data:`ORDER` eliminated terms).
+- Each entry's error estimate is the distance to its neighbours in the table
+  (the truncation error) plus its rounding error, propagated from
+  ``ν / h`` per difference, with ``ν = NOISE_ULPS·eps·max(|f|, |x|·|f'|)``:
+  the size of ``f``'s terms, not of its value, which may cancel. An entry
+  counts only where the raw estimates converge as the theory says (see
+  :class:`_Table`). The entry with the smallest error over all steps is kept,
+  per output element, so the step adapts to how fast ``f`` varies, and the
+  reported error is :data:`SAFETY` times its estimate.
+- The same evaluations give the one-sided derivatives ``right =
+  lim (f(x + t v) − f(x)) / t`` and ``left = lim (f(x) − f(x − t v)) / t``
+  (Richardson on ``h, h², …``). When they disagree by far more than their own
+  error estimates, ``f`` has a kink at ``x`` along ``v`` and any value between
+  them is a valid directional subgradient (``|x|`` at 0 gives −1 and +1).
+- A step that leaves ``f``'s domain (a non-finite value or an exception)
+  restarts the table at smaller steps. Where no step converges (a kink closer
+  to ``x`` than the smallest step, 1e-7), the error is ``inf``: no verdict.
+- ``eps`` is the precision of ``f``'s values: float64's unless ``f`` returns
+  float32. A function that computes in float32 inside and returns float64
+  looks ten million times more accurate than it is; :func:`precision` measures
+  its real precision from seven nearby values, and the engine passes it on.
+
+Accuracy floor, measured on smooth functions (sin, exp, a polynomial, log1p,
+tanh with a vector output, softmax cross-entropy and the logistic loss; 200
+random points in [−2, 2] and random ±1 directions each; ``tests/test_fd.py``
+asserts 1e-10 and the bound on 60 of them): the error of ``D`` relative to the
+size of the probe ``Σᵢ|Jᵢ vᵢ|`` was at most 4e-13 (median 3e-14), with 11
+evaluations of ``f`` per probe (median), and the error estimate bounded the
+true error every time (the true error was at most 0.08 of the estimate).
+Rounding sets the floor: about ``8·eps·max|f| / h`` with ``h ≈ 1e-2``, so a
+loss whose value is 10⁶ times its directional derivative is known to about
+1e-7 relative, and its error estimate says so. A float32 function is known to
+about 1e-5 relative (4e-4 at worst on ``3·Σ sin x``).
+
+>>> import numpy as np
+>>> d = directional(np.sin, np.array(0.5), np.array(1.0))
+>>> bool(abs(d.value - np.cos(0.5)) < 1e-12), bool(d.kink)
+(True, False)
+>>> k = directional(np.abs, np.array(0.0), np.array(1.0))
+>>> float(k.left), float(k.right), bool(k.kink)
+(-1.0, 1.0, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
+__all__ = ["Directional", "directional", "gradient", "precision", "random_direction"]
+
+#: First step, per unit of ``max(1, max|x|)`` (divided by ``max|v|``).
+BASE_STEP = 0.02
+#: Steps shrink by this ratio from one row of the table to the next.
+RATIO = 2.0
+#: Most rows: steps go down to ``BASE_STEP / 2**(MAX_ROWS - 1)``, about 1e-7.
+MAX_ROWS = 20
+#: Highest number of error terms Richardson eliminates.
+ORDER = 3
+#: Evaluation noise of ``f`` in units of float64's eps times ``max|f|``: a
+#: function of many operations carries more than one rounding error.
+NOISE_ULPS = 8.0
+#: The reported error is this multiple of the best entry's estimate: picking
+#: the smallest estimate over the steps favours ones that are low by chance.
+SAFETY = 4.0
+#: In the asymptotic regime each step's raw estimate moves by ``RATIO**-p``
+#: (1/4 central, 1/2 one-sided) of the move before; this is the most allowed.
+CONVERGENCE = 0.75
+#: Stop as soon as every element is known to this relative accuracy.
+TARGET = 1e-13
+#: Stop after this many rows without improvement (rounding dominates).
+PATIENCE = 3
+#: One-sided derivatives that differ by more than this many times their
+#: combined error estimate (and by :data:`KINK_REL` relative) mark a kink.
+KINK_FACTOR = 10.0
+KINK_REL = 1e-7
+
+_EPS = float(np.finfo(np.float64).eps)
+
+
+@dataclasses.dataclass(frozen=True)
+class Directional:
+    """A finite-difference directional derivative and how well it is known.
+
+    Attributes:
+        value: The central, extrapolated estimate of ``J v`` (shape of ``f``'s
+            output). Where ``kink`` holds it is the midpoint of the one-sided values.
+        error: Per element, an estimate of ``|value − J v|`` (truncation plus
+            rounding). ``inf`` where no step gave a finite estimate.
+        left: ``lim (f(x) − f(x − t v)) / t`` for ``t → 0⁺``.
+        right: ``lim (f(x + t v) − f(x)) / t`` for ``t → 0⁺``.
+        side_error: Per element, the larger error estimate of ``left`` and ``right``.
+        kink: Per element, whether ``left`` and ``right`` disagree beyond their errors.
+        step: The largest step used, in units of ``v``.
+        evaluations: How many times ``f`` was called.
+    """
+
+    value: np.ndarray
+    error: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    side_error: np.ndarray
+    kink: np.ndarray
+    step: float
+    evaluations: int
+
+    def accepts(self, claimed, *, margin: float = 1.0) -> np.ndarray:
+        """Per element: is ``claimed`` (a claimed ``J v``) consistent with this estimate?
+
+        Smooth elements accept ``|claimed − value| ≤ margin·error``; at a kink any
+        value within ``margin·side_error`` of ``[min(left, right), max(left, right)]``.
+
+        >>> d = directional(np.abs, np.array(0.0), np.array(1.0))
+        >>> bool(d.accepts(0.3)), bool(d.accepts(-1.0)), bool(d.accepts(2.0))
+        (True, True, False)
+        """
+        c = np.asarray(claimed, dtype=np.float64)
+        smooth = np.abs(c - self.value) <= margin * self.error
+        lo = np.minimum(self.left, self.right) - margin * self.side_error
+        hi = np.maximum(self.left, self.right) + margin * self.side_error
+        return np.where(self.kink, (c >= lo) & (c <= hi), smooth)
+
+
+class _Table:
+    """Neville's table for ``T(h) = T₀ + Σ c_j h^(p·j)``, kept row by row.
+
+    An extrapolated entry is trusted only where the raw estimates it combines
+    behave asymptotically: each difference between successive steps at most
+    :data:`CONVERGENCE` times the one before (``RATIO**-p`` in theory), or at the
+    rounding level. Elsewhere (a kink within the step, a step too large for
+    how fast ``f`` varies) its error is ``inf``.
+    """
+
+    def __init__(self, power: int) -> None:
+        self.factors = [RATIO ** (power * j) for j in range(1, ORDER + 1)]
+        self.prev: list[tuple[np.ndarray, np.ndarray]] = []
+        self.last_diff: np.ndarray | None = None
+        self.converging: list[np.ndarray] = []  # per row (newest last)
+
+    def add(self, value: np.ndarray, rounding: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Add the estimate at the next (smaller) step; return the row's best and its error."""
+        if self.prev:
+            diff = np.abs(value - self.prev[0][0])
+            ok = diff <= 8.0 * rounding
+            if self.last_diff is not None:
+                ok |= diff <= CONVERGENCE * self.last_diff
+            self.converging.append(ok)
+            self.last_diff = diff
+        row = [(value, rounding)]
+        for j, fac in enumerate(self.factors[:len(self.prev)]):
+            (a, ra), (b, rb) = row[j], self.prev[j]
+            row.append((a + (a - b) / (fac - 1.0), (fac * ra + rb) / (fac - 1.0)))
+        best, err = row[0][0], np.full_like(value, np.inf)
+        trusted = np.ones_like(value, dtype=bool)
+        for j in range(1, len(row)):
+            trusted = trusted & self.converging[-j]
+            t, r = row[j]
+            trunc = np.abs(t - row[j - 1][0])
+            if j < len(self.prev):
+                trunc = trunc + np.abs(t - self.prev[j][0])
+            e = np.where(trusted, trunc + r, np.inf)
+            take = e <= err
+            best, err = np.where(take, t, best), np.where(take, e, err)
+        self.prev = row
+        return best, SAFETY * err + NOISE_ULPS * _EPS * np.abs(best)
+
+
+def _call(f: Callable, x: np.ndarray) -> np.ndarray:
+    return np.asarray(f(x), dtype=np.float64)
+
+
+def _call_near(f: Callable, x: np.ndarray, shape: tuple) -> np.ndarray:
+    """``f`` at a probe point; NaN where it fails there (a step out of its domain)."""
+    try:
+        with np.errstate(all="ignore"):
+            out = _call(f, x)
+    except Exception:  # noqa: BLE001 - f at x itself ran; a probe point may be outside its domain
+        return np.full(shape, np.nan)
+    return out if out.shape == shape else np.full(shape, np.nan)
+
+
+def directional(f: Callable, x, v, *, step: float | None = None,
+                max_step: float | None = None, eps: float | None = None) -> Directional:
+    """Estimate the derivative of ``f`` at ``x`` along ``v``, with its error and kinks.
+
+    Args:
+        f: A function of one array (the shape of ``x``) returning an array or scalar.
+        x: The point.
+        v: The direction, the shape of ``x``.
+        step: The first step (default ``BASE_STEP·max(1, max|x|) / max|v|``).
+        max_step: An upper bound on the first step, e.g. the distance from ``x``
+            to the edge of ``f``'s domain.
+        eps: The relative precision of ``f``'s values (default: the machine
+            epsilon of the dtype ``f`` returns). A function that computes in
+            float32 inside but returns float64 needs ``eps`` from :func:`precision`.
+
+    Returns:
+        A :class:`Directional`.
+
+    >>> d = directional(lambda x: (x ** 3).sum(), np.array([1.0, 2.0]), np.array([1.0, -1.0]))
+    >>> round(float(d.value), 9), bool(d.error < 1e-9)
+    (-9.0, True)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    vmax = float(np.max(np.abs(v))) if v.size else 0.0
+    raw0 = f(x)
+    f0 = np.asarray(raw0, dtype=np.float64)
+    if eps is None:
+        eps = _eps_of(raw0)
+    zero = np.zeros_like(f0)
+    if vmax == 0.0:
+        return Directional(zero, zero, zero, zero, zero, zero.astype(bool), 0.0, 1)
+    xscale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
+    h = step if step is not None else BASE_STEP * xscale / vmax
+    if max_step is not None:
+        h = min(h, max_step)
+    h0, calls = h, 1
+    tables = (_Table(2), _Table(1), _Table(1))  # central, right, left
+    best = [_Best(zero) for _ in tables]
+    stale = 0
+    for _ in range(MAX_ROWS):
+        fp, fm = _call_near(f, x + h * v, f0.shape), _call_near(f, x - h * v, f0.shape)
+        calls += 2
+        if not (np.all(np.isfinite(fp)) and np.all(np.isfinite(fm))):
+            tables = (_Table(2), _Table(1), _Table(1))  # outside f's domain: restart smaller
+            h /= RATIO
+            continue
+        slope = np.abs(fp - fm) / (2 * h) * xscale
+        noise = NOISE_ULPS * eps * np.maximum(np.maximum(np.abs(fp), np.abs(fm)),
+                                               np.maximum(np.abs(f0), slope))
+        raws = ((fp - fm) / (2 * h), (fp - f0) / h, (f0 - fm) / h)
+        roundings = (noise / h, 2 * noise / h, 2 * noise / h)
+        improved = [b.update(t.add(raw, r), raw)
+                    for b, t, raw, r in zip(best, tables, raws, roundings, strict=True)]
+        known = all(np.all(np.isfinite(b.error)) for b in best)
+        stale = stale + 1 if known and not improved[0] else 0
+        # Later rows cannot do better than their rounding, which grows as h shrinks.
+        c = best[0]
+        enough = np.maximum(TARGET * np.maximum(np.abs(c.value), np.max(np.abs(c.value))),
+                            SAFETY * RATIO * noise / h)
+        if known and (np.all(c.error <= enough) or stale >= PATIENCE):
+            break
+        h /= RATIO
+    c, r, lft = best
+    side_err = np.maximum(r.error, lft.error)
+    gap = np.abs(r.value - lft.value)
+    size = np.maximum(np.maximum(np.abs(r.value), np.abs(lft.value)), np.abs(c.value))
+    kink = (gap > KINK_FACTOR * (r.error + lft.error)) & (gap > KINK_REL * size)
+    value = np.where(kink, (r.value + lft.value) / 2, c.value)
+    error = np.where(kink, gap / 2 + side_err, c.error)
+    return Directional(value, error, lft.value, r.value, side_err, kink, h0, calls)
+
+
+class _Best:
+    """Per element, the estimate with the smallest error so far (the raw last one if none)."""
+
+    def __init__(self, zero: np.ndarray) -> None:
+        self.value = zero + np.nan
+        self.error = zero + np.inf
+
+    def update(self, new: tuple[np.ndarray, np.ndarray], raw: np.ndarray) -> bool:
+        take = new[1] < self.error
+        self.value = np.where(take, new[0], np.where(np.isfinite(self.error), self.value, raw))
+        self.error = np.where(take, new[1], self.error)
+        return bool(np.any(take))
+
+
+def _eps_of(value) -> float:
+    dtype = np.asarray(value).dtype
+    return float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else _EPS
+
+
+def precision(f: Callable, x, v, *, spacing: float = 1e-5) -> float:
+    """The relative precision of ``f``'s values near ``x``, measured.
+
+    Evaluates ``f`` at seven points ``x + i·δ·v`` (``i = −3..3``) and compares
+    their fourth differences, which are 0 for a smooth ``f`` up to ``f⁗δ⁴``,
+    with the values: a function that computes in float32 and returns float64
+    shows float32's rounding there. Returns at least the epsilon of the dtype
+    ``f`` returns.
+
+    >>> x, v = np.linspace(-1, 1, 5), np.ones(5)
+    >>> precision(lambda x: np.sin(x).sum(), x, v) < 1e-14
+    True
+    >>> precision(lambda x: float(np.sin(x.astype(np.float32)).sum()), x, v) > 1e-8
+    True
+    """
+    x = np.asarray(x, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    vmax = float(np.max(np.abs(v))) if v.size else 0.0
+    raw0 = f(x)
+    base = _eps_of(raw0)
+    if vmax == 0.0:
+        return base
+    xscale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
+    delta = spacing * xscale / vmax
+    vals = np.stack([_call_near(f, x + i * delta * v, np.shape(raw0)) for i in range(-3, 4)])
+    if not np.all(np.isfinite(vals)):
+        return base
+    fourth = np.abs(np.diff(vals, n=4, axis=0))  # three fourth differences
+    # The size of f's terms, as in directional(): its values, or slope × |x|.
+    slope = np.abs(vals[4] - vals[2]) / (2 * delta) * xscale
+    size = np.maximum(np.max(np.abs(vals), axis=0), slope)
+    with np.errstate(all="ignore"):
+        rel = np.where(size > 0, np.max(fourth, axis=0) / (6.0 * size), 0.0)
+    return max(base, float(np.max(rel)) if rel.size else 0.0)
+
+
+def random_direction(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """A direction with entries ±1 at random (Rademacher), as probes use.
+
+    >>> random_direction((2, 3), np.random.default_rng(0)).shape
+    (2, 3)
+    """
+    return rng.choice(np.array([-1.0, 1.0]), size=shape)
+
+
+def gradient(f: Callable, x, *, max_step: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The full finite-difference gradient (or Jacobian) of ``f`` at ``x``, with errors.
+
+    One :func:`directional` per entry of ``x``: costly for large ``x``, so the
+    engine uses it only at a counterexample, to diagnose a refutation.
+
+    Returns:
+        ``(jac, err)``, each of shape ``f(x).shape + x.shape``.
+
+    >>> g, e = gradient(lambda x: (x ** 2).sum(), np.array([1.0, -3.0]))
+    >>> np.round(g, 9).tolist(), bool(np.all(e < 1e-9))
+    ([2.0, -6.0], True)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out_shape = _call(f, x).shape
+    jac = np.empty(out_shape + (x.size,))
+    err = np.empty(out_shape + (x.size,))
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = 1.0
+        d = directional(f, x, e.reshape(x.shape), max_step=max_step)
+        jac[..., i], err[..., i] = d.value, d.error
+    return jac.reshape(out_shape + x.shape), err.reshape(out_shape + x.shape)
