@@ -175,3 +175,49 @@ def test_the_full_gradient_matches_the_exact_one_within_its_errors():
     assert np.all(np.abs(g - exact) <= e)
     assert np.max(np.abs(g - exact)) < 1e-10 * np.max(np.abs(exact))
     assert not np.all(np.abs(g - exact.T.reshape(W.shape)) <= 100 * e)
+
+
+def _logistic_hessian_case(rng):
+    X = rng.normal(size=(8, 4))
+    y = (rng.random(8) > 0.5) * 1.0
+
+    def J(t):
+        z = X @ t
+        return np.mean(np.logaddexp(0, z) - y * z) + 0.3 * t @ t
+
+    def H(t, *, mean=True):
+        h = 1 / (1 + np.exp(-X @ t))
+        return X.T @ np.diag(h * (1 - h)) @ X / (8 if mean else 1) + 0.6 * np.eye(4)
+
+    return J, H
+
+
+def test_second_directional_derivatives_of_the_logistic_loss_match_its_hessian():
+    rng = np.random.default_rng(RNG_SEED)
+    J, H = _logistic_hessian_case(rng)
+    worst = 0.0
+    for _ in range(40):
+        t = rng.uniform(-2, 2, 4)
+        u, v = _fd.random_direction((4,), rng), _fd.random_direction((4,), rng)
+        for w in (u, v):
+            e = _fd.second_directional(J, t, u, None if w is u else w)
+            exact = u @ H(t) @ w
+            assert abs(e.value - exact) <= e.error
+            worst = max(worst, float(abs(e.value - exact) / (np.abs(u) @ np.abs(H(t)) @ np.abs(w))))
+    assert worst < 1e-10
+
+
+def test_a_hessian_missing_its_mean_is_far_outside_the_second_difference_error():
+    rng = np.random.default_rng(RNG_SEED)
+    J, H = _logistic_hessian_case(rng)
+    t = rng.uniform(-2, 2, 4)
+    u, v = _fd.random_direction((4,), rng), _fd.random_direction((4,), rng)
+    e = _fd.second_directional(J, t, u, v)
+    wrong = u @ H(t, mean=False) @ v
+    assert abs(e.value - wrong) > 100 * e.error
+
+
+def test_a_second_derivative_at_a_kink_has_no_finite_error():
+    e = _fd.second_directional(lambda x: np.abs(x).sum(), np.array([0.0, 1.0]),
+                               np.array([1.0, 1.0]))
+    assert not np.isfinite(float(e.error))
