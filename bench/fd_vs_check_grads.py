@@ -7,7 +7,7 @@ NumPy and in JAX. On the same pre-drawn inputs it times, per input:
 
 - ``fd numpy``: derivcheck's finite-difference oracle (``derivcheck._fd``) on the
   NumPy function: one Richardson-extrapolated directional derivative along a
-  random ±1 direction, with its error estimate and kink test, plus the claimed
+  random normal direction, with its error estimate and kink test, plus the claimed
   gradient's dot product with the direction (what the oracle does per input);
 - ``fd jax``: the same oracle on the jitted JAX function (one call per
   evaluation), so that both oracles differentiate the very same function;
