@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from derivcheck import _fd, _fd_second
+from derivcheck import _fd, _fd_noise, _fd_second
 
 RNG_SEED = 20261126
 
@@ -136,17 +136,17 @@ def test_an_unresolvable_near_kink_gives_no_confident_value():
 def test_precision_detects_a_function_that_computes_in_float32_inside():
     rng = np.random.default_rng(RNG_SEED)
     x, v = rng.uniform(-2, 2, 6), _fd.random_direction((6,), rng)
-    assert _fd.precision(lambda x: float(np.sin(x).sum()), x, v) < 1e-14
+    assert _fd_noise.precision(lambda x: float(np.sin(x).sum()), x, v) < 1e-14
     worst = 0.0
     for _ in range(40):
         x, v = rng.uniform(-2, 2, 6), _fd.random_direction((6,), rng)
 
-        def f32(x):
-            return float(np.sum(3 * np.sin(x.astype(np.float32))))
+        def f32(x):  # off the float32 grid (a float64 factor): measured, not seen
+            return float(np.sum(3 * np.sin(x.astype(np.float32)))) * np.pi
 
-        eps = max(_fd.precision(f32, x, v), _fd.precision(f32, x, -v))
+        eps = max(_fd_noise.precision(f32, x, v), _fd_noise.precision(f32, x, -v))
         d = _fd.directional(f32, x, v, eps=eps)
-        worst = max(worst, float(abs(d.value - 3 * np.cos(x) @ v) / d.error))
+        worst = max(worst, float(abs(d.value - 3 * np.pi * np.cos(x) @ v) / d.error))
     assert worst <= 1.0
 
 
@@ -155,8 +155,11 @@ def test_without_the_measured_precision_a_float32_function_looks_more_accurate_t
     worst = 0.0
     for _ in range(40):
         x, v = rng.uniform(-2, 2, 6), _fd.random_direction((6,), rng)
-        d = _fd.directional(lambda x: float(np.sum(3 * np.sin(x.astype(np.float32)))), x, v)
-        worst = max(worst, float(abs(d.value - 3 * np.cos(x) @ v) / d.error))
+        # float32 inside, then a float64 factor: off the float32 grid, so only measuring
+        # (precision()) can tell its precision
+        d = _fd.directional(lambda x: float(np.sum(3 * np.sin(x.astype(np.float32)))) * np.pi,
+                            x, v)
+        worst = max(worst, float(abs(d.value - 3 * np.pi * np.cos(x) @ v) / d.error))
     assert worst > 1.0
 
 
@@ -221,3 +224,15 @@ def test_a_second_derivative_at_a_kink_has_no_finite_error():
     e = _fd_second.second_directional(lambda x: np.abs(x).sum(), np.array([0.0, 1.0]),
                                np.array([1.0, 1.0]))
     assert not np.isfinite(float(e.error))
+
+
+def test_a_kink_is_found_even_where_the_central_difference_converges_at_once():
+    # A hinge plus a quadratic along the direction: the central difference is exact at
+    # the first steps, the one-sided ones are not; found by the search on an SVM loss.
+    def f(w):
+        return 1.75 * w[0] + 0.25 * np.maximum(0.0, w[0]) + (w ** 2).sum()
+
+    d = _fd.directional(f, np.array([0.0, 1.0]), np.array([1.0, 0.0]))
+    assert bool(d.kink)
+    assert (float(d.left), float(d.right)) == pytest.approx((1.75, 2.0), abs=1e-9)
+    assert d.accepts(2.0) and d.accepts(1.75) and not d.accepts(2.1)
