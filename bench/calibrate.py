@@ -2,7 +2,7 @@
 
 For every line of a set of claims this draws the engine's own batches (every
 shape bucket of the profile, every value regime), evaluates them with the
-engine's fused check (``derivcheck._engine._ClaimRun.evaluate``) and keeps the
+engine's fused check (``derivcheck._engine._evaluate.Checker.evaluate``) and keeps the
 per-input normalized error ``e`` (``derivcheck._tolerance.normalized_error``)
 wherever the truth is finite. Groups:
 
@@ -170,14 +170,26 @@ def line_groups(claim: dc.Claim, default: str | None) -> dict[int, tuple[str, st
     return out
 
 
+def _checker(claim: dc.Claim, profile: dc.Profile):
+    """The engine's checker of one claim, with its autodiff oracle."""
+    from derivcheck._engine._evaluate import Checker
+    from derivcheck._engine._oracle import autodiff
+
+    oracle = autodiff(claim)
+    return Checker(claim, profile, 0, oracle=oracle,
+                   oracle_name="property" if oracle is None else oracle.name,
+                   compiler=_engine.ENGINE.compiler)
+
+
 def measure_claim(claim: dc.Claim, groups: dict[int, tuple[str, str]], *, profile: dc.Profile,
                   seeds: int) -> list[dict]:
     """Per-line arrays of normalized errors (finite truth only) and magnitudes."""
-    run = _engine._ClaimRun(claim, profile, seed=0)
+    run = _checker(claim, profile)
     errs = {j: [] for j in groups}
     mags = {j: [] for j in groups}
     regs = {j: [] for j in groups}
-    regime = np.array([run.space.regime_of(i) for i in range(profile.batch)])
+    regimes = profile.regimes  # input i of a batch follows regimes[i % len(regimes)]
+    regime = np.array([regimes[i % len(regimes)] for i in range(profile.batch)])
     for b in range(profile.buckets):
         run.probe(b)
         if run.truth_error is not None:
@@ -186,12 +198,11 @@ def measure_claim(claim: dc.Claim, groups: dict[int, tuple[str, str]], *, profil
             batch = run.space.draw(run.space.bucket(b), seed=1000 * b + s, size=profile.batch)
             out = run.evaluate(b, batch)
             for j in groups:
-                if j >= out["err"].shape[1] or run.slots[j].mode.get(b) not in (
-                        "jax", "numpy", "transposed"):
+                if j >= out.err.shape[1] or not run.slots[j].runs_in(b):
                     continue
-                keep = out["tfin"] & out["ran"][:, j]
-                errs[j].append(out["err"][keep, j])
-                mags[j].append(out["mag"][keep])
+                keep = out.tfin & out.ran[:, j]
+                errs[j].append(out.err[keep, j])
+                mags[j].append(out.mag[keep])
                 regs[j].append(regime[keep])
     lines = []
     for j, (group, label) in groups.items():

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OPTION_SETS = {
     "XLA defaults": {},
     "optimisation level 0": {"xla_backend_optimization_level": 0},
-    "derivcheck's (no fusion emitters, one codegen split)": None,  # _engine.COMPILER_OPTIONS
+    "derivcheck's (no fusion emitters, one codegen split)": None,  # _compile.COMPILER_OPTIONS
 }
 
 
@@ -39,23 +39,28 @@ def child(options: dict, every: int) -> dict:
     sys.path.insert(0, str(ROOT / "bench"))
     import run as bench_run
 
-    from derivcheck import _engine
+    from derivcheck._engine._compile import Compiler
+    from derivcheck._engine._evaluate import Checker
+    from derivcheck._engine._oracle import autodiff
     from derivcheck._loader import load_paths
     from derivcheck._profiles import get_profile
 
-    _engine.COMPILER_OPTIONS = options
-    _engine._compiler_options.cache_clear()
+    compiler = Compiler(options)
+
+    def checker(claim):
+        oracle = autodiff(claim)
+        return Checker(claim, prof, 0, oracle=oracle, compiler=compiler,
+                       oracle_name="property" if oracle is None else oracle.name)
+
     prof = get_profile("default")
     claims, _ = load_paths([str(ROOT / "proofs")])
     lowered = []
     for claim in claims[::every]:
-        run = _engine._ClaimRun(claim, prof, 0)
-        entry = run._fused_fn()
+        run = checker(claim)
         for b in range(prof.buckets):
             batch = run.space.draw(run.space.bucket(b), seed=0, size=run.batch_of(b))
-            entry["current"] = tuple(sorted(run.space.bucket(b).items()))
             try:
-                lowered.append(entry["fn"].lower(batch))
+                lowered.append(run.fused.lower(batch))
             except Exception:  # claims whose trace fails are the engine's business
                 pass
     t = time.perf_counter()
@@ -66,11 +71,9 @@ def child(options: dict, every: int) -> dict:
     compile_s = time.perf_counter() - t
     run_us = {}
     for size in ("small", "medium"):
-        run = _engine._ClaimRun(bench_run.claim_for(size), prof, 0)
-        entry = run._fused_fn()
+        run = checker(bench_run.claim_for(size))
         batch = run.space.draw(run.space.bucket(0), seed=0, size=run.batch_of(0))
-        entry["current"] = tuple(sorted(run.space.bucket(0).items()))
-        fn = entry["fn"].lower(batch).compile(options or None)
+        fn = run.fused.lower(batch).compile(options or None)
         batch = {k: jax.device_put(v) for k, v in batch.items()}
         np.asarray(fn(batch))
         ts = []
@@ -94,7 +97,7 @@ def main(argv=None) -> int:
         print(json.dumps(child(json.loads(args.child), args.every)))
         return 0
     sys.path.insert(0, str(ROOT))
-    from derivcheck._engine import COMPILER_OPTIONS
+    from derivcheck._engine._compile import COMPILER_OPTIONS
 
     out = {}
     for name, opts in OPTION_SETS.items():

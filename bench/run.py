@@ -435,11 +435,11 @@ def bench_compilations() -> list[dict]:
                           id="sign_flexible"))]
     out = []
     for label, claim in cases:
-        before = _engine.COMPILATIONS.get(claim.qualname, 0)
+        before = _engine.ENGINE.compiler.traces(claim)
         r = dc.check(claim, profile=prof)
         shapes = {tuple(sorted(claim.space.bucket(b).items())) for b in range(prof.buckets)}
         out.append({"case": label, "status": r.status, "compilations": r.compilations,
-                    "counted": _engine.COMPILATIONS.get(claim.qualname, 0) - before,
+                    "counted": _engine.ENGINE.compiler.traces(claim) - before,
                     "buckets": len(shapes), "lines": len(claim.lines)})
     return out
 
@@ -448,18 +448,18 @@ def bench_compilations() -> list[dict]:
 
 PROBES = [  # (label, file suffix, function name): cumulative time of each
     ("dc.check total", "_checks.py", "check"),
-    ("search (Hypothesis loop)", "_engine.py", "search"),
-    ("  body (per example)", "_engine.py", "body"),
+    ("search (Hypothesis loop)", "_search.py", "run_hypothesis"),
+    ("  body (per example)", "_search.py", "example"),
     ("    space.draw", "_space.py", "draw"),
-    ("    evaluate", "_engine.py", "evaluate"),
+    ("    evaluate", "_evaluate.py", "collect"),
     ("      jax.device_get", "api.py", "device_get"),
-    ("    record", "_engine.py", "record"),
-    ("probe (eval_shape)", "_engine.py", "probe"),
-    ("conclude (shrink + verdict)", "_engine.py", "conclude"),
+    ("    record", "_search.py", "record"),
+    ("probe (eval_shape)", "_evaluate.py", "probe"),
+    ("conclude (shrink + verdict)", "_judge.py", "conclude"),
     ("  shrink", "_shrink.py", "shrink"),
     ("  _candidates", "_shrink.py", "_candidates"),
-    ("  _fails_on", "_engine.py", "_fails_on"),
-    ("diagnosis", "_engine.py", "_diagnosis"),
+    ("  fails_on", "_evaluate.py", "fails_on"),
+    ("diagnosis", "_diagnosis.py", "diagnosis"),
     ("XLA backend compile", "compiler.py", "backend_compile_and_load"),
     ("jaxpr -> MLIR lowering", "pxla.py", "lower_sharding_computation"),
 ]

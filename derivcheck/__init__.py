@@ -9,12 +9,15 @@ The data flows proof file → claims → input space → engine → verdicts →
 'verified'
 """
 
+from ._checks import assert_claim as assert_claim
 from ._checks import assert_equal as assert_equal
 from ._checks import assert_gradient as assert_gradient
+from ._checks import assert_holds as assert_holds
 from ._checks import assert_jacobian as assert_jacobian
 from ._checks import check as check
 from ._checks import check_equal as check_equal
 from ._checks import check_gradient as check_gradient
+from ._checks import check_holds as check_holds
 from ._checks import check_jacobian as check_jacobian
 from ._claims import Claim as Claim
 from ._claims import ClaimError as ClaimError
@@ -39,6 +42,7 @@ from ._space import real as real
 from ._space import simplex as simplex
 from ._verdict import LineResult as LineResult
 from ._verdict import Result as Result
+from ._verdict import Status as Status
 
 __version__ = "0.1.0"
 
@@ -54,13 +58,17 @@ __all__ = [
     "Result",
     "Space",
     "SpaceError",
+    "Status",
+    "assert_claim",
     "assert_equal",
     "assert_gradient",
+    "assert_holds",
     "assert_jacobian",
     "binary",
     "check",
     "check_equal",
     "check_gradient",
+    "check_holds",
     "check_jacobian",
     "equal",
     "grad_of",

@@ -1,4 +1,14 @@
-"""Checking now: the eager front door of the engine, and assertion helpers.
+"""Checking now: one spelling per act.
+
+``check_*`` returns a :class:`Result`; ``assert_*`` raises ``AssertionError``
+unless the claim is verified. :func:`check` and :func:`assert_claim` take any
+built claim (:func:`gradient`, :func:`jacobian`, :func:`equal`, :func:`holds`,
+:class:`Derivation`).
+
+Every function here leaves the user's JAX configuration as it found it (the
+engine turns on float64 only inside its own work), and works inside the
+user's own Hypothesis test: there the engine does not nest ``@given`` but
+drives the same seeded batches with a plain loop.
 
 These import the engine (and so JAX) only when called, which keeps
 ``import derivcheck`` light.
@@ -16,19 +26,28 @@ from ._space import Space
 from ._verdict import Result
 
 __all__ = [
+    "assert_claim",
     "assert_equal",
     "assert_gradient",
+    "assert_holds",
     "assert_jacobian",
     "check",
     "check_equal",
     "check_gradient",
+    "check_holds",
     "check_jacobian",
 ]
 
+Fn = Callable[..., Any]
+ProfileArg = str | Profile | None
 
-def check(claim: Claim, *, profile: str | Profile | None = None, seed: int = 0,
+
+def check(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
           max_examples: int | None = None) -> Result:
-    """Check a claim against autodiff and return its :class:`Result`.
+    """Check a built claim against autodiff and return its :class:`Result`.
+
+    Works inside your own Hypothesis test too (``@given``): there the seeded
+    batches run in a plain loop instead of a nested ``@given``.
 
     Args:
       claim: built by :func:`gradient`, :func:`jacobian`, :func:`equal`,
@@ -38,6 +57,10 @@ def check(claim: Claim, *, profile: str | Profile | None = None, seed: int = 0,
       seed: the search seed; the same seed reproduces the same run.
       max_examples: overrides the profile's number of Hypothesis examples.
 
+    Returns:
+      The :class:`Result`; its ``status`` is "verified", "refuted", "unstable"
+      or "error".
+
     >>> import derivcheck as dc
     >>> c = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,
     ...                 space=dc.Space(x=dc.real("D")), wrt="x", id="square")
@@ -46,14 +69,41 @@ def check(claim: Claim, *, profile: str | Profile | None = None, seed: int = 0,
     """
     from ._engine import run_claim
 
+    if not isinstance(claim, Claim):
+        raise TypeError(f"dc.check takes a claim built by dc.gradient, dc.jacobian, dc.equal, "
+                        f"dc.holds or dc.Derivation, got {type(claim).__name__}")
     prof = get_profile(profile, max_examples=max_examples)
     return run_claim(claim, profile=prof, seed=seed)
 
 
-def check_gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, wrt: str,
-                   profile: str | Profile | None = None, seed: int = 0,
-                   max_examples: int | None = None, id: str = "gradient") -> Result:
-    """Check that ``grad(**inputs)`` is ``∂f/∂wrt``.
+def assert_claim(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
+                 max_examples: int | None = None) -> Result:
+    """Like :func:`check`, but raise ``AssertionError`` unless the claim is verified.
+
+    The message is the verdict with its counterexample and how to reproduce it.
+
+    Raises:
+      AssertionError: if the claim is refuted, unstable or an error.
+
+    >>> import derivcheck as dc
+    >>> d = dc.Derivation(target=dc.grad_of(lambda x: (x ** 2).sum(), wrt="x"),
+    ...                   lines=[dc.Line("2x", lambda x: 2 * x)], space=dc.Space(x=dc.real("D")))
+    >>> dc.assert_claim(d, profile="quick").status
+    'verified'
+    """
+    result = check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    if result.status != "verified":
+        detail = str(result)
+        if result.counterexample:
+            detail += "\n" + result.reproduce()
+        raise AssertionError(detail)
+    return result
+
+
+def check_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
+                   seed: int = 0, max_examples: int | None = None,
+                   id: str = "gradient") -> Result:
+    """Check that ``grad(**inputs)`` is ``∂f/∂wrt``. Options as for :func:`check`.
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> space = dc.Space(w=dc.real("D"), x=dc.real("D"))
@@ -67,9 +117,9 @@ def check_gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Sp
     return check(claim, profile=profile, seed=seed, max_examples=max_examples)
 
 
-def check_jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, wrt: str,
-                   profile: str | Profile | None = None, seed: int = 0,
-                   max_examples: int | None = None, id: str = "jacobian") -> Result:
+def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
+                   seed: int = 0, max_examples: int | None = None,
+                   id: str = "jacobian") -> Result:
     """Check that ``jac(**inputs)`` is the Jacobian of ``fn`` (``out.shape + wrt.shape``).
 
     >>> import derivcheck as dc, jax, jax.numpy as jnp
@@ -83,8 +133,7 @@ def check_jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Sp
     return check(claim, profile=profile, seed=seed, max_examples=max_examples)
 
 
-def check_equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
-                profile: str | Profile | None = None, seed: int = 0,
+def check_equal(lhs: Fn, rhs: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
                 max_examples: int | None = None, id: str = "equality") -> Result:
     """Check the identity ``lhs(**inputs) == rhs(**inputs)``.
 
@@ -98,40 +147,66 @@ def check_equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Spac
     return check(claim, profile=profile, seed=seed, max_examples=max_examples)
 
 
-def _assert(result: Result) -> Result:
-    if result.status != "verified":
-        detail = str(result)
-        if result.counterexample:
-            detail += "\n" + result.reproduce()
-        raise AssertionError(detail)
-    return result
+def check_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
+                max_examples: int | None = None, id: str = "property") -> Result:
+    """Check that ``predicate(**inputs)`` is true (every entry, if an array).
+
+    >>> import derivcheck as dc, jax.numpy as jnp
+    >>> dc.check_holds(lambda p: jnp.all(p > 0), space=dc.Space(p=dc.simplex("K")),
+    ...                profile="quick").status
+    'verified'
+    """
+    claim = _claims.holds(predicate, space=space, id=id)
+    return check(claim, profile=profile, seed=seed, max_examples=max_examples)
 
 
-def assert_gradient(f, grad, *, space: Space, wrt: str, **options: Any) -> Result:
+def assert_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
+                    seed: int = 0, max_examples: int | None = None,
+                    id: str = "gradient") -> Result:
     """Like :func:`check_gradient`, but raise AssertionError unless verified.
+
+    Works inside your own ``@given`` test (no nested ``@given``).
 
     >>> import derivcheck as dc
     >>> _ = dc.assert_gradient(lambda x: (x ** 3).sum(), lambda x: 3 * x ** 2,
     ...                        space=dc.Space(x=dc.real("D")), wrt="x", profile="quick")
     """
-    return _assert(check_gradient(f, grad, space=space, wrt=wrt, **options))
+    return assert_claim(_claims.gradient(f, grad, space=space, wrt=wrt, id=id),
+                        profile=profile, seed=seed, max_examples=max_examples)
 
 
-def assert_jacobian(fn, jac, *, space: Space, wrt: str, **options: Any) -> Result:
+def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
+                    seed: int = 0, max_examples: int | None = None,
+                    id: str = "jacobian") -> Result:
     """Like :func:`check_jacobian`, but raise AssertionError unless verified.
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> _ = dc.assert_jacobian(lambda z: 2 * z, lambda z: 2 * jnp.eye(z.shape[0]),
     ...                        space=dc.Space(z=dc.real("K")), wrt="z", profile="quick")
     """
-    return _assert(check_jacobian(fn, jac, space=space, wrt=wrt, **options))
+    return assert_claim(_claims.jacobian(fn, jac, space=space, wrt=wrt, id=id),
+                        profile=profile, seed=seed, max_examples=max_examples)
 
 
-def assert_equal(lhs, rhs, *, space: Space, **options: Any) -> Result:
+def assert_equal(lhs: Fn, rhs: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
+                 max_examples: int | None = None, id: str = "equality") -> Result:
     """Like :func:`check_equal`, but raise AssertionError unless verified.
 
     >>> import derivcheck as dc
     >>> _ = dc.assert_equal(lambda a: a + a, lambda a: 2 * a,
     ...                     space=dc.Space(a=dc.real("D")), profile="quick")
     """
-    return _assert(check_equal(lhs, rhs, space=space, **options))
+    return assert_claim(_claims.equal(lhs, rhs, space=space, id=id),
+                        profile=profile, seed=seed, max_examples=max_examples)
+
+
+def assert_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
+                 max_examples: int | None = None, id: str = "property") -> Result:
+    """Like :func:`check_holds`, but raise AssertionError unless verified.
+
+    >>> import derivcheck as dc
+    >>> _ = dc.assert_holds(lambda p: p.sum() > 0, space=dc.Space(p=dc.simplex("K")),
+    ...                     profile="quick")
+    """
+    return assert_claim(_claims.holds(predicate, space=space, id=id),
+                        profile=profile, seed=seed, max_examples=max_examples)

@@ -17,6 +17,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._space import Space
+from ._targets import ClaimKind, Gradient, Jacobian, Property, Target, Value
+from ._targets import _Target as _Target
+from ._verdict import Status
 
 __all__ = [
     "STATUSES",
@@ -32,7 +35,7 @@ __all__ = [
     "jacobian_of",
 ]
 
-STATUSES = ("verified", "refuted", "unstable", "error")
+STATUSES = tuple(s.value for s in Status)
 
 
 class ClaimError(ValueError):
@@ -46,6 +49,10 @@ class Line:
     Args:
       latex: the expression exactly as the source writes it.
       fn: computes the expression from the inputs, taken by name.
+
+    The options below are keyword-only (``Line("x", f, erratum="...")``).
+
+    Args:
       erratum: a one-line note if the line is wrong as written; the line is
         then expected to be refuted.
       expect: the expected status when it is not ``"verified"`` (for example
@@ -59,6 +66,7 @@ class Line:
 
     latex: str
     fn: Callable[..., Any]
+    _: dataclasses.KW_ONLY
     erratum: str | None = None
     expect: str | None = None
     fix: Line | None = None
@@ -75,52 +83,50 @@ class Line:
             raise ClaimError(f"line {self.latex!r}: a fix cannot itself be an erratum")
 
     @property
-    def expected(self) -> str:
+    def expected(self) -> Status:
         if self.erratum is not None:
-            return "refuted"
-        return self.expect or "verified"
+            return Status.REFUTED
+        return Status(self.expect or "verified")
 
 
-@dataclasses.dataclass(frozen=True)
-class _Target:
-    """The truth of a claim: autodiff of ``fn`` (grad/jacobian) or ``fn`` itself."""
+def grad_of(f: Callable[..., Any], *, wrt: str) -> Target:
+    """Truth ``jax.grad(f)`` with respect to input ``wrt``, for a :class:`Derivation`.
 
-    mode: str  # "grad", "jacobian", "value", "property"
-    fn: Callable[..., Any] | None
-    wrt: str | None = None
-
-
-def grad_of(f: Callable[..., Any], *, wrt: str) -> _Target:
-    """Truth ``jax.grad(f)`` with respect to input ``wrt``, for a :class:`Derivation`."""
-    return _Target("grad", f, wrt)
+    >>> grad_of(lambda x: (x ** 2).sum(), wrt="x").wrt
+    'x'
+    """
+    return Gradient(f, wrt)
 
 
-def jacobian_of(fn: Callable[..., Any], *, wrt: str) -> _Target:
+def jacobian_of(fn: Callable[..., Any], *, wrt: str) -> Target:
     """Truth ``jax.jacobian(fn)`` with respect to input ``wrt``.
 
     The Jacobian has shape ``out.shape + wrt.shape``: entry ``[i, m]`` is
     ``∂out_i / ∂wrt_m``.
+
+    >>> jacobian_of(lambda z: 2 * z, wrt="z").wrt
+    'z'
     """
-    return _Target("jacobian", fn, wrt)
+    return Jacobian(fn, wrt)
 
 
 class Claim:
     """A checkable statement over a :class:`Space`.
 
     Build claims with :func:`gradient`, :func:`jacobian`, :func:`equal`,
-    :func:`holds` or :class:`Derivation`; check them with :meth:`check`.
+    :func:`holds` or :class:`Derivation`; check them with :func:`derivcheck.check`
+    (a Result) or :func:`derivcheck.assert_claim` (raises unless verified).
     """
 
-    kind: str = "claim"
-
-    def __init__(self, *, kind: str, target: _Target, lines: Sequence[Line], space: Space,
+    def __init__(self, *, kind: str | ClaimKind, target: Target, lines: Sequence[Line],
+                 space: Space,
                  id: str | None = None, latex: str = "", source: str = "",
                  note: str | None = None) -> None:
         if not isinstance(space, Space):
             raise ClaimError(f"space must be a dc.Space, got {type(space).__name__}")
         if not lines:
             raise ClaimError("a claim needs at least one line")
-        self.kind = kind
+        self.kind = ClaimKind(kind)
         self.target = target
         self.lines = list(lines)
         self.space = space
@@ -134,8 +140,7 @@ class Claim:
                 raise ClaimError(
                     f"wrt={target.wrt!r} is not an input of the space "
                     f"(it has {', '.join(space.names)})")
-            if not space.inputs[target.wrt].is_float or space.inputs[target.wrt].kind in (
-                    "one_hot", "binary"):
+            if not space.inputs[target.wrt].differentiable:
                 raise ClaimError(
                     f"wrt={target.wrt!r} is a {space.inputs[target.wrt].kind} input; "
                     "differentiate with respect to a real, positive or simplex input")
@@ -149,19 +154,9 @@ class Claim:
         return f"{self.file}::{name}" if self.file else name
 
     @property
-    def expected(self) -> str:
+    def expected(self) -> Status:
         """The status the whole claim should get, from its lines' expectations."""
-        exp = [ln.expected for ln in self.lines]
-        for s in ("error", "refuted", "unstable"):
-            if s in exp:
-                return s
-        return "verified"
-
-    def check(self, **options: Any):
-        """Check this claim now. Options as for :func:`derivcheck.check`."""
-        from ._checks import check
-
-        return check(self, **options)
+        return Status.worst(ln.expected for ln in self.lines)
 
 
 def _one_line(claimed, *, latex, erratum, expect, fix, note) -> Line:
@@ -181,7 +176,7 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, w
     ('gradient', 'verified')
     """
     line = _one_line(grad, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
-    return Claim(kind="gradient", target=_Target("grad", f, wrt), lines=[line], space=space,
+    return Claim(kind=ClaimKind.GRADIENT, target=Gradient(f, wrt), lines=[line], space=space,
                  id=id, latex=latex, source=source, note=note)
 
 
@@ -198,7 +193,7 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
     'jacobian'
     """
     line = _one_line(jac, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
-    return Claim(kind="jacobian", target=_Target("jacobian", fn, wrt), lines=[line],
+    return Claim(kind=ClaimKind.JACOBIAN, target=Jacobian(fn, wrt), lines=[line],
                  space=space, id=id, latex=latex, source=source, note=note)
 
 
@@ -215,7 +210,7 @@ def equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
     'equality'
     """
     line = _one_line(rhs, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
-    return Claim(kind="equality", target=_Target("value", lhs), lines=[line], space=space,
+    return Claim(kind=ClaimKind.EQUALITY, target=Value(lhs), lines=[line], space=space,
                  id=id, latex=latex, source=source, note=note)
 
 
@@ -236,7 +231,7 @@ def holds(predicate: Callable[..., Any], *, space: Space, id: str | None = None,
     """
     line = _one_line(predicate, latex=latex, erratum=erratum, expect=expect, fix=fix,
                      note=note)
-    return Claim(kind="property", target=_Target("property", None), lines=[line],
+    return Claim(kind=ClaimKind.PROPERTY, target=Property(None), lines=[line],
                  space=space, id=id, latex=latex, source=source, note=note)
 
 
@@ -263,18 +258,18 @@ class Derivation(Claim):
     ('derivation', 2)
     """
 
-    def __init__(self, *, target: _Target | Callable[..., Any], lines: Sequence[Line],
+    def __init__(self, *, target: Target | Callable[..., Any], lines: Sequence[Line],
                  space: Space, id: str | None = None, latex: str = "", source: str = "",
                  note: str | None = None) -> None:
-        if not isinstance(target, _Target):
+        if not isinstance(target, Target):
             if not callable(target):
                 raise ClaimError("target must be dc.grad_of(...), dc.jacobian_of(...) "
                                  "or a function of the inputs")
-            target = _Target("value", target)
+            target = Value(target)
         for i, ln in enumerate(lines):
             if not isinstance(ln, Line):
                 raise ClaimError(f"line {i + 1} of a derivation must be a dc.Line, got {ln!r}")
-        super().__init__(kind="derivation", target=target, lines=lines, space=space, id=id,
+        super().__init__(kind=ClaimKind.DERIVATION, target=target, lines=lines, space=space, id=id,
                          latex=latex, source=source, note=note)
 
 

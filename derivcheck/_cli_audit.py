@@ -7,9 +7,9 @@ import sys
 
 import click
 
-__all__ = ["audit"]
+from ._cli_common import CONTEXT, Progress, check_output, load_claims, profile_or_fail, write_atomic
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+__all__ = ["audit"]
 
 
 @click.command(context_settings=CONTEXT)
@@ -47,36 +47,28 @@ def audit(paths, fmt, output, seed, profile, select, quiet, traceback_):
       derivcheck audit proofs/cross_entropy_over_W.py -k grad
       derivcheck audit --profile thorough --format json -o audit.json
     """
-    from ._audit import audit_catalog
-    from ._profiles import get_profile
-    from .cli import _load, write_atomic
+    from ._audit import audit_catalog, render_text
 
-    claims, errors = _load(paths, traceback_, select)
-    prof = get_profile(profile)
-    tty = sys.stderr.isatty()
-    state = {"n": 0}
-
-    def on_start(claim):
-        state["n"] += 1
-        if tty and not quiet:
-            msg = f"[{state['n']}/{len(claims)}] auditing {claim.qualname}"[:100]
-            click.echo(f"\r\033[K{msg}", err=True, nl=False)
-
+    check_output(output)
+    prof = profile_or_fail(profile)
+    claims, errors = load_claims(paths, traceback_=traceback_, select=select)
+    progress = Progress(len(claims), quiet=quiet, verb="auditing")
     report = audit_catalog(claims, profile=prof, seed=seed, load_errors=errors,
-                           on_start=on_start)
+                           on_start=lambda claim: progress.step(claim.qualname))
     for c in report.claims:
         if traceback_ and c.trace:
             click.echo(c.trace, err=True)
-    if tty and not quiet:
-        click.echo("\r\033[K", err=True, nl=False)
+    progress.clear()
+    summary = render_text(report, quiet=True).splitlines()[-1]
     if fmt == "json":
         text = json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    elif not claims and not output:  # the load errors are on stderr already, once each
+        text = summary + "\n"
     else:
-        text = report.render_text(quiet=quiet)
+        text = render_text(report, quiet=quiet)
     if output:
         write_atomic(output, text)
-        click.echo(report.render_text(quiet=True).splitlines()[-1]
-                   + f"\nreport written to {output}", err=True)
+        click.echo(f"{summary}\nreport written to {output}", err=True)
     else:
         click.echo(text, nl=False)
     if report.interrupted:

@@ -45,7 +45,25 @@ def _factor_name(c: float, dims: dict[str, int]) -> str:
             named.setdefault(f"-{d}", -float(v))
             named.setdefault(f"-1/{d}", -1.0 / v)
     hits = [name for name, v in named.items() if abs(c - v) <= 1e-6 * max(1.0, abs(v))]
-    return " or ".join(hits) if hits else f"{c:.4g}"  # "N or D" when both are 3
+    return " or ".join(hits) if hits else _digits(c)  # "N or D" when both are 3
+
+
+def _digits(c: float) -> str:
+    """``c`` with 4 significant digits, more when 4 would make it look like an integer.
+
+    >>> _digits(0.37519), _digits(1.0001), _digits(-2.00003)
+    ('0.3752', '1.0001', '-2.00003')
+    """
+    for p in range(4, 16):
+        text = f"{c:.{p}g}"
+        shown = float(text)
+        if shown != round(shown) or abs(c - shown) <= 1e-9 * max(1.0, abs(c)):
+            return text
+    return repr(c)
+
+
+#: A factor this close to 1 is a small relative error, not a mistake in the formula.
+_NEAR_ONE = 1e-2
 
 
 def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[dict[str, Any]],
@@ -93,6 +111,10 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
             names = {_factor_name(c, dims) for c in cs}
             if len(names) == 1:
                 name = names.pop()
+                if all(abs(c - 1.0) < _NEAR_ONE for c in cs):
+                    off = max(abs(c - 1.0) for c in cs)
+                    return (f"claimed = {name} × autodiff: a small relative error "
+                            f"(about {off:.1g}), not a simple mistake such as a sign or factor")
                 return f"looks like a wrong factor: claimed = {name} × autodiff"
     if all(g.ndim == 2 and g.shape != t.shape and g.shape == t.shape[::-1] for g, t in pairs):
         if _all([(g.T, t) for g, t in pairs], lambda t: t, mags):
@@ -125,7 +147,7 @@ def _regularization(pairs, xs, mags, claim) -> str | None:
     if wrt is None or space is None:
         return None
     lams = [n for n, i in space.inputs.items()
-            if i.kind == "positive" and not i.dims]
+            if i.kind_object.is_strength(i)]
     for lam in lams:
         forms = {
             f"+{lam}·{wrt}": lambda x, lam=lam: x[lam] * x[wrt],

@@ -4,10 +4,18 @@ A proof file is a Python module (it runs as code, like a ``conftest.py``).
 Every module-level :class:`~derivcheck.Claim` is collected in definition
 order, and the variable name becomes its id unless the claim sets one.
 Files whose name starts with ``_`` are helpers and are not collected.
+
+While a proof file is imported its own folder is first on ``sys.path``, so
+it can import a helper module beside it (as under pytest); ``sys.path`` is
+restored afterwards. Two claims of one file with the same id are a load
+error naming both lines: an id must address exactly one claim. Each loaded
+claim carries an :class:`Origin` (its line and its position in the file),
+which is how worker processes find it again.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import importlib.util
 import os
@@ -18,7 +26,7 @@ from pathlib import Path
 
 from ._claims import Claim
 
-__all__ = ["LoadError", "UsageError", "discover", "load_file", "load_paths"]
+__all__ = ["LoadError", "Origin", "UsageError", "discover", "load_file", "load_paths"]
 
 
 class UsageError(Exception):
@@ -35,6 +43,30 @@ class LoadError:
 
     def __str__(self) -> str:
         return f"{self.file}: {self.message}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Origin:
+    """Where a loaded claim comes from.
+
+    Attributes:
+      file: the proof file, as shown to the user.
+      line: the line of the module-level assignment that names the claim
+        (None when the claim was not assigned by a plain ``name = ...``).
+      position: the claim's index among the claims of its file; loading the
+        same file again yields the same claim at the same position.
+      variable: the module-level name the claim was found under.
+    """
+
+    file: str
+    line: int | None
+    position: int
+    variable: str
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.file}:{self.line}"
+        return f"{self.file} (variable {self.variable})"
 
 
 def discover(paths: Iterable[str]) -> list[Path]:
@@ -74,17 +106,103 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+def _assignment_lines(path: Path) -> dict[str, int]:
+    """Module-level ``name = ...`` statements: the line of the last one for each name."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    lines: dict[str, int] = {}
+
+    def visit(body) -> None:
+        for stmt in body:
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            targets = (stmt.targets if isinstance(stmt, ast.Assign) else
+                       [stmt.target] if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) else [])
+            for target in targets:
+                for node in ast.walk(target):
+                    if isinstance(node, ast.Name):
+                        lines[node.id] = stmt.lineno
+            for field in ("body", "orelse", "finalbody", "handlers"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list):
+                    visit(inner)
+
+    visit(tree.body)
+    return lines
+
+
+def _import_module(name: str, path: Path):
+    """Execute the file as module ``name``, with its folder first on ``sys.path``."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    folder = str(path.resolve().parent)
+    already = set(sys.modules)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        try:  # the first entry equal to ours is ours, wherever the file moved it
+            sys.path.remove(folder)
+        except ValueError:
+            pass
+        _forget_helpers(folder, already)
+    return module
+
+
+def _forget_helpers(folder: str, already: set[str]) -> None:
+    """Drop helper modules that the file imported from its own folder from ``sys.modules``.
+
+    Another folder's proof file may have a helper of the same name (``_common.py``);
+    it must get its own, not this one. The functions of the proof file keep
+    the helper's values they refer to.
+    """
+    for name in [n for n in sys.modules if n not in already and "." not in n]:
+        file = getattr(sys.modules[name], "__file__", None)
+        if file and os.path.dirname(os.path.abspath(file)) == folder:
+            del sys.modules[name]
+
+
+def _duplicates(claims: list[Claim], origins: list[Origin]) -> tuple[set[str], str | None]:
+    """Ids used by more than one claim, and a one-line message naming where."""
+    where: dict[str, list[Origin]] = {}
+    for claim, origin in zip(claims, origins, strict=True):
+        where.setdefault(claim.id or "", []).append(origin)
+    dups = {cid: found for cid, found in where.items() if len(found) > 1}
+    if not dups:
+        return set(), None
+
+    def places(found: list[Origin]) -> str:
+        shown = [str(o) for o in found]
+        return ", ".join(shown[:-1]) + " and " + shown[-1]
+
+    if len(dups) == 1:
+        ((cid, found),) = dups.items()
+        what = f"claim id {cid!r} is used by {len(found)} claims, at {places(found)}"
+    else:
+        what = "claim ids are used more than once: " + "; ".join(
+            f"{cid!r} at {places(found)}" for cid, found in dups.items())
+    return set(dups), (f"{what}; give each claim its own id (rename the variable or pass "
+                       "id=...); the other claims of the file still run")
+
+
 def load_file(path: Path) -> tuple[list[Claim], LoadError | None]:
-    """Import one proof file and collect its claims; never raises for a broken file."""
+    """Import one proof file and collect its claims; never raises for a broken file.
+
+    Returns the claims and, if the file is broken, one :class:`LoadError`.
+    Claims whose id is used twice are left out (and named in the error);
+    the file's other claims are returned.
+    """
     shown = _display(path)
     name = "derivcheck_proof_" + "".join(c if c.isalnum() else "_" for c in shown)
     try:
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
+        module = _import_module(name, path)
+        if module is None:
             return [], LoadError(shown, "is not a Python file; proof files end in .py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
     except SyntaxError as exc:
         return [], LoadError(shown, f"line {exc.lineno}: SyntaxError: {exc.msg}; fix the "
                              "file (it is Python)", traceback.format_exc())
@@ -101,13 +219,23 @@ def load_file(path: Path) -> tuple[list[Claim], LoadError | None]:
             + ("install the missing module or fix the import"
                if isinstance(exc, ImportError) else "fix the file")
             + " (--traceback shows the full trace)", traceback.format_exc())
-    claims = []
+    claims: list[Claim] = []
+    variables: list[str] = []
     for var, obj in vars(module).items():
-        if isinstance(obj, Claim) and obj not in claims:
+        if isinstance(obj, Claim) and not any(obj is c for c in claims):
             obj.id = obj.id or var
             obj.file = shown
             claims.append(obj)
-    return claims, None
+            variables.append(var)
+    lines = _assignment_lines(path)
+    origins = [Origin(shown, lines.get(var), k, var) for k, var in enumerate(variables)]
+    dup_ids, message = _duplicates(claims, origins)
+    kept = []
+    for claim, origin in zip(claims, origins, strict=True):
+        claim.origin = origin
+        if claim.id not in dup_ids:
+            kept.append(claim)
+    return kept, (LoadError(shown, message) if message else None)
 
 
 def load_paths(paths: Iterable[str]) -> tuple[list[Claim], list[LoadError]]:

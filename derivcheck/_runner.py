@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from ._claims import Claim
 from ._loader import LoadError
 from ._profiles import Profile
+from ._targets import ClaimKind
 from ._verdict import LineResult, Result
 
-__all__ = ["Report", "enable_compile_cache", "run_catalog", "run_parallel", "start_workers"]
+__all__ = [
+    "Report",
+    "compile_cache",
+    "enable_compile_cache",
+    "run_catalog",
+    "run_parallel",
+    "start_workers",
+    "stop_workers",
+]
 
 
 @dataclasses.dataclass
@@ -33,7 +43,7 @@ class Report:
         for r in self.results:
             out[r.status] = out.get(r.status, 0) + 1
         out["claims"] = len(self.results)
-        out["lines"] = sum(len(r.lines) if r.kind == "derivation" else 1 for r in self.results)
+        out["lines"] = sum(len(r.lines) if ClaimKind(r.kind).chained else 1 for r in self.results)
         out["as_expected"] = sum(r.ok for r in self.results)
         out["unexpected"] = len(self.results) - out["as_expected"]
         out["errata"] = sum(
@@ -52,15 +62,64 @@ class Report:
         return 0
 
 
+_CACHE_OPTIONS = {
+    "jax_compilation_cache_dir": None,  # set to the path
+    "jax_persistent_cache_min_compile_time_secs": 0.0,
+    "jax_persistent_cache_min_entry_size_bytes": -1,
+}
+
+
 def enable_compile_cache(path: str | None) -> None:
-    """Use JAX's persistent compilation cache (only compiled checks, never verdicts)."""
+    """Use JAX's persistent compilation cache (only compiled checks, never verdicts).
+
+    This sets JAX options for the whole process: use it in a process of
+    derivcheck's own (a worker), and :func:`compile_cache` anywhere else.
+    """
     if not path:
         return
     import jax
 
-    jax.config.update("jax_compilation_cache_dir", path)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    for option, value in _CACHE_OPTIONS.items():
+        jax.config.update(option, path if value is None else value)
+    _reset_jax_cache()
+
+
+def _reset_jax_cache() -> None:
+    """Make JAX re-read the cache options at its next compile (it reads them once)."""
+    from jax.experimental.compilation_cache import compilation_cache
+
+    compilation_cache.reset_cache()
+
+
+@contextlib.contextmanager
+def compile_cache(path: str | None) -> Iterator[None]:
+    """Use JAX's persistent compilation cache at ``path`` inside the block, then restore.
+
+    The cache options of the user's process (directory, thresholds) are put
+    back as they were, and JAX's cache is reset so that the user's own
+    compiles after the block go where their options say, not into ours.
+    ``path`` empty or None: nothing is changed.
+
+    >>> import jax, tempfile
+    >>> before = jax.config.jax_compilation_cache_dir
+    >>> with compile_cache(tempfile.mkdtemp()):
+    ...     inside = jax.config.jax_compilation_cache_dir
+    >>> inside != before, jax.config.jax_compilation_cache_dir == before
+    (True, True)
+    """
+    if not path:
+        yield
+        return
+    import jax
+
+    before = {option: getattr(jax.config, option) for option in _CACHE_OPTIONS}
+    try:
+        enable_compile_cache(path)
+        yield
+    finally:
+        for option, value in before.items():
+            jax.config.update(option, value)
+        _reset_jax_cache()
 
 
 def run_catalog(claims: Sequence[Claim], *, profile: Profile, seed: int,
@@ -114,33 +173,55 @@ def _crashed(claim: Claim, seed: int, exc: BaseException, trace: str | None) -> 
 
 # -- several processes ---------------------------------------------------------
 # Claims hold lambdas and cannot be pickled, so each worker imports the proof
-# files itself and runs claims named by (file, qualname). Every claim's search
-# is seeded by the run's seed alone, so the verdicts do not depend on which
-# worker ran it.
+# files itself and runs claims named by (file, position in the file). Every
+# claim's search is seeded by the run's seed alone, so the verdicts do not
+# depend on which worker ran it.
 
-_WORKER: dict = {}
+
+class _Worker:
+    """A worker process's settings and the proof files it has loaded."""
+
+    def __init__(self, profile: Profile, seed: int) -> None:
+        self.profile = profile
+        self.seed = seed
+        self.files: dict[str, list[Claim]] = {}
+
+    def claim(self, file: str, position: int, qualname: str) -> Claim:
+        """The claim at ``position`` of ``file`` (loaded once), checked against its id."""
+        from pathlib import Path
+
+        from ._loader import load_file
+
+        if file not in self.files:
+            self.files[file], _ = load_file(Path(file))
+        found = [c for c in self.files[file] if c.origin.position == position]
+        if not found or found[0].qualname != qualname:
+            raise RuntimeError(f"{qualname}: {file} changed while it was being checked "
+                               "(a worker found another claim in its place); run again")
+        return found[0]
+
+    def run(self, file: str, position: int, qualname: str) -> Result:
+        from ._engine import run_claim
+
+        claim = self.claim(file, position, qualname)
+        return run_claim(claim, profile=self.profile, seed=self.seed)
+
+
+_worker: _Worker | None = None  # the one per worker process, made by _worker_init
 
 
 def _worker_init(profile: Profile, seed: int, cache_dir: str | None) -> None:
     import signal
 
+    global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
-    enable_compile_cache(cache_dir)
-    _WORKER.update(profile=profile, seed=seed, claims={})
+    enable_compile_cache(cache_dir)  # a worker is derivcheck's own process
+    _worker = _Worker(profile, seed)
 
 
-def _worker_run(file: str, qualname: str) -> Result:
-    from pathlib import Path
-
-    from ._engine import run_claim
-    from ._loader import load_file
-
-    claims = _WORKER["claims"]
-    if file not in claims:
-        found, _ = load_file(Path(file))
-        claims[file] = {c.qualname: c for c in found}
-    claim = claims[file][qualname]
-    return run_claim(claim, profile=_WORKER["profile"], seed=_WORKER["seed"])
+def _worker_run(file: str, position: int, qualname: str) -> Result:
+    assert _worker is not None, "_worker_init runs first in every worker"
+    return _worker.run(file, position, qualname)
 
 
 def _weight(claim: Claim) -> int:
@@ -172,6 +253,19 @@ def start_workers(jobs: int, *, profile: Profile, seed: int, cache_dir: str | No
     return pool
 
 
+def stop_workers(pool) -> None:
+    """Stop a pool from :func:`start_workers` now, rather than wait out JAX processes' slow exit.
+
+    For a pool whose results are all in (or not wanted): work not started is
+    cancelled and the worker processes are terminated.
+    """
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in workers:
+        proc.terminate()
+    pool.shutdown(wait=True)  # instant now; releases the pool's semaphores
+
+
 def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: int,
                  cache_dir: str | None = None, load_errors: Sequence[LoadError] = (),
                  on_result: Callable[[Result], None] | None = None, pool=None) -> Report:
@@ -183,11 +277,19 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
     the workers start up. Results come back in catalog order. Ctrl-C cancels
     what has not started and returns the partial report with ``interrupted=True``.
     ``pool`` is one from :func:`start_workers` with the same settings, if any.
+    ``cache_dir`` is the workers' compilation cache; this process's own is
+    the caller's choice (see :func:`compile_cache`).
+
+    Workers address a claim by its file and its position in the file, so
+    ``claims`` must come from :func:`~derivcheck._loader.load_file`.
     """
     import concurrent.futures as cf
 
+    unloaded = [c.qualname for c in claims if getattr(c, "origin", None) is None]
+    if unloaded:
+        raise ValueError(f"{unloaded[0]}: run_parallel checks claims loaded from proof files "
+                         "only; use run_catalog for claims built in code")
     t0 = time.perf_counter()
-    enable_compile_cache(cache_dir)
     report = Report(results=[], load_errors=list(load_errors), profile=profile.name, seed=seed)
     done: dict[int, Result] = {}
     if pool is None:
@@ -195,7 +297,8 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
     # Longest first (more lines, more to trace), so that the run ends on short
     # claims and no process waits long for the last one.
     order = sorted(range(len(claims)), key=lambda i: -_weight(claims[i]))
-    futures = {pool.submit(_worker_run, claims[i].file, claims[i].qualname): i for i in order}
+    futures = {pool.submit(_worker_run, claims[i].file, claims[i].origin.position,
+                           claims[i].qualname): i for i in order}
     by_index = {i: f for f, i in futures.items()}
 
     def finish(i: int, result: Result) -> None:
@@ -224,13 +327,7 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
         report.interrupted = True
         pool.shutdown(wait=False, cancel_futures=True)
     else:
-        # Every result is in and the workers are idle: stop them rather than
-        # wait out a JAX process's slow exit.
-        workers = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in workers:
-            proc.terminate()
-        pool.shutdown(wait=True)  # instant now; releases the pool's semaphores
+        stop_workers(pool)
     report.results = [done[i] for i in sorted(done)]
     report.skipped = [c.qualname for i, c in enumerate(claims) if i not in done]
     report.seconds = time.perf_counter() - t0

@@ -1,7 +1,8 @@
 """Shrinking a failing input toward the simplest values that still fail.
 
-Candidates are built here in NumPy; the engine evaluates a whole round of
-candidates in one compiled call and keeps the simplest one that still fails.
+Candidates are built here in NumPy from what each input's kind offers (see
+``_kinds.py``); the engine evaluates a whole round of candidates in one
+compiled call and keeps the simplest one that still fails.
 """
 
 from __future__ import annotations
@@ -16,14 +17,9 @@ __all__ = ["magnitude", "shrink", "simplicity"]
 
 Inputs = dict[str, np.ndarray]
 
-
 def magnitude(space: Space, x: Inputs) -> float:
     """The largest absolute entry of the real, positive and simplex inputs."""
-    m = 0.0
-    for name, inp in space.inputs.items():
-        if inp.varies and x[name].size:
-            m = max(m, float(np.max(np.abs(x[name]))))
-    return m
+    return space.magnitude(x)
 
 
 def simplicity(space: Space, x: Inputs) -> tuple:
@@ -32,70 +28,33 @@ def simplicity(space: Space, x: Inputs) -> tuple:
     nnz = 0
     total = 0.0
     for name, inp in space.inputs.items():
-        v = np.asarray(x[name], dtype=np.float64)
-        if inp.kind in ("real", "positive"):
-            nonint += int(np.count_nonzero(v != np.round(v)))
-            nnz += int(np.count_nonzero(v))
-            total += float(np.sum(np.abs(v)))
-        elif inp.kind in ("labels", "one_hot"):
-            total += float(np.sum(np.argmax(v, axis=-1) if inp.kind == "one_hot" else v)) * 1e-3
-    return (nonint, round(magnitude(space, x), 12), nnz, total)
+        a, b, c = inp.kind_object.simplicity(np.asarray(x[name], dtype=np.float64))
+        nonint += a
+        nnz += b
+        total += c
+    return (nonint, round(space.magnitude(x), 12), nnz, total)
 
 
 def _candidates(space: Space, x: Inputs) -> list[Inputs]:
+    """Simpler variants of ``x``: whole-input moves (all inputs together, then each
+    alone), then what each input's kind offers, pass by pass."""
     out: list[Inputs] = []
-    floats = [n for n, i in space.inputs.items() if i.kind in ("real", "positive")]
-
-    def fix(name, v):
-        inp = space.inputs[name]
-        if inp.kind == "positive":
-            v = np.where(v <= 0, 1.0, v)
-        if inp.nonzero:
-            v = np.where(v == 0, 1.0, v)
-        return v
 
     def with_(**changes):
         y = dict(x)
         for k, v in changes.items():
-            y[k] = fix(k, np.asarray(v, dtype=x[k].dtype))
+            inp = space.inputs[k]
+            y[k] = inp.kind_object.fix(inp, np.asarray(v, dtype=x[k].dtype))
         return y
 
-    for lim in (1.0, 3.0, None):
-        def rnd(v, lim=lim):
-            r = np.round(v)
-            return r if lim is None else np.clip(r, -lim, lim)
-        out.append(with_(**{n: rnd(x[n]) for n in floats}))
-        out.extend(with_(**{n: rnd(x[n])}) for n in floats)
-    for f in (0.5, 0.1):
-        out.append(with_(**{n: x[n] * f for n in floats}))
-        out.extend(with_(**{n: x[n] * f}) for n in floats)
-    for n in floats:
-        flat = x[n].reshape(-1)
-        for j in range(min(flat.size, 24)):  # all zero but one entry, set to ±1
-            v = np.zeros_like(flat)
-            v[j] = 1.0 if flat[j] >= 0 else -1.0
-            out.append(with_(**{n: v.reshape(x[n].shape)}))
-        for j in range(min(flat.size, 24)):
-            if flat[j] == 0:
-                continue
-            for val in (0.0, np.round(flat[j]), np.sign(flat[j])):
-                if val == flat[j]:
-                    continue
-                v = flat.copy()
-                v[j] = val
-                out.append(with_(**{n: v.reshape(x[n].shape)}))
-    for n, inp in space.inputs.items():
-        if inp.kind == "labels" and np.any(x[n]):
-            out.append(with_(**{n: np.zeros_like(x[n])}))
-        elif inp.kind == "one_hot" and np.any(np.argmax(x[n], axis=-1)):
-            v = np.zeros_like(x[n])
-            v[..., 0] = 1.0
-            out.append(with_(**{n: v}))
-        elif inp.kind == "binary" and np.any(x[n]):
-            out.append(with_(**{n: np.zeros_like(x[n])}))
-        elif inp.kind == "simplex":
-            k = x[n].shape[-1]
-            out.append(with_(**{n: np.full_like(x[n], 1.0 / k)}))
+    moves = {n: m for n, inp in space.inputs.items()
+             if (m := inp.kind_object.shrink_moves(inp, x[n]))}
+    for i in range(max((len(m) for m in moves.values()), default=0)):
+        out.append(with_(**{n: m[i] for n, m in moves.items() if i < len(m)}))
+        out.extend(with_(**{n: m[i]}) for n, m in moves.items() if i < len(m))
+    own = [(stage, n, c) for n, inp in space.inputs.items()
+           for stage, c in inp.kind_object.shrink_candidates(inp, x[n])]
+    out.extend(with_(**{n: c}) for _, n, c in sorted(own, key=lambda snc: snc[0]))
     return out
 
 

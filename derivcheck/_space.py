@@ -18,6 +18,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ._kinds import KINDS, Kind
+
 __all__ = [
     "EXTREME_REGIMES",
     "REGIMES",
@@ -53,11 +55,24 @@ EXTREME_REGIMES = REGIMES + ("huge",)
 DEFAULT_DIM_RANGE = (1, 6)
 DEFAULT_CLASS_RANGE = (2, 6)
 
+#: The largest size of one dimension, and the most entries of one input (one
+#: example: 128 MB of float64). The engine draws whole batches of examples, so
+#: larger inputs would exhaust memory before the first check.
+MAX_DIM = 4096
+MAX_ENTRIES = 2**24
+
 _DIM_NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 
 
 class SpaceError(ValueError):
     """A space is declared inconsistently (bad shape string, dimension range)."""
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"
 
 
 def _parse_shape(shape: str) -> tuple[str, ...]:
@@ -80,6 +95,8 @@ class Input:
 
     Build inputs with :func:`real`, :func:`positive`, :func:`simplex`,
     :func:`one_hot`, :func:`labels` or :func:`binary` rather than directly.
+    ``kind`` is the kind's name; what the kind does lives in
+    :attr:`kind_object` (see ``_kinds.py``).
     """
 
     kind: str
@@ -88,13 +105,27 @@ class Input:
     nonzero: bool = False
 
     @property
+    def kind_object(self) -> Kind:
+        """The :class:`~derivcheck._kinds.Kind` that draws, calms and shrinks this input."""
+        return KINDS[self.kind]
+
+    @property
     def is_float(self) -> bool:
-        return self.kind in ("real", "positive", "simplex", "one_hot", "binary")
+        return self.kind_object.is_float
 
     @property
     def varies(self) -> bool:
         """Whether values of this input follow the value regimes."""
-        return self.kind in ("real", "positive", "simplex")
+        return self.kind_object.varies
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether the input may be the ``wrt`` of a gradient or Jacobian.
+
+        >>> real("D").differentiable, one_hot("K").differentiable
+        (True, False)
+        """
+        return self.kind_object.differentiable
 
     def shape_string(self) -> str:
         return " ".join(self.dims)
@@ -174,7 +205,7 @@ def binary(shape: str) -> Input:
 def _class_dims(inputs: Mapping[str, Input]) -> set[str]:
     out = set()
     for inp in inputs.values():
-        if inp.kind in ("one_hot", "simplex") and inp.dims:
+        if inp.kind_object.counts_classes and inp.dims:
             out.add(inp.dims[-1])
         if inp.classes:
             out.add(inp.classes)
@@ -233,6 +264,23 @@ class Space:
                     f"dimension {d!r} counts classes and must be at least 2, got ({lo}, {hi})"
                 )
             self.ranges[d] = (lo, hi)
+        self._check_sizes()
+
+    def _check_sizes(self) -> None:
+        """Refuse dimensions whose inputs would not fit in memory, saying what to change."""
+        for name, inp in self.inputs.items():
+            entries = 1
+            for d in inp.dims:
+                entries *= int(d) if d.isdigit() else self.ranges[d][1]
+            big = [d for d in inp.dims if not d.isdigit() and self.ranges[d][1] > MAX_DIM]
+            if big or entries > MAX_ENTRIES:
+                what = (f"dimension {big[0]} up to {self.ranges[big[0]][1]}" if big
+                        else f"dimensions {inp.shape_string()!r} up to "
+                             f"{' × '.join(str(self.ranges[d][1]) for d in inp.dims)}")
+                raise SpaceError(
+                    f"{what} would make input {name!r} of {_bytes(entries * 8)} per example; "
+                    f"keep every dimension ≤ {MAX_DIM} and every input ≤ {MAX_ENTRIES:,} "
+                    f"entries, e.g. dims={{{(big or list(inp.dims))[0]!r}: (1, 64)}}")
 
     def __repr__(self) -> str:
         body = ", ".join(f"{k}={v!r}" for k, v in self.inputs.items())
@@ -300,131 +348,40 @@ class Space:
         for name, inp in self.inputs.items():
             shape = self.shape_of(name, bucket)
             k = bucket[inp.classes] if inp.classes else None
-            out[name] = _draw_input(inp, (size, *shape), regimes, rng, classes=k)
+            out[name] = inp.kind_object.draw(inp, (size, *shape), regimes, rng, classes=k)
         return out
 
+    def calm(self, batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The calm version of a drawn batch: moderate reals, positives in [0.1, 1].
 
-def _per_example(rng, shape, low, high):
-    """One value per example (leading axis), broadcastable against ``shape``."""
-    return rng.uniform(low, high, size=(shape[0],) + (1,) * (len(shape) - 1))
+        Real entries become ``clip(v, -1, 1) / 2`` (nonzero ones kept off 0),
+        positive ones ``clip(v, 0.1, 1)``; other kinds are left as drawn.
 
+        >>> space = Space(x=real("D"), lam=positive())
+        >>> calm = space.calm(space.draw({"D": 3}, seed=0, size=8, regimes=("large",)))
+        >>> float(abs(calm["x"]).max()) <= 0.5, float(calm["lam"].max()) <= 1.0
+        (True, True)
+        """
+        return {name: self.inputs[name].kind_object.calm(self.inputs[name], v)
+                for name, v in batch.items()}
 
-#: Half-width of the "moderate" values. Uniform on [-1.5, 1.5] keeps about
-#: two thirds of the entries calm (within ±1), as a standard normal would, at a
-#: quarter of the cost of drawing normals: medium inputs are tens of thousands
-#: of floats, and drawing them would otherwise cost more than checking them.
-MODERATE = 1.5
+    def scaled(self, x: Mapping[str, np.ndarray], t: float) -> dict[str, np.ndarray]:
+        """One input dict with its real inputs multiplied by ``t`` (the others as they are).
 
-#: Decades of the "mixed" regime: each entry is a moderate mantissa times one
-#: of these powers of ten.
-_DECADES = 10.0 ** np.arange(-3, 3)
+        >>> Space(x=real(), lam=positive()).scaled({"x": 4.0, "lam": 2.0}, 0.5)
+        {'x': 2.0, 'lam': 2.0}
+        """
+        return {name: self.inputs[name].kind_object.scaled(self.inputs[name], v, t)
+                for name, v in x.items()}
 
+    def magnitude(self, x: Mapping[str, np.ndarray]) -> float:
+        """The largest absolute entry of the real, positive and simplex inputs of ``x``.
 
-def _regime_views(arr: np.ndarray, regimes):
-    """``(regime, view)`` pairs: example ``b`` follows ``regimes[b % len(regimes)]``.
-
-    The views are strided slices, so transforming them in place fills ``arr``
-    without gathering or scattering copies.
-    """
-    for r, regime in enumerate(regimes):
-        view = arr[r::len(regimes)]
-        if view.shape[0]:
-            yield regime, view
-
-
-def _real_in_place(u: np.ndarray, regime: str, rng) -> None:
-    """Turn uniform numbers in [0, 1) into one regime's values, in place.
-
-    Every regime starts from the same single uniform draw per entry (no
-    normals, no per-entry powers), so an entry costs a few nanoseconds.
-    """
-    shape = u.shape
-    if regime == "integers":
-        u *= 7.0
-        np.floor(u, out=u)
-        u -= 3.0  # integers in [-3, 3]
-        flat = u.reshape(shape[0], -1)
-        if flat.shape[1] > 1:  # never a constant array
-            same = np.flatnonzero(np.all(flat == flat[:, :1], axis=1))
-            u[(same,) + (0,) * (len(shape) - 1)] += 1.0
-        return
-    if regime == "zeros":  # below 0.3: an exact zero; above: a moderate value
-        zero = u < 0.3
-        u -= 0.3
-        u *= 2 * MODERATE / 0.7
-        u -= MODERATE
-        u[zero] = 0.0
-        return
-    if regime == "mixed":  # the integer part of 6u picks the decade, the fraction the mantissa
-        u *= len(_DECADES)
-        decade = u.astype(np.intp)
-        u -= decade
-        u *= 2 * MODERATE
-        u -= MODERATE
-        u *= _DECADES[decade]
-        return
-    u *= 2 * MODERATE
-    u -= MODERATE  # moderate: uniform on [-MODERATE, MODERATE]
-    if regime == "large":
-        u *= 10.0 ** _per_example(rng, shape, 2.0, 2.9)
-    elif regime == "ties":
-        u *= 1e-7
-        u += _per_example(rng, shape, -3.0, 3.0)
-    elif regime == "tiny":
-        u *= 1e-7
-    elif regime == "huge":
-        u *= 10.0 ** _per_example(rng, shape, 3.0, 5.0)
-    elif regime != "moderate":
-        raise AssertionError(regime)  # pragma: no cover - the regimes are closed
-
-
-def _draw_real(shape, regimes, rng) -> np.ndarray:
-    """Real values of ``shape = (size, *dims)``, example ``b`` in regime ``b % len``."""
-    u = rng.random(size=shape)
-    for regime, view in _regime_views(u, regimes):
-        _real_in_place(view, regime, rng)
-    return u
-
-
-def _positive(shape, regime, rng) -> np.ndarray:
-    if regime in ("large", "huge"):
-        return 10.0 ** rng.uniform(1.0, 2.5 if regime == "large" else 4.0, size=shape)
-    if regime == "tiny":
-        return 10.0 ** rng.uniform(-7.0, -4.0, size=shape)
-    if regime == "integers":
-        return rng.integers(1, 4, size=shape).astype(np.float64)
-    if regime == "ties":
-        return np.exp(_per_example(rng, shape, -1.0, 1.0)) * (
-            1.0 + rng.uniform(-MODERATE, MODERATE, size=shape) * 1e-7)
-    return np.exp(rng.uniform(-MODERATE, MODERATE, size=shape))
-
-
-def _draw_input(inp: Input, shape, regimes, rng, *, classes=None) -> np.ndarray:
-    """A batch of ``shape = (size, *dims)`` values of one input."""
-    if inp.kind == "real":
-        v = _draw_real(shape, regimes, rng)
-        if inp.nonzero:
-            small = np.abs(v) < 1e-3
-            v = np.where(small, np.where(v < 0, -1.0, 1.0) * (0.5 + rng.random(v.shape)), v)
-        return v
-    if inp.kind == "positive":
-        v = np.empty(shape)
-        for regime, view in _regime_views(v, regimes):
-            view[...] = _positive(view.shape, regime, rng)
-        return v
-    if inp.kind == "simplex":
-        logits = _draw_real(shape, regimes, rng)
-        for regime, view in _regime_views(logits, regimes):
-            if regime in ("large", "mixed", "huge"):
-                np.clip(view, -30.0, 30.0, out=view)  # keep entries representable (> 1e-26)
-        z = np.exp(logits - logits.max(axis=-1, keepdims=True))
-        return z / z.sum(axis=-1, keepdims=True)
-    if inp.kind == "one_hot":
-        k = shape[-1]
-        idx = rng.integers(k, size=shape[:-1])
-        return np.eye(k)[idx]
-    if inp.kind == "labels":
-        return rng.integers(classes, size=shape).astype(np.int64)
-    if inp.kind == "binary":
-        return rng.integers(0, 2, size=shape).astype(np.float64)
-    raise AssertionError(inp.kind)  # pragma: no cover
+        >>> Space(x=real("D"), y=binary("D")).magnitude(
+        ...     {"x": np.array([1.0, -3.0]), "y": np.array([1.0, 1.0])})
+        3.0
+        """
+        m = 0.0
+        for name, inp in self.inputs.items():
+            m = max(m, inp.kind_object.magnitude(np.asarray(x[name])))
+        return m

@@ -3,12 +3,44 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 import html
 from typing import Any
 
 import numpy as np
 
-__all__ = ["LineResult", "Result"]
+from ._targets import ClaimKind
+
+__all__ = ["LineResult", "Result", "Status"]
+
+
+class Status(str, enum.Enum):
+    """What a check found. A ``str`` enum: it compares, hashes and serializes
+    as its value, so JSON reports carry plain ``"verified"`` and so on.
+
+    >>> Status.VERIFIED == "verified", f"{Status.REFUTED}"
+    (True, 'refuted')
+    """
+
+    VERIFIED = "verified"
+    REFUTED = "refuted"
+    UNSTABLE = "unstable"
+    ERROR = "error"
+
+    __str__ = str.__str__
+    __format__ = str.__format__
+    __repr__ = str.__repr__
+
+    @classmethod
+    def worst(cls, statuses) -> Status:
+        """The status a whole claim gets from its lines' statuses.
+
+        >>> Status.worst(["verified", "unstable"])
+        'unstable'
+        """
+        found = set(statuses)
+        return next((s for s in (cls.ERROR, cls.REFUTED, cls.UNSTABLE) if s in found),
+                    cls.VERIFIED)
 
 
 def _fmt_err(x: float | None) -> str:
@@ -32,6 +64,16 @@ def format_counterexample(cx: dict[str, Any] | None, *, limit: int = 6) -> str:
     return " ".join(parts)
 
 
+def _plain(value: Any, kind: type[enum.Enum]) -> str:
+    """``value`` checked against enum ``kind`` and kept as its plain ``str``.
+
+    Results cross process boundaries that take only exact built-in types
+    (pytest-xdist's execnet, for the pytest plugin's user properties), so
+    they hold the enum's value, which compares equal to the member.
+    """
+    return str.__str__(kind(value))
+
+
 @dataclasses.dataclass
 class LineResult:
     """The verdict on one line of a claim (a derivation step, or the claim's only line)."""
@@ -52,6 +94,11 @@ class LineResult:
     unstable_from: float | None = None
     fix: LineResult | None = None
     trace: str | None = dataclasses.field(default=None, repr=False)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("status", "expected"):
+            value = _plain(value, Status)
+        super().__setattr__(name, value)
 
     @property
     def ok(self) -> bool:
@@ -91,10 +138,22 @@ class Result:
     unstable_from: float | None = None
     trace: str | None = dataclasses.field(default=None, repr=False)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("status", "expected"):
+            value = _plain(value, Status)
+        elif name == "kind":
+            value = _plain(value, ClaimKind)
+        super().__setattr__(name, value)
+
     @property
     def ok(self) -> bool:
         """Whether the claim and every line got the expected status."""
         return self.status == self.expected and all(ln.ok for ln in self.lines)
+
+    @property
+    def chained(self) -> bool:
+        """Whether the claim is a chain of steps (a derivation), shown line by line."""
+        return ClaimKind(self.kind).chained
 
     @property
     def first_break(self) -> LineResult | None:
@@ -112,7 +171,7 @@ class Result:
         text = f"{self.id}: {self.status}"
         if self.status == "refuted":
             brk = self.first_break
-            if self.kind == "derivation" and brk is not None:
+            if self.chained and brk is not None:
                 text += f" (first break: line {brk.index})"
             text += f" (max rel. error {_fmt_err(self.max_error)}{where})"
         elif self.status == "verified":
@@ -138,7 +197,7 @@ class Result:
 
     def __str__(self) -> str:
         out = [self.summary_line()]
-        for ln in self.lines if self.kind == "derivation" else []:
+        for ln in self.lines if self.chained else []:
             mark = "ok" if ln.status == "verified" else ln.status
             out.append(f"  line {ln.index}: {mark:9s} {ln.latex[:70]}")
         if self.counterexample:

@@ -8,39 +8,23 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 import click
 
 from . import __version__
-from ._loader import UsageError
-
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-DEFAULT_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "derivcheck", "jax")
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` so that an interrupt never leaves half a file."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # like a file opened for writing, not mkstemp's 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _fail(message: str) -> None:
-    click.echo(f"derivcheck: error: {message}", err=True)
-    sys.exit(2)
-
+from ._cli_audit import audit
+from ._cli_common import (
+    CACHE_HELP,
+    CONTEXT,
+    Progress,
+    cache_dir,
+    check_output,
+    fail,
+    load_claims,
+    profile_or_fail,
+    write_atomic,
+)
+from ._targets import ClaimKind
 
 _COLOURS = {"✓ verified": "green", "✗ refuted": "red", "~ unstable": "yellow", "! error": "magenta"}
 
@@ -64,26 +48,6 @@ def main() -> None:
     """
 
 
-def _load(paths, traceback_, select=None):
-    """Load claims (``select``: only ids containing it); exit 2 if there are none at all."""
-    from ._loader import load_paths
-
-    try:
-        claims, errors = load_paths(paths or ["proofs"])
-    except UsageError as exc:
-        _fail(str(exc))
-    for e in errors:
-        click.echo(f"derivcheck: load error: {e}", err=True)
-        if traceback_ and e.trace:
-            click.echo(e.trace, err=True)
-    if select:
-        claims = [c for c in claims if select in c.qualname]
-    if not claims and not errors:
-        _fail("no claims found; a proof file defines module-level dc.gradient(...), "
-              "dc.Derivation(...) and similar objects")
-    return claims, errors
-
-
 @main.command(context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", default="table", show_default=True,
@@ -100,15 +64,13 @@ def _load(paths, traceback_, select=None):
 @click.option("-k", "select", help="Only claims whose id contains this text.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only load errors and the summary.")
 @click.option("--color/--no-color", default=None, help="Colour output [default: on a TTY].")
-@click.option("--cache-dir", default=None,
-              help=f"JAX compilation cache [default: $DERIVCHECK_CACHE_DIR or {DEFAULT_CACHE}]; "
-              "'' disables it. Only compiled checks are cached, never verdicts.")
+@click.option("--cache-dir", "cache_dir_option", default=None, help=CACHE_HELP)
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Processes checking claims, this one included "
               "[default: the number of CPUs, at most 4].")
 @click.option("--traceback", "traceback_", is_flag=True, help="Show full Python tracebacks.")
-def check(paths, fmt, output, seed, profile, max_examples, select, quiet, color, cache_dir,
-          jobs, traceback_):
+def check(paths, fmt, output, seed, profile, max_examples, select, quiet, color,
+          cache_dir_option, jobs, traceback_):
     """Check the claims in proof files or folders (default: ./proofs).
 
     \b
@@ -118,69 +80,84 @@ def check(paths, fmt, output, seed, profile, max_examples, select, quiet, color,
       derivcheck check --format html -o report.html
       derivcheck check --format json | jq .summary
     """
-    from ._loader import discover
-    from ._profiles import get_profile
-    from ._report import render
-    from ._runner import enable_compile_cache, run_catalog, run_parallel, start_workers
+    from ._loader import UsageError, discover
+    from ._runner import start_workers
 
+    prof = profile_or_fail(profile, max_examples=max_examples)
     try:
-        prof = get_profile(profile, max_examples=max_examples)
         files = discover(paths or ["proofs"])
-    except (ValueError, UsageError) as exc:
-        _fail(str(exc))
-    if cache_dir is None:
-        cache_dir = os.environ.get("DERIVCHECK_CACHE_DIR", DEFAULT_CACHE)
+    except UsageError as exc:
+        fail(str(exc))
+    check_output(output)
+    cache = cache_dir(cache_dir_option)
     if jobs is None:
         jobs = min(os.cpu_count() or 1, 4)
     pool = None
     if jobs > 1 and len(files) > 1:  # a catalog: workers start up while this process loads it
-        pool = start_workers(jobs, profile=prof, seed=seed, cache_dir=cache_dir)
-    claims, errors = _load(paths, traceback_, select)
-    enable_compile_cache(cache_dir)
-    tty = sys.stderr.isatty()
-    total = len(claims)
-    state = {"n": 0}
-    jobs = min(jobs, max(1, total // 8))  # a worker costs ~1 s to start: not for tiny runs
+        pool = start_workers(jobs, profile=prof, seed=seed, cache_dir=cache)
+    try:
+        claims, errors = load_claims(paths, traceback_=traceback_, select=select)
+    except BaseException:  # a usage error: the workers are not needed
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    jobs = min(jobs, max(1, len(claims) // 8))  # a worker costs ~1 s to start: not for tiny runs
     if pool is not None and jobs == 1:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-    def on_start(claim):
-        state["n"] += 1
-        if tty and not quiet:
-            name = getattr(claim, "qualname", None) or claim.id
-            msg = f"[{state['n']}/{total}] {name}"[:100]
-            click.echo(f"\r\033[K{msg}", err=True, nl=False)
-
-    def on_result(result):
-        if jobs > 1:
-            on_start(result)
-        if traceback_ and getattr(result, "trace", None):
-            click.echo(result.trace, err=True)
-
-    if jobs > 1:
-        report = run_parallel(claims, profile=prof, seed=seed, jobs=jobs, cache_dir=cache_dir,
-                              load_errors=errors, on_result=on_result, pool=pool)
-    else:
-        report = run_catalog(claims, profile=prof, seed=seed, load_errors=errors,
-                             on_start=on_start, on_result=on_result)
-    if tty and not quiet:
-        click.echo("\r\033[K", err=True, nl=False)
-    options = {"quiet": quiet} if fmt == "table" else {}
-    text = render(report, fmt, **options)
-    if output:
-        write_atomic(output, text)
-        click.echo(render(report, "table", quiet=True).rstrip() + f"\nreport written to {output}",
-                   err=True)
-    else:
-        use_colour = sys.stdout.isatty() if color is None else color
-        click.echo(_colour(text) if (use_colour and fmt == "table") else text, nl=False)
+        pool.shutdown(wait=False, cancel_futures=True)  # they finish warming up, then exit
+        pool = None
+    report = _run(claims, errors, profile=prof, seed=seed, jobs=jobs, cache=cache, pool=pool,
+                  quiet=quiet, traceback_=traceback_)
+    _write_report(report, fmt=fmt, output=output, quiet=quiet, color=color)
     if report.interrupted:
         click.echo("derivcheck: interrupted; the summary above covers the claims that finished",
                    err=True)
     _exit(report.exit_code)
 
 
-_FAST_EXIT = False
+def _run(claims, errors, *, profile, seed, jobs, cache, pool, quiet, traceback_):
+    """Check the claims in this process (and ``jobs - 1`` workers); JAX's options as found after."""
+    from ._runner import Report, compile_cache, run_catalog, run_parallel
+
+    if not claims:  # every file failed to load: nothing to check, no JAX to start
+        return Report(results=[], load_errors=list(errors), profile=profile.name, seed=seed)
+    progress = Progress(len(claims), quiet=quiet)
+
+    def on_result(result):
+        if jobs > 1:
+            progress.step(result.id)
+        if traceback_ and getattr(result, "trace", None):
+            click.echo(result.trace, err=True)
+
+    with compile_cache(cache):
+        if jobs > 1:
+            report = run_parallel(claims, profile=profile, seed=seed, jobs=jobs, cache_dir=cache,
+                                  load_errors=errors, on_result=on_result, pool=pool)
+        else:
+            report = run_catalog(claims, profile=profile, seed=seed, load_errors=errors,
+                                 on_start=lambda claim: progress.step(claim.qualname),
+                                 on_result=on_result)
+    progress.clear()
+    return report
+
+
+def _write_report(report, *, fmt, output, quiet, color) -> None:
+    """The report to ``output`` or stdout; a run where nothing loaded is just its summary."""
+    from ._report import render
+
+    summary = render(report, "table", quiet=True).rstrip().splitlines()[-1]
+    if fmt == "table" and not output and not report.results and not report.skipped:
+        text = summary + "\n"  # the load errors are on stderr already, once each
+    else:
+        text = render(report, fmt, **({"quiet": quiet} if fmt == "table" else {}))
+    if output:
+        write_atomic(output, text)
+        click.echo(f"{summary}\nreport written to {output}", err=True)
+        return
+    use_colour = sys.stdout.isatty() if color is None else color
+    click.echo(_colour(text) if (use_colour and fmt == "table") else text, nl=False)
+
+
+_CONSOLE_SCRIPT = "console script"  # the context object run() gives the group
 
 
 def _exit(code: int) -> None:
@@ -190,7 +167,7 @@ def _exit(code: int) -> None:
     Everything is written by then: reports atomically, the compilation cache
     as it compiles. Called as a library (tests, CliRunner), exit normally.
     """
-    if not _FAST_EXIT:
+    if click.get_current_context().find_root().obj != _CONSOLE_SCRIPT:
         sys.exit(code)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -206,9 +183,7 @@ def _exit(code: int) -> None:
 
 def run() -> None:
     """The ``derivcheck`` console script: :func:`main` with a fast exit."""
-    global _FAST_EXIT
-    _FAST_EXIT = True
-    main()
+    main(obj=_CONSOLE_SCRIPT)
 
 
 @main.command("list", context_settings=CONTEXT)
@@ -221,9 +196,9 @@ def list_(paths, traceback_):
     Example:
       derivcheck list proofs/
     """
-    claims, errors = _load(paths, traceback_)
+    claims, errors = load_claims(paths, traceback_=traceback_)
     for c in claims:
-        extra = f"  ({len(c.lines)} lines)" if c.kind == "derivation" else ""
+        extra = f"  ({len(c.lines)} lines)" if ClaimKind(c.kind).chained else ""
         flag = "  [erratum]" if c.expected == "refuted" else ""
         click.echo(f"{c.qualname}  {c.kind}{extra}{flag}  — {c.source}")
     click.echo(f"{len(claims)} claims", err=True)
@@ -248,12 +223,16 @@ def show(claim, paths, seed, profile):
     """
     from ._checks import check as check_claim
 
-    claims, _ = _load(paths, False)
+    prof = profile_or_fail(profile)
+    claims, _ = load_claims(paths, traceback_=False)
     found = [c for c in claims if c.qualname == claim or c.id == claim]
     if not found:
-        _fail(f"no claim {claim!r}; run 'derivcheck list' to see the ids")
+        fail(f"no claim {claim!r}; run 'derivcheck list' to see the ids")
+    if len(found) > 1:
+        fail(f"{len(found)} claims have the id {claim!r} ({', '.join(c.qualname for c in found)}); "
+             "name one by its full id, file::id")
     c = found[0]
-    r = check_claim(c, profile=profile, seed=seed)
+    r = check_claim(c, profile=prof, seed=seed)
     click.echo(f"{c.qualname}  ({c.kind})  — {c.source}")
     if c.latex:
         click.echo(f"  target: {c.latex}")
@@ -268,8 +247,6 @@ def show(claim, paths, seed, profile):
     click.echo(r.summary_line())
     sys.exit(0 if r.ok else 1)
 
-
-from ._cli_audit import audit  # noqa: E402
 
 main.add_command(audit)
 

@@ -1,12 +1,20 @@
 """pytest plugin: every claim of every proof file is a test item.
 
-``pytest proofs/`` collects each module-level claim of each ``.py`` file
-under a directory named ``proofs`` as its own test, with ids like
-``proofs/softmax.py::grad_W``. A file outside such a directory is collected
-only when passed explicitly, does not look like a test module
-(``test_*.py``), imports derivcheck and assigns a claim at module level
-(``name = dc.gradient(...)`` and the like). Normal test modules, and
-modules that merely use derivcheck, are left alone.
+``pytest proofs/`` collects each module-level claim of each proof file as
+its own test, with ids like ``proofs/softmax.py::grad_W``. Which files are
+proof files is decided from their text, without importing them:
+
+  * a ``.py`` file under a directory named ``proofs`` whose text imports
+    derivcheck (``import derivcheck`` or ``from derivcheck ...``); any
+    other module there (a user's own ``mylib/proofs/``) is never imported;
+  * a file matching one of the globs of the ``derivcheck_files`` ini
+    option (paths relative to the rootdir, ``*`` also crosses folders),
+    e.g. ``derivcheck_files = notes/*.py``;
+  * a file passed explicitly that imports derivcheck and assigns a claim at
+    module level (``name = dc.gradient(...)`` and the like).
+
+Test modules (``python_files``, e.g. ``test_*.py``), ``conftest.py`` and
+files starting with ``_`` are left to pytest.
 
 Outcomes:
   * a claim at its expected status passes;
@@ -19,6 +27,8 @@ Outcomes:
 Options: ``--derivcheck-profile`` (default ``$DERIVCHECK_PROFILE`` or
 "default", the same budget as ``derivcheck check``, so both tools give the
 same verdict for the same seed) and ``--derivcheck-seed`` (default 0).
+``$DERIVCHECK_CACHE_DIR`` names a JAX compilation cache for the items; the
+JAX options of the test process are restored after each item.
 Works with pytest-xdist: every worker collects the files itself and items
 are addressed by node id; no claim or result crosses a process boundary.
 
@@ -67,6 +77,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption(
         "--derivcheck-seed", type=int, default=0,
         help="search seed for proof-file claims; the same seed reproduces a run [default: 0]")
+    parser.addini(
+        "derivcheck_files", type="linelist", default=[],
+        help="globs (relative to the rootdir) of further derivcheck proof files to collect")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -83,22 +96,51 @@ def _looks_like_test_module(path: Path, config: pytest.Config) -> bool:
     return any(fnmatch.fnmatch(path.name, p) for p in patterns)
 
 
+def _configured(path: Path, config: pytest.Config) -> bool:
+    """The file matches a glob of the ``derivcheck_files`` ini option."""
+    globs = config.getini("derivcheck_files")
+    if not globs:
+        return False
+    try:
+        rel = path.resolve().relative_to(config.rootpath.resolve()).as_posix()
+    except ValueError:
+        return False
+    return any(fnmatch.fnmatchcase(rel, g.strip().removeprefix("./")) for g in globs if g.strip())
+
+
+# ``import derivcheck``, ``import derivcheck as dc``, ``import numpy as np, derivcheck``,
+# ``from derivcheck import ...``, ``from derivcheck.strategies import ...``.
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+derivcheck\b|import[ \t]+(?:[\w.]+(?:[ \t]+as[ \t]+\w+)?[ \t]*,[ \t]*)*"
+    r"derivcheck\b)", re.M)
 # A module-level claim: ``dc.gradient(``, ``derivcheck.Derivation(``, ``= gradient(`` after
 # ``from derivcheck import ...``.
 _CLAIM_CALL = re.compile(
     r"^\w+\s*=\s*(?:\w+\.)?(?:gradient|jacobian|equal|holds|Derivation)\(", re.M)
 
 
-def _defines_claims(path: Path) -> bool:
-    """Cheap test, without importing: the file imports derivcheck and assigns a claim."""
+def _source(path: Path) -> str | None:
+    """The file's text, or None for derivcheck's own modules and unreadable files."""
     package = Path(__file__).resolve().parent
     if package in path.resolve().parents:
-        return False  # derivcheck's own modules (e.g. under --doctest-modules)
+        return None  # derivcheck's own modules (e.g. under --doctest-modules)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return False
-    return "derivcheck" in text and _CLAIM_CALL.search(text) is not None
+        return None
+
+
+def _imports_derivcheck(path: Path) -> bool:
+    """Cheap test, without importing: the file's text imports derivcheck."""
+    text = _source(path)
+    return text is not None and _IMPORT.search(text) is not None
+
+
+def _defines_claims(path: Path) -> bool:
+    """Cheap test, without importing: the file imports derivcheck and assigns a claim."""
+    text = _source(path)
+    return text is not None and _IMPORT.search(text) is not None \
+        and _CLAIM_CALL.search(text) is not None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -106,12 +148,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
             or file_path.name == "conftest.py":
         return None
     config = parent.config
-    if _in_proofs_dir(file_path):
-        if _looks_like_test_module(file_path, config):
-            return None  # a normal test module that happens to live in proofs/
-        return ProofFile.from_parent(parent, path=file_path)
-    if parent.session.isinitpath(file_path) and not _looks_like_test_module(file_path, config) \
-            and _defines_claims(file_path):
+    if _looks_like_test_module(file_path, config):
+        return None  # a normal test module, wherever it lives
+    if _configured(file_path, config) \
+            or (_in_proofs_dir(file_path) and _imports_derivcheck(file_path)) \
+            or (parent.session.isinitpath(file_path) and _defines_claims(file_path)):
         return ProofFile.from_parent(parent, path=file_path)
     return None
 
@@ -125,13 +166,8 @@ class ProofFile(pytest.File):
         claims, error = load_file(self.path)
         if error is not None:
             raise ProofLoadError(str(error))
-        seen: dict[str, int] = {}
-        for claim in claims:
-            name = claim.id or "<unnamed>"
-            seen[name] = seen.get(name, 0) + 1
-            if seen[name] > 1:
-                name = f"{name}#{seen[name]}"
-            item = ClaimItem.from_parent(self, name=name, claim=claim)
+        for claim in claims:  # their ids are unique: a repeated id is a load error
+            item = ClaimItem.from_parent(self, name=claim.id, claim=claim)
             item.add_marker(pytest.mark.derivcheck)
             if claim.expected == "refuted":
                 notes = "; ".join(ln.erratum for ln in claim.lines if ln.erratum) or \
@@ -157,13 +193,17 @@ class ClaimItem(pytest.Item):
     def runtest(self) -> None:
         from ._engine import run_claim
         from ._profiles import get_profile
-        from ._runner import enable_compile_cache
+        from ._runner import compile_cache
 
         config = self.config
-        profile = get_profile(config.getoption("derivcheck_profile"))
+        try:
+            profile = get_profile(config.getoption("derivcheck_profile"))
+        except ValueError as exc:  # only $DERIVCHECK_PROFILE can be wrong: the option has choices
+            pytest.fail(f"derivcheck: {exc} (from $DERIVCHECK_PROFILE); set it to one of the "
+                        "profiles or pass --derivcheck-profile", pytrace=False)
         seed = config.getoption("derivcheck_seed")
-        enable_compile_cache(os.environ.get("DERIVCHECK_CACHE_DIR"))
-        result = run_claim(self.claim, profile=profile, seed=seed)
+        with compile_cache(os.environ.get("DERIVCHECK_CACHE_DIR")):
+            result = run_claim(self.claim, profile=profile, seed=seed)
         self.result = result
         self.user_properties.extend([
             ("derivcheck_status", result.status), ("derivcheck_expected", result.expected),

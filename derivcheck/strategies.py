@@ -1,10 +1,10 @@
 """Hypothesis strategies over a :class:`~derivcheck.Space`, for your own property tests.
 
 The engine checks claims with whole vmapped batches; these strategies hand
-out the same inputs one at a time, so that an ordinary ``@given`` test can
-use the shapes and value regimes (moderate, small integers, large
-magnitudes, near-ties, exact zeros, tiny values, mixed scales) that
-derivcheck uses:
+out inputs of the same kinds, shapes and value regimes (moderate, small
+integers, large magnitudes, near-ties, exact zeros, tiny values, mixed
+scales) one at a time, built on :func:`hypothesis.extra.numpy.arrays`, so
+that an ordinary ``@given`` test gets examples that shrink:
 
 >>> import derivcheck as dc
 >>> from derivcheck import strategies
@@ -16,8 +16,9 @@ derivcheck uses:
 ...     assert (inputs["y"].sum(axis=-1) == 1).all()
 >>> test_rows_are_one_hot()
 
-Examples shrink towards the smallest dimensions, seed 0 and the
-"moderate" regime.
+A failing example shrinks entry by entry: toward the smallest dimensions,
+the first regime asked for ("moderate" by default), zeros and small
+integers, class 0 and label 0.
 """
 
 from __future__ import annotations
@@ -80,9 +81,10 @@ def inputs(space: Space, *, bucket: int | Mapping[str, int] | None = None,
            regimes: Sequence[str] | None = None) -> st.SearchStrategy[dict[str, np.ndarray]]:
     """One input dict for ``space`` per example: name → NumPy array (float64, labels int64).
 
-    Values come from the same drawing code as the engine's batches
-    (:meth:`Space.draw`), so one-hot rows are one-hot, simplex rows sum to
-    one and positive inputs are positive.
+    Each array comes from :func:`hypothesis.extra.numpy.arrays` with entries
+    drawn in one value regime per example, so one-hot rows are one-hot,
+    simplex rows sum to one, positive inputs are positive, and a failing
+    example shrinks to simple values.
 
     Args:
       space: the input space.
@@ -90,7 +92,7 @@ def inputs(space: Space, *, bucket: int | Mapping[str, int] | None = None,
         an ``int`` for that shape bucket of the space, or a dict fixing
         every dimension, e.g. ``{"D": 3, "K": 2}``.
       regimes: value regimes to draw from (default: all of
-        :data:`REGIMES`).
+        :data:`REGIMES`); examples shrink toward the first.
 
     Returns:
       A strategy of dicts from input name to array.
@@ -106,6 +108,8 @@ def inputs(space: Space, *, bucket: int | Mapping[str, int] | None = None,
     >>> x = find(inputs(space, bucket={"D": 3}, regimes=["large"]), lambda x: True)
     >>> x["w"].shape, x["w"].dtype, bool(x["lam"] > 0), bool(abs(x["w"]).max() > 10)
     ((3,), dtype('float64'), True, True)
+    >>> find(inputs(space, regimes=["moderate"]), lambda x: (x["w"] > 0.5).any())["w"]
+    array([1.])
     """
     _check_space(space)
     chosen = tuple(dict.fromkeys(regimes)) if regimes is not None else _REGIME_NAMES
@@ -130,12 +134,12 @@ def inputs(space: Space, *, bucket: int | Mapping[str, int] | None = None,
     else:
         raise TypeError(f"bucket must be None, an int or a dict of sizes, got {bucket!r}")
 
-    def draw_one(args) -> dict[str, np.ndarray]:
-        assignment, regime, seed = args
-        # Input b of a drawn batch follows REGIMES[b % len(REGIMES)]: draw up to the
-        # first position of the wanted regime and keep that one.
-        position = REGIMES.index(regime)
-        batch = space.draw(assignment, seed=seed, size=position + 1)
-        return {k: np.array(v[position]) for k, v in batch.items()}
+    def values(args) -> st.SearchStrategy[dict[str, np.ndarray]]:
+        assignment, regime = args
+        return st.fixed_dictionaries({
+            name: inp.kind_object.strategy(
+                inp, space.shape_of(name, assignment), regime,
+                classes=assignment[inp.classes] if inp.classes else None)
+            for name, inp in space.inputs.items()})
 
-    return st.tuples(dims, st.sampled_from(chosen), st.integers(0, 2**32 - 1)).map(draw_one)
+    return st.tuples(dims, st.sampled_from(chosen)).flatmap(values)

@@ -132,7 +132,9 @@ def test_check_k_selects_claims_and_exits_2_when_none_match(folder):
     assert "1 claims (1 statements)" in r.output
     r = run(folder, "check", "--profile", "quick", "-k", "zzz", "proof.py")
     assert r.exit_code == 2
-    assert "derivcheck: error: no claims found" in r.output
+    assert r.output.strip().splitlines() == [
+        "derivcheck: error: no claim matched -k 'zzz': none of the 2 claim ids contains it; "
+        "run 'derivcheck list' to see the ids"]
 
 
 # -- quiet ----------------------------------------------------------------------------------

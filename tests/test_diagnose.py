@@ -76,3 +76,24 @@ def test_noise_fits_no_simple_relation():
     ts = truths(xs)
     gs = [RNG.normal(size=t.shape) for t in ts]
     assert diagnose(gs, ts, xs, claim=CLAIM).startswith("no simple relation fits")
+
+
+SQUARE = dc.Space(w=dc.real("D"), dims={"D": 3})
+
+
+def _square_grad_times(k):
+    return dc.check_gradient(lambda w: (w ** 2).sum(), lambda w: k * 2 * w, space=SQUARE,
+                             wrt="w", profile="quick")
+
+
+def test_a_factor_that_rounds_to_one_is_called_a_small_relative_error_not_a_factor():
+    r = _square_grad_times(1.0001)
+    assert r.status == "refuted"
+    assert "claimed = 1.0001 × autodiff: a small relative error" in r.diagnosis
+    assert "wrong factor" not in r.diagnosis and "= 1 ×" not in r.diagnosis
+
+
+def test_a_factor_of_two_is_still_named_a_wrong_factor():
+    r = _square_grad_times(2.0)
+    assert r.status == "refuted"
+    assert r.diagnosis == "looks like a wrong factor: claimed = 2 × autodiff"

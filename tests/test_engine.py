@@ -192,11 +192,13 @@ BIG = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"),
 
 
 def _rounds(claim, profile="default"):
-    from derivcheck._engine import _ClaimRun
+    from derivcheck._engine._compile import Compiler
+    from derivcheck._engine._evaluate import Checker
     from derivcheck._profiles import get_profile
 
-    run = _ClaimRun(claim, get_profile(profile), seed=0)
-    return run.rounds_of(0), run.batch_of(0)
+    ck = Checker(claim, get_profile(profile), seed=0, oracle=None, oracle_name="sizing",
+                 compiler=Compiler())
+    return ck.rounds_of(0), ck.batch_of(0)
 
 
 def test_large_inputs_are_checked_in_two_halves_and_a_wrong_sign_is_still_refuted():
@@ -219,21 +221,44 @@ def test_small_inputs_are_checked_in_one_call_per_example():
     assert _rounds(dc.gradient(risk, grad, space=SPACE, wrt="W"))[0] == 1
 
 
-def test_compiler_options_unknown_to_xla_fall_back_to_its_defaults(monkeypatch):
-    from derivcheck import _engine
+def test_compiler_options_unknown_to_xla_fall_back_to_its_defaults():
+    from derivcheck._engine import Engine
+    from derivcheck._engine._compile import Compiler
+    from derivcheck._profiles import get_profile
 
-    monkeypatch.setattr(_engine, "COMPILER_OPTIONS", {"xla_no_such_flag_for_derivcheck": True})
-    _engine._compiler_options.cache_clear()
-    try:
-        assert _engine._compiler_options() == ()
-        r = dc.check(dc.gradient(risk, grad, space=SPACE, wrt="W"), profile="quick")
-        assert r.status == "verified", str(r)
-    finally:
-        _engine._compiler_options.cache_clear()
+    compiler = Compiler({"xla_no_such_flag_for_derivcheck": True})
+    r = Engine(compiler).run(dc.gradient(risk, grad, space=SPACE, wrt="W"),
+                             profile=get_profile("quick"))
+    assert r.status == "verified", str(r)
+    assert compiler.usable_options() == ()
 
 
 def test_compiler_options_xla_knows_are_used():
-    from derivcheck import _engine
+    from derivcheck._engine._compile import COMPILER_OPTIONS, Compiler
 
-    _engine._compiler_options.cache_clear()
-    assert dict(_engine._compiler_options()) == _engine.COMPILER_OPTIONS
+    with jax.enable_x64(True):
+        assert dict(Compiler().usable_options()) == COMPILER_OPTIONS
+
+
+@pytest.mark.parametrize(("returned", "says"), [(None, "returns None"), ("yes", "returns a str")],
+                         ids=["none", "string"])
+def test_a_predicate_that_returns_no_boolean_is_an_error_that_says_to_return_one(returned, says):
+    space = dc.Space(p=dc.simplex("K"))
+    r = dc.check_holds(lambda p: returned, space=space, profile="quick")
+    assert r.status == "error"
+    assert says in r.message and "boolean" in r.message
+    assert "derivcheck itself" not in r.message
+
+
+def test_a_predicate_that_returns_a_boolean_is_judged_on_its_value():  # the twin
+    space = dc.Space(p=dc.simplex("K"))
+    assert dc.check_holds(lambda p: jnp.all(p >= 0), space=space, profile="quick").ok
+
+
+def test_a_numpy_predicate_that_returns_none_is_an_error_too():
+    space = dc.Space(p=dc.simplex("K"))
+    r = dc.check_holds(lambda p: None if float(p.sum()) > 0 else True, space=space,
+                       profile="quick")
+    assert r.status == "error" and "returns None" in r.message
+
+

@@ -167,3 +167,110 @@ def test_claims_run_under_xdist_with_the_same_outcomes(pytester):
     result = pytester.runpytest_subprocess("proofs", "-n", "2", *QUICK)
     result.assert_outcomes(passed=1, failed=1, xfailed=1)
     result.stdout.fnmatch_lines(["*2 workers*", "FAILED proofs/note.py::cube*"])
+
+
+# -- which files are proof files: decided from their text, never by importing them -------------
+
+NOT_A_PROOF = """\
+raise RuntimeError("a module of the user's own that must never be imported by derivcheck")
+"""
+
+
+def test_a_users_own_proofs_package_without_derivcheck_is_never_imported(pytester):
+    pkg = pytester.path / "mylib" / "proofs"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "induction.py").write_text(NOT_A_PROOF)
+    (pytester.path / "mylib" / "test_mylib.py").write_text("def test_mine():\n    pass\n")
+    result = pytester.runpytest("mylib", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "RuntimeError" not in result.stdout.str()
+
+
+def test_a_file_in_proofs_that_imports_derivcheck_is_collected(pytester):
+    # twin: the same place, a file that declares claims
+    write_proof(pytester, "induction.py", GOOD, folder="mylib/proofs")
+    (pytester.path / "mylib" / "proofs" / "other.py").write_text(NOT_A_PROOF)
+    result = pytester.runpytest("--collect-only", "-q", "mylib")
+    result.stdout.fnmatch_lines(["mylib/proofs/induction.py::square"])
+    assert result.ret == pytest.ExitCode.OK
+    assert "RuntimeError" not in result.stdout.str()
+
+
+SPELLINGS = {
+    "from derivcheck import": "from derivcheck import Space, gradient, real\n"
+                              "square = gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,\n"
+                              "                  space=Space(x=real('D')), wrt='x')\n",
+    "import in a list": "import numpy as np, derivcheck as dc\n"
+                        "square = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,\n"
+                        "                     space=dc.Space(x=dc.real('D')), wrt='x')\n",
+    "from a submodule": "from derivcheck.strategies import inputs  # noqa: F401\n"
+                        "from derivcheck import Space, gradient, real\n"
+                        "square = gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,\n"
+                        "                  space=Space(x=real('D')), wrt='x')\n",
+}
+
+
+@pytest.mark.parametrize("spelling", list(SPELLINGS))
+def test_every_spelling_of_importing_derivcheck_counts(pytester, spelling):
+    path = pytester.path / "proofs" / "note.py"
+    path.parent.mkdir()
+    path.write_text(SPELLINGS[spelling])
+    result = pytester.runpytest("--collect-only", "-q", "proofs")
+    result.stdout.fnmatch_lines(["proofs/note.py::square"])
+
+
+def test_a_mention_of_derivcheck_in_a_comment_is_not_an_import(pytester):
+    # twin: the text test looks for an import statement, not the word
+    path = pytester.path / "proofs" / "note.py"
+    path.parent.mkdir()
+    path.write_text("# like derivcheck, but by hand\n" + NOT_A_PROOF)
+    result = pytester.runpytest("--collect-only", "-q", "proofs")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    assert "RuntimeError" not in result.stdout.str()
+
+
+def test_files_matching_the_derivcheck_files_option_are_collected(pytester):
+    write_proof(pytester, "chapter1.py", GOOD, folder="notes/derivations")
+    pytester.makeini("[pytest]\nderivcheck_files =\n    notes/*.py\n")
+    result = pytester.runpytest("--collect-only", "-q", "notes")
+    result.stdout.fnmatch_lines(["notes/derivations/chapter1.py::square"])
+
+
+def test_without_the_option_files_outside_proofs_are_not_collected(pytester):
+    # twin: the same tree, no derivcheck_files
+    write_proof(pytester, "chapter1.py", GOOD, folder="notes/derivations")
+    result = pytester.runpytest("--collect-only", "-q", "notes")
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
+    result.stdout.no_fnmatch_line("*::square*")
+
+
+def test_a_duplicate_claim_id_is_a_collection_error_naming_both_lines(pytester):
+    path = write_proof(pytester, "note.py", GOOD, GOOD.replace("square =", "again =").replace(
+        'wrt="x",', 'wrt="x", id="square",'))
+    lines = [i for i, ln in enumerate(path.read_text().splitlines(), 1)
+             if ln.startswith(("square =", "again ="))]
+    result = pytester.runpytest("proofs", *QUICK)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([
+        f"derivcheck: load error: proofs/note.py: claim id 'square' is used by 2 claims, at "
+        f"proofs/note.py:{lines[0]} and proofs/note.py:{lines[1]}; give each claim its own id*"])
+
+
+def test_a_bad_profile_in_the_environment_fails_each_item_with_one_line(pytester, monkeypatch):
+    write_proof(pytester, "note.py", GOOD)
+    monkeypatch.setenv("DERIVCHECK_PROFILE", "fast")
+    result = pytester.runpytest("proofs", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*derivcheck: unknown profile 'fast'; choose one of quick, "
+                                 "default, thorough (from $DERIVCHECK_PROFILE)*"])
+    assert "Traceback" not in result.stdout.str()
+    assert "_profiles.py" not in result.stdout.str()
+
+
+def test_a_good_profile_in_the_environment_is_used(pytester, monkeypatch):
+    # twin: the same item with a valid profile passes
+    write_proof(pytester, "note.py", GOOD)
+    monkeypatch.setenv("DERIVCHECK_PROFILE", "quick")
+    result = pytester.runpytest("proofs", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

@@ -1,5 +1,6 @@
 """HTML, JUnit and Markdown reports: content, escaping of user text, well-formed output."""
 
+import html
 import re
 import textwrap
 import xml.etree.ElementTree as ET
@@ -439,3 +440,34 @@ def test_a_refuted_gradient_keeps_its_diagnosis_in_the_table():
     table = render(make_report(wrong), "table")
     assert "erratum, as expected: looks like a sign" in table
     assert "false at a calm input" not in table
+
+
+# -- one explanation, every format ---------------------------------------------------------
+
+TEXT_FORMATS = ["table", "markdown", "html", "junit"]
+
+
+def _missed_line_report(*, missed):
+    lines = [line(index=1), line(index=2, latex="2 x", status="refuted" if missed else "verified")]
+    return make_report(result("chain", status="refuted" if missed else "verified",
+                              kind="derivation", lines=lines))
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_every_format_explains_a_line_that_missed_its_expected_status_in_the_same_words(fmt):
+    assert "line 2: refuted, expected verified" in render(_missed_line_report(missed=True), fmt)
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_no_format_explains_a_miss_when_every_line_is_as_expected(fmt):
+    assert "expected verified" not in render(_missed_line_report(missed=False), fmt)
+
+
+@pytest.mark.parametrize("fmt", TEXT_FORMATS)
+def test_every_format_says_a_fix_that_does_not_verify_in_the_same_words(fmt):
+    fix = line(latex="x", status="refuted", expected="verified")
+    erratum = line(index=2, latex="2 x", status="refuted", expected="refuted", erratum="a factor",
+                   fix=fix)
+    report = make_report(result("chain", status="refuted", expected="verified",
+                                kind="derivation", lines=[line(index=1), erratum]))
+    assert "line 2's fix: refuted, expected verified" in html.unescape(render(report, fmt))

@@ -88,3 +88,79 @@ def test_each_example_follows_the_regime_at_its_position(regime):
     assert all(_looks_like(regime, batch["X"][i]) for i in at)
     moderate = [i for i in range(32) if EXTREME_REGIMES[i % n] == "moderate"]
     assert not any(_looks_like(regime, batch["X"][i]) for i in moderate)  # the failing twin
+
+
+def test_a_dimension_too_large_for_memory_is_refused_saying_what_to_change():
+    with pytest.raises(dc.SpaceError) as err:
+        dc.Space(x=dc.real("N"), dims={"N": (1, 10**9)})
+    msg = str(err.value)
+    assert "dimension N up to 1000000000" in msg and "8 GB" in msg
+    assert "keep every dimension ≤ 4096" in msg
+
+
+def test_an_input_too_large_in_total_is_refused_even_when_each_dimension_is_allowed():
+    with pytest.raises(dc.SpaceError, match=r"dimensions 'N D K' up to 512 × 512 × 512 would "
+                       r"make input 'X' of 1.07 GB per example"):
+        dc.Space(X=dc.real("N D K"), dims={"N": 512, "D": 512, "K": 512})
+
+
+def test_a_large_but_sane_dimension_is_accepted_and_drawn():
+    space = dc.Space(x=dc.real("N"), dims={"N": (1, 4096)})
+    batch = space.draw({"N": 4096}, seed=0, size=2)
+    assert batch["x"].shape == (2, 4096)
+
+
+def test_the_calm_version_of_a_batch_is_moderate_and_keeps_nonzero_inputs_off_zero():
+    space = dc.Space(x=dc.real("D"), w=dc.real("D", nonzero=True), lam=dc.positive(),
+                     y=dc.one_hot("D"))
+    batch = space.draw({"D": 4}, seed=5, size=64, regimes=EXTREME_REGIMES)
+    calm = space.calm(batch)
+    assert np.abs(calm["x"]).max() <= 0.5 and np.all(calm["w"] != 0)
+    assert calm["lam"].min() >= 0.1 and calm["lam"].max() <= 1.0
+    assert np.array_equal(calm["y"], batch["y"])
+    assert space.magnitude({k: v[0] for k, v in calm.items()}) <= 1.0
+
+
+def test_drawn_batches_are_not_calm_so_the_calm_test_can_fail():
+    space = dc.Space(x=dc.real("D"), lam=dc.positive())
+    batch = space.draw({"D": 4}, seed=5, size=64, regimes=EXTREME_REGIMES)
+    assert np.abs(batch["x"]).max() > 0.5 and batch["lam"].max() > 1.0
+    assert max(space.magnitude({k: v[i] for k, v in batch.items()}) for i in range(64)) > 1.0
+
+
+def test_scaling_moves_only_real_inputs():
+    space = dc.Space(x=dc.real("D"), lam=dc.positive())
+    x = {"x": np.array([2.0, -4.0]), "lam": np.array(3.0)}
+    out = space.scaled(x, 0.5)
+    assert np.array_equal(out["x"], [1.0, -2.0]) and out["lam"] == 3.0
+    assert not np.array_equal(space.scaled(x, 2.0)["x"], x["x"])
+
+
+def test_only_real_positive_and_simplex_inputs_are_differentiable():
+    assert all(i.differentiable for i in (dc.real("D"), dc.positive(), dc.simplex("K")))
+    assert not any(i.differentiable for i in (dc.one_hot("K"), dc.labels("N", classes="K"),
+                                              dc.binary("N")))
+
+
+def _list_proof(tmp_path, dims):
+    from click.testing import CliRunner
+
+    from derivcheck.cli import main
+
+    f = tmp_path / "sizes.py"
+    f.write_text("import derivcheck as dc\n"
+                 f"S = dc.Space(x=dc.real('N'), dims={{'N': {dims}}})\n"
+                 "g = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x, space=S, wrt='x')\n")
+    return CliRunner().invoke(main, ["list", str(f)], catch_exceptions=False)
+
+
+def test_a_proof_file_with_a_huge_dimension_is_a_load_error_saying_what_to_fix(tmp_path):
+    res = _list_proof(tmp_path, "(1, 10**9)")
+    assert res.exit_code == 2
+    assert "sizes.py: line 2: SpaceError" in res.output
+    assert "keep every dimension ≤ 4096" in res.output and "itself failed" not in res.output
+
+
+def test_a_proof_file_with_a_large_but_sane_dimension_lists_its_claim(tmp_path):
+    res = _list_proof(tmp_path, "(1, 4096)")
+    assert res.exit_code == 0 and "sizes.py::g" in res.output

@@ -130,3 +130,34 @@ def test_something_that_is_not_a_space_is_rejected():
 def test_zero_buckets_is_rejected():
     with pytest.raises(ValueError, match="buckets must be a positive int"):
         strategies.shapes(SPACE, buckets=0)
+
+
+def test_a_failing_user_property_shrinks_to_one_offending_entry_and_zeros_elsewhere():
+    space = dc.Space(x=dc.real("D"))
+    x = find(strategies.inputs(space, bucket={"D": 4}, regimes=["moderate"]),
+             lambda x: not (x["x"] < 0.5).all(), settings=settings(max_examples=200))
+    v = x["x"]
+    assert v.shape == (4,)
+    assert np.count_nonzero(v) == 1  # one entry breaks the property, the rest shrank to 0
+    assert 0.5 <= v.max() <= 1.0  # a simple value at the edge: 0.5 or 1
+
+
+def test_a_failing_user_property_shrinks_to_the_smallest_shape():
+    space = dc.Space(x=dc.real("D"))
+    x = find(strategies.inputs(space, regimes=["moderate"]), lambda x: not (x["x"] < 0.5).all(),
+             settings=settings(max_examples=200))
+    assert x["x"].shape == (1,) and 0.5 <= x["x"][0] <= 1.0
+
+
+@settings(max_examples=30, deadline=None)
+@given(strategies.inputs(dc.Space(x=dc.real("D")), regimes=["moderate"]))
+def test_the_twin_property_that_holds_passes(x):
+    assert (x["x"] <= 1.5).all()
+
+
+def test_labels_and_one_hot_rows_shrink_to_class_zero():
+    space = dc.Space(Y=dc.one_hot("N K"), t=dc.labels("N", classes="K"), b=dc.binary("N"))
+    x = find(strategies.inputs(space, bucket={"N": 3, "K": 3}), lambda x: True)
+    assert (x["Y"].argmax(axis=-1) == 0).all() and not x["t"].any() and not x["b"].any()
+    y = find(strategies.inputs(space, bucket={"N": 3, "K": 3}), lambda x: x["t"].max() == 2)
+    assert sorted(y["t"]) == [0, 0, 2]  # the twin: only the entry the property needs moves

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 
+from .._targets import ClaimKind
 from .._verdict import line_to_dict
 
-__all__ = ["Erratum", "document_tallies", "entries", "errata"]
+__all__ = ["Erratum", "document_tallies", "entries", "errata", "is_derivation", "is_property"]
+
+
+def is_derivation(r) -> bool:
+    """Whether result ``r`` is a derivation (numbered lines): the reports' one test of it."""
+    return ClaimKind(r.kind).chained
+
+
+def is_property(r) -> bool:
+    """Whether result ``r`` is a property (no value to show, true or false)."""
+    return ClaimKind(r.kind).is_property
 
 
 def entries(report) -> list[dict]:
@@ -17,13 +28,13 @@ def entries(report) -> list[dict]:
         d["seed"] = report.seed
         if r.status in ("refuted", "unstable", "error") and r.counterexample:
             d["reproduce"] = r.reproduce()
-        if r.kind != "derivation" and r.lines:
+        if not is_derivation(r) and r.lines:
             ln = r.lines[0]
             d["erratum"] = ln.erratum
             d["fix"] = None if ln.fix is None else {
                 "latex": ln.fix.latex, "status": ln.fix.status, "max_error": ln.fix.max_error}
         out.append(d)
-        if r.kind == "derivation":
+        if is_derivation(r):
             out.extend(line_to_dict(r, ln) for ln in r.lines)
     return out
 
@@ -49,7 +60,7 @@ def errata(report) -> list[Erratum]:
                 continue
             out.append(Erratum(
                 file=r.id.split("::")[0], claim=r.id,
-                index=ln.index if r.kind == "derivation" else None, latex=ln.latex,
+                index=ln.index if is_derivation(r) else None, latex=ln.latex,
                 note=ln.erratum, status=ln.status,
                 fix_latex=ln.fix.latex if ln.fix else None,
                 fix_status=ln.fix.status if ln.fix else None))

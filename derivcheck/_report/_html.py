@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._data import document_tallies, errata
+from ._data import document_tallies, errata, is_derivation
 from ._mathml import _e, latex_to_mathml
+from ._texts import NOT_AS_EXPECTED, breaks_at, missed, status_vs_expected
 
 __all__ = ["latex_to_mathml", "render"]
 
@@ -129,7 +130,7 @@ def _cx_table(cx, bucket) -> str:
 def _line_why(ln) -> str:
     bits = []
     if ln.status == "unstable" and ln.unstable_from is not None:
-        bits.append(f"breaks for inputs of magnitude ≥ {ln.unstable_from:.3g}")
+        bits.append(breaks_at(ln.unstable_from))
     for t in (ln.diagnosis, ln.message):
         if t:
             bits.append(t)
@@ -148,7 +149,7 @@ def _line_row(ln, *, derivation: bool) -> str:
     shown = latex_to_mathml(ln.latex, large=True) if ln.latex else "<i>(no LaTeX)</i>"
     body = "" if ln.erratum is not None else f"{eq}{shown}"
     if ln.status != ln.expected:
-        body += f' <span class="badge miss">{_e(ln.status)}, expected {_e(ln.expected)}</span>'
+        body += f' <span class="badge miss">{_e(status_vs_expected(ln.status, ln.expected))}</span>'
     if ln.erratum is not None:
         fix = ""
         if ln.fix is not None:
@@ -173,7 +174,7 @@ def _line_row(ln, *, derivation: bool) -> str:
 
 def _claim(r, anchor: str) -> str:
     file, _, name = r.id.rpartition("::")
-    deriv = r.kind == "derivation"
+    deriv = is_derivation(r)
     classes = f"claim {_e(r.status)}" + ("" if r.ok else " unexpected")
     head = (f"<summary><h3>{MARK.get(r.status, '?')} {_e(name or r.id)}</h3>"
             f"{_badge(r.status, r.expected)} <span class=\"meta\">{_e(r.kind)}"
@@ -253,17 +254,13 @@ def render(report, *, title: str = "derivcheck report") -> str:
         out.append("</table>")
     unexpected = [r for r in report.results if not r.ok]
     if unexpected:
-        out.append("<h2>Not as expected</h2><ul>")
+        out.append(f"<h2>{NOT_AS_EXPECTED}</h2><ul>")
         for i, r in enumerate(report.results):
             if r.ok:
                 continue
-            why = "; ".join(f"line {ln.index}: {ln.status}, expected {ln.expected}"
-                            for ln in r.lines if ln.status != ln.expected and
-                            (r.kind == "derivation" or r.status == r.expected))
-            why += "".join(f"; line {ln.index}'s fix is {ln.fix.status}"
-                           for ln in r.lines if ln.fix is not None and not ln.fix.ok)
+            why = "; ".join(what for what, _ in missed(r))
             out.append(f'<li><a href="#claim-{i}">{_e(r.summary_line())}</a>'
-                       f'{" — " + _e(why.lstrip("; ")) if why else ""}</li>')
+                       f'{" — " + _e(why) if why else ""}</li>')
         out.append("</ul>")
     if report.skipped:
         out.append("<h2>Not run</h2><ul>")

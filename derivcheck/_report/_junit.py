@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
+from ._data import is_derivation
+from ._texts import missed
+
 __all__ = ["render"]
 
 # Characters XML 1.0 cannot carry even escaped (C0 controls except tab/newline/CR, surrogates,
@@ -31,12 +34,7 @@ def _classname(file: str) -> str:
 
 def _details(r) -> str:
     body = str(r)
-    for ln in r.lines:
-        if not ln.ok:
-            body += (f"\nline {ln.index}: {ln.status}, expected {ln.expected}: {ln.latex}"
-                     if ln.status != ln.expected else "")
-            if ln.fix is not None and not ln.fix.ok:
-                body += f"\nline {ln.index} fix: {ln.fix.status}, expected verified: {ln.fix.latex}"
+    body += "".join(f"\n{what}: {latex}" for what, latex in missed(r))
     if r.counterexample:
         body += "\n" + r.reproduce()
     trace = getattr(r, "trace", None)
@@ -49,7 +47,7 @@ def _notes(r) -> str:
     out = []
     for ln in r.lines:
         if ln.erratum is not None:
-            where = f"line {ln.index}" if r.kind == "derivation" else "claim"
+            where = f"line {ln.index}" if is_derivation(r) else "claim"
             out.append(f"erratum ({where}, {ln.status}): {ln.erratum}\n  as written: {ln.latex}")
             if ln.fix is not None:
                 out.append(f"  corrected ({ln.fix.status}): {ln.fix.latex}")

@@ -7,6 +7,7 @@ a table (``|``) nor inject HTML (``<``); LaTeX goes in code spans.
 from __future__ import annotations
 
 from ._data import document_tallies, errata
+from ._texts import NOT_AS_EXPECTED, missed, status_vs_expected
 
 __all__ = ["render"]
 
@@ -95,26 +96,20 @@ def render(report) -> str:
             fix = (f"{code(e.fix_latex)} ({MARK.get(e.fix_status or '', '?')} {e.fix_status})"
                    if e.fix_latex else "–")
             shown = MARK.get(e.status, "?") if e.status == "refuted" else \
-                f"**{MARK.get(e.status, '?')} {e.status}**, expected refuted"
+                f"**{MARK.get(e.status, '?')} {status_vs_expected(e.status, 'refuted')}**"
             out.append(f"| {shown} | {code(where)} | {code(e.latex)} | {text(e.note)} | "
                        f"{fix} |")
         out.append("")
 
     unexpected = [r for r in report.results if not r.ok]
     if unexpected:
-        out += ["#### Not as expected", ""]
+        out += [f"#### {NOT_AS_EXPECTED}", ""]
         for r in unexpected:
             line = r.summary_line()
             line = line[len(r.id) + 2:] if line.startswith(f"{r.id}: ") else line
             out.append(f"- **{MARK[r.status]} {text(r.status)}** (expected "
                        f"{text(r.expected)}) {code(r.id)}: {text(line)}")
-            for ln in r.lines if r.kind == "derivation" else []:
-                if not ln.ok:
-                    got = ln.status if ln.status == ln.expected else \
-                        f"{ln.status}, expected {ln.expected}"
-                    if ln.fix is not None and not ln.fix.ok:
-                        got += f"; its fix is {ln.fix.status}"
-                    out.append(f"  - line {ln.index} ({text(got)}): {code(ln.latex)}")
+            out.extend(f"  - {text(what)}: {code(latex)}" for what, latex in missed(r))
             if r.counterexample:
                 body = r.reproduce().replace("```", "` ` `")
                 out += ["", "  ```python", *("  " + ln for ln in body.splitlines()), "  ```"]

@@ -7,6 +7,7 @@ with status words that a colouring pass can find.
 from __future__ import annotations
 
 from ._data import document_tallies, errata
+from ._texts import NOT_AS_EXPECTED, claim_note, missed
 
 __all__ = ["render"]
 
@@ -28,16 +29,7 @@ def render(report, *, quiet: bool = False) -> str:
     if not quiet:
         rows = []
         for r in report.results:
-            note = r.diagnosis or r.message or ""
-            brk = r.first_break
-            if r.kind == "derivation" and brk is not None:
-                note = f"line {brk.index} breaks" + (f": {note}" if note else "")
-            if r.status == "unstable" and r.unstable_from is not None:
-                note = f"breaks at magnitude ≥ {r.unstable_from:.3g}"
-            if r.status == "refuted" and not note and r.kind == "property":
-                note = "false at a calm input"
-            if r.ok and r.status == "refuted":
-                note = "erratum, as expected" + (f": {note}" if note else "")
+            note = claim_note(r)
             exp = "" if r.ok else f"  [expected {r.expected}]"
             rows.append((f"{MARK[r.status]} {r.status}", _clip(r.id, 64), r.kind,
                          str(r.examples), _err(r.max_error), _clip(note, 60) + exp))
@@ -74,9 +66,10 @@ def render(report, *, quiet: bool = False) -> str:
         lines.append("")
     unexpected = [r for r in report.results if not r.ok]
     if unexpected:
-        lines.append("Not as expected:")
+        lines.append(f"{NOT_AS_EXPECTED}:")
         for r in unexpected:
             lines.append("  " + str(r).replace("\n", "\n  "))
+            lines.extend(f"    - {what}: {_clip(latex, 100)}" for what, latex in missed(r))
             if r.counterexample:
                 lines.append("  " + r.reproduce().replace("\n", "\n  "))
         lines.append("")

@@ -1,0 +1,195 @@
+"""Stage 1, compile: one fused, vmapped check per (claim, shape bucket).
+
+:class:`FusedCheck` is one ``jit(vmap(...))`` function that computes the
+truth (from the oracle), every traceable line and their normalized errors for
+a whole batch of inputs, however many lines the claim has. JAX traces it once
+per input shape; while tracing, it decides each line's :class:`LineMode`
+there and keeps that decision as a :class:`TraceRecord`, keyed by the shapes
+(a line that raises is caught, its columns hold NaN, so it cannot stop the
+others, and nothing is traced twice).
+
+:class:`Compiler` holds the speed settings: XLA options, and a weak per-claim
+cache of fused checks, so checking the same claim again in this process
+compiles nothing.
+"""
+
+from __future__ import annotations
+
+import traceback
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from .. import _tolerance as tol
+from .._claims import Claim, ClaimError
+from ._records import LineMode, LineSlot, TraceRecord
+from ._rules import first_line, judge_output
+
+__all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
+
+_TRACER_ERRORS = (
+    jax.errors.TracerArrayConversionError,
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerBoolConversionError,
+    jax.errors.TracerIntegerConversionError,
+)
+
+#: derivcheck compiles many small programs and runs each briefly. On the CPU,
+#: XLA's older (non-MLIR) fusion emitters and a single codegen split took
+#: 0.73x the compile time of XLA's defaults, and the compiled checks ran no
+#: slower (``bench/compile_options.py`` measures both).
+COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False,
+                    "xla_cpu_parallel_codegen_split_count": 1}
+
+Shapes = tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def shapes_of(inputs: dict[str, Any], *, batched: bool) -> Shapes:
+    """The key of a trace record: each input's shape for one example."""
+    return tuple(sorted((k, tuple(v.shape[1:] if batched else v.shape))
+                        for k, v in inputs.items()))
+
+
+class FusedCheck:
+    """The jitted, vmapped check of one claim with one oracle.
+
+    Attributes:
+      records: what each traced input shape decided.
+      traces: how many times JAX traced it (= XLA compilations).
+      lines: how many slots it checks.
+    """
+
+    def __init__(self, slots: list[LineSlot], truth: Callable[[dict], Any] | None,
+                 float_names: list[str], jit: Callable[[Callable], Callable]) -> None:
+        self.records: dict[Shapes, TraceRecord] = {}
+        self.traces = 0
+        self.lines = len(slots)
+        self._fn = jit(jax.vmap(self._single_fn(slots, truth, float_names)))
+
+    def __call__(self, batch: dict) -> tuple[Any, TraceRecord]:
+        """Dispatch the check on a batch; return its (async) result and the trace record."""
+        res = self._fn(batch)
+        return res, self.records[shapes_of(batch, batched=True)]
+
+    def lower(self, batch: dict) -> Any:
+        """The lowered (not yet compiled) check for a batch's shapes (for benchmarks)."""
+        return self._fn.lower(batch)
+
+    def _single_fn(self, slots, truth, float_names):
+        prop = truth is None
+        n = len(slots)
+        slot_fns = [(sl.index, sl.fn, sl.prev) for sl in slots]
+
+        def single(inp):
+            self.traces += 1  # runs once per trace
+            rec = self.records[shapes_of(inp, batched=False)] = TraceRecord()
+            mags = [jnp.max(jnp.abs(inp[k])) for k in float_names if inp[k].size]
+            s = jnp.max(jnp.stack(mags)) if mags else jnp.asarray(0.0)
+            nan = jnp.asarray(jnp.nan)
+            errs, steps, fins = [nan] * n, [nan] * n, [jnp.asarray(True)] * n
+            t = None
+            if not prop:
+                try:
+                    t = jnp.asarray(truth(inp), jnp.float64)
+                except Exception as exc:  # the reference itself is broken
+                    rec.truth_error = (f"the reference raised {first_line(exc)}; fix the "
+                                       "function (--traceback shows where)")
+                    rec.truth_trace = traceback.format_exc()
+                    return jnp.zeros(3 * n + 2), nan, (nan,) * n
+                rec.truth_shape = tuple(t.shape)
+            vals = {}
+            raws = [nan] * n  # each line's own output, for the diagnosis
+            for i, fn, prev in slot_fns:
+                try:
+                    raw = fn(inp)
+                except _TRACER_ERRORS:
+                    rec.modes[i] = LineMode.NUMPY
+                    continue
+                except ClaimError as exc:
+                    rec.modes[i], rec.messages[i] = LineMode.ERROR, str(exc)
+                    continue
+                except Exception as exc:
+                    rec.modes[i] = LineMode.ERROR
+                    rec.messages[i] = (f"raised {first_line(exc)}; fix the function "
+                                       "(--traceback shows where)")
+                    rec.traces[i] = traceback.format_exc()
+                    continue
+                mode, why = judge_output(raw, rec.truth_shape, prop=prop)
+                rec.modes[i] = mode
+                if why:
+                    rec.messages[i] = why
+                if mode is LineMode.ERROR:
+                    continue
+                if prop:
+                    try:
+                        errs[i] = jnp.where(jnp.all(jnp.asarray(raw)), 0.0, 1.0)
+                    except Exception as exc:  # not a boolean at all, e.g. a string
+                        rec.modes[i] = LineMode.ERROR
+                        rec.messages[i] = (f"returns a {type(raw).__name__} ({first_line(exc)}); "
+                                           "a dc.holds predicate must return a boolean array")
+                        continue
+                    steps[i] = jnp.asarray(0.0)
+                    continue
+                g = raws[i] = jnp.asarray(raw, jnp.float64)
+                if mode is LineMode.TRANSPOSED:
+                    g = g.T
+                vals[i] = g
+                errs[i] = tol.normalized_error(g, t, s, jnp)
+                ref = vals.get(prev) if prev is not None else None
+                steps[i] = errs[i] if ref is None else tol.normalized_error(g, ref, s, jnp)
+                fins[i] = jnp.all(jnp.isfinite(g))
+            tfin = jnp.asarray(True) if prop else jnp.all(jnp.isfinite(t))
+            # One packed vector per input: a single device-to-host transfer per batch.
+            packed = jnp.concatenate([
+                jnp.stack(errs), jnp.stack(steps), jnp.stack(fins).astype(jnp.float64),
+                jnp.stack([tfin.astype(jnp.float64), s])])
+            return packed, (nan if prop else t), tuple(raws)
+
+        return single
+
+
+class Compiler:
+    """Builds fused checks with derivcheck's XLA options, and caches them per claim.
+
+    The cache is weak: an entry lives as long as its claim, holds no
+    reference to the claim, and is keyed by the oracle's name.
+    """
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        self.options = dict(COMPILER_OPTIONS if options is None else options)
+        self._usable: tuple[tuple[str, Any], ...] | None = None
+        self._fused: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def usable_options(self) -> tuple[tuple[str, Any], ...]:
+        """:attr:`options` if this XLA knows them (one tiny compile, once), else none."""
+        if self._usable is None:
+            self._usable = ()
+            if jax.default_backend() == "cpu" and self.options:
+                try:
+                    jax.jit(lambda x: x + 1, compiler_options=self.options).lower(1.0).compile()
+                    self._usable = tuple(self.options.items())
+                except Exception:  # an XLA without these flags: its defaults still work
+                    pass
+        return self._usable
+
+    def jit(self, fn: Callable) -> Callable:
+        return jax.jit(fn, compiler_options=dict(self.usable_options()) or None)
+
+    def traces(self, claim: Claim) -> int:
+        """How many times the claim's fused checks were traced (= compiled) so far."""
+        return sum(c.traces for c in self._fused.get(claim, {}).values())
+
+    def fused(self, claim: Claim, oracle_name: str, slots: list[LineSlot],
+              truth: Callable[[dict], Any] | None, float_names: list[str]) -> FusedCheck:
+        """The claim's fused check, from the cache if the claim was checked before."""
+        try:
+            per_claim = self._fused.setdefault(claim, {})
+        except TypeError:  # a claim that cannot be weakly referenced: no reuse
+            per_claim = {}
+        check = per_claim.get(oracle_name)
+        if check is None or check.lines != len(slots):
+            check = per_claim[oracle_name] = FusedCheck(slots, truth, float_names, self.jit)
+        return check

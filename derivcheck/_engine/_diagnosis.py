@@ -1,0 +1,82 @@
+"""Naming the kind of mistake of a refuted line, from values the compiled checks give.
+
+The rules themselves live in :mod:`derivcheck._diagnose`; this module only
+gathers both sides (claimed and true values) at a few failing inputs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _tolerance as tol
+from .._shrink import magnitude
+from ._evaluate import Checker
+from ._records import LineMode, LineSlot
+from ._rules import first_line
+
+__all__ = ["diagnosis"]
+
+#: Inputs drawn to diagnose a refuted line.
+DIAGNOSIS_BATCH = 16
+
+
+def _sides(ck: Checker, b: int, slot_index: int, xs: list[dict]) -> tuple[list, list]:
+    """Claimed and true values at a few inputs of bucket ``b``.
+
+    They come from the fused check the search compiled for that bucket, which
+    returns every line's own output beside its errors: no new compilation.
+    NumPy lines run one input at a time.
+    """
+    slot = ck.slots[slot_index]
+    size = ck.batch_of(b)
+    gs, ts = [], []
+    for start in range(0, len(xs), size):
+        res = ck.call(b, ck.batch_from(xs[start:start + size], b))
+        if res is None:
+            raise ValueError("the reference cannot be evaluated")
+        ts.extend(np.asarray(res[1]))
+        if slot.mode.get(b) in (LineMode.JAX, LineMode.TRANSPOSED):  # known after a call
+            gs.extend(np.asarray(res[2][slot_index]))
+    mode = slot.mode.get(b)
+    traced = mode in (LineMode.JAX, LineMode.TRANSPOSED)
+    if mode is LineMode.NUMPY:
+        gs = [np.asarray(slot.fn({k: np.asarray(v) for k, v in x.items()})) for x in xs]
+    elif not traced:
+        raise ValueError(f"the line does not run in bucket {b}")
+    return gs[:len(xs)], ts[:len(xs)]
+
+
+def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
+    """Diagnose from calm failures in the largest bucket (least degenerate), else ``x``.
+
+    ``x`` is the counterexample, in bucket ``b_x``. Both sides come from the
+    fused checks, which the search has usually compiled for both buckets
+    already, and failures are judged by the same tolerance in NumPy.
+    """
+    from .._diagnose import diagnose
+
+    b = ck.profile.buckets - 1
+    batch = ck.calm_batch(b, seed=ck.seed + 41)
+    xs = [{k: np.array(v[i]) for k, v in batch.items()}
+          for i in range(min(DIAGNOSIS_BATCH, len(next(iter(batch.values())))))]
+    try:
+        gs, ts = _sides(ck, b, slot.index, xs)
+        picked = []
+        for g, t, xi in zip(gs, ts, xs, strict=True):
+            if g.shape != t.shape or not np.all(np.isfinite(t)):
+                picked.append((g, t, xi))
+                continue
+            with np.errstate(all="ignore"):
+                e = tol.normalized_error(g, t, magnitude(ck.space, xi), np)
+            if not np.all(np.isfinite(g)) or e > tol.THRESHOLD:
+                picked.append((g, t, xi))
+        if len(picked) >= 2:
+            gs, ts, xs = (list(z) for z in zip(*picked[:4], strict=True))
+            return diagnose(gs, ts, xs, claim=ck.claim)
+    except Exception:  # that bucket does not suit the line: use the counterexample
+        pass
+    try:
+        gs, ts = _sides(ck, b_x, slot.index, [x])
+        return diagnose(gs, ts, [x], claim=ck.claim)
+    except Exception as exc:  # diagnosis is best effort
+        return f"no diagnosis ({first_line(exc)})"

@@ -1,0 +1,237 @@
+"""Stage 1½, evaluate: run a claim's fused check on batches and read its errors.
+
+A :class:`Checker` holds one claim's lines (as :class:`LineSlot`), its oracle
+and its fused check (:mod:`._compile`), sizes batches per shape bucket, runs
+NumPy lines that JAX cannot trace one input at a time, and returns
+:class:`Errors` records.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _tolerance as tol
+from .._claims import Claim, bind
+from .._profiles import Profile
+from .._shrink import magnitude
+from ._compile import Compiler, FusedCheck
+from ._oracle import Oracle
+from ._records import Errors, LineMode, LineSlot
+from ._rules import failing, first_line, judge_output
+
+__all__ = ["BATCH_FLOATS", "PIPELINE_FLOATS", "Checker", "batch_of_inputs"]
+
+#: Values per compiled call the engine aims for (see :meth:`Checker.batch_of`).
+BATCH_FLOATS = 2**16
+
+#: A profile batch of at least this many floats is drawn and checked in two
+#: halves, overlapping the drawing of one half with the checking of the other.
+PIPELINE_FLOATS = 2**19
+
+
+def batch_of_inputs(xs: list[dict], size: int) -> dict[str, np.ndarray]:
+    """Stack inputs into a batch of ``size``, repeating the first to fill it.
+
+    >>> b = batch_of_inputs([{"x": np.zeros(2)}, {"x": np.ones(2)}], 4)
+    >>> b["x"].tolist()
+    [[0.0, 0.0], [1.0, 1.0], [0.0, 0.0], [0.0, 0.0]]
+    """
+    out = {}
+    for k, first in xs[0].items():
+        arr = np.empty((size, *np.shape(first)), dtype=np.asarray(first).dtype)
+        arr[:len(xs)] = [x[k] for x in xs]
+        arr[len(xs):] = first
+        out[k] = arr
+    return out
+
+
+class Checker:
+    """One claim's lines, checked batch by batch against its oracle."""
+
+    def __init__(self, claim: Claim, profile: Profile, seed: int, *,
+                 oracle: Oracle | None, oracle_name: str, compiler: Compiler) -> None:
+        self.claim = claim
+        self.space = claim.space
+        self.profile = profile
+        self.seed = seed
+        self.property = oracle is None
+        self.slots: list[LineSlot] = []
+        self.fix_slot: dict[int, int] = {}
+        for i, ln in enumerate(claim.lines):
+            fn = bind(ln.fn, self.space, where=f"{claim.qualname} line {i + 1}")
+            prev = i - 1 if i > 0 and claim.kind.chained else None
+            self.slots.append(LineSlot(len(self.slots), fn, prev))
+        for i, ln in enumerate(claim.lines):
+            if ln.fix is not None:
+                fn = bind(ln.fix.fn, self.space, where=f"{claim.qualname} line {i + 1} fix")
+                self.fix_slot[i] = len(self.slots)
+                self.slots.append(LineSlot(len(self.slots), fn, None))
+        self.float_names = [n for n, i in self.space.inputs.items() if i.varies]
+        # A property carries its own tolerance, so only rounding at large
+        # magnitudes (softmax saturating to exactly 1) excuses a failure.
+        self.calm_bound = tol.PROPERTY_CALM if self.property else tol.MODERATE
+        self.truth_error: str | None = None
+        self.truth_trace: str | None = None
+        self.truth_shape: dict[int, tuple | None] = {}
+        self._floats_of: dict[int, int] = {}
+        self.fused: FusedCheck = compiler.fused(
+            claim, oracle_name, self.slots, None if oracle is None else oracle.truth,
+            self.float_names)
+
+    # -- batch sizing ----------------------------------------------------------
+    def floats(self, b: int) -> int:
+        """Floats in one input of bucket ``b`` (memoized: asked for every batch)."""
+        if b not in self._floats_of:
+            bucket = self.space.bucket(b)
+            self._floats_of[b] = sum(
+                int(np.prod(self.space.shape_of(n, bucket), dtype=np.int64))
+                for n in self.space.inputs) or 1
+        return self._floats_of[b]
+
+    def batch_of(self, b: int) -> int:
+        """Inputs per compiled call in bucket ``b``: the profile's batch, times up
+        to 16 for small inputs, so that each call carries ~``BATCH_FLOATS`` values;
+        half the batch for large inputs (see :meth:`rounds_of`)."""
+        floats = self.floats(b)
+        if self.rounds_of(b) > 1:
+            return max(1, self.profile.batch // 2)
+        scale = max(1, min(16, BATCH_FLOATS // (floats * self.profile.batch)))
+        return self.profile.batch * (1 << (scale.bit_length() - 1))  # a power of 2
+
+    def rounds_of(self, b: int) -> int:
+        """Compiled calls per example: 2 for large inputs, else 1.
+
+        Drawing a large batch costs about as much as checking it. Split in two,
+        the second half is drawn while the first is being checked (JAX
+        dispatches asynchronously), which hides most of the drawing.
+        """
+        big = self.floats(b) * self.profile.batch >= PIPELINE_FLOATS
+        return 2 if big and self.profile.batch >= 2 else 1
+
+    def batch_from(self, xs: list[dict], b: int) -> dict[str, np.ndarray]:
+        return batch_of_inputs(xs, self.batch_of(b))
+
+    def calm_batch(self, b: int, seed: int) -> dict[str, np.ndarray]:
+        return self.space.calm(self.space.draw(self.space.bucket(b), seed=seed,
+                                               size=self.batch_of(b)))
+
+    # -- running the fused check ----------------------------------------------
+    def probe(self, b: int) -> None:
+        """Make sure bucket ``b`` has been traced, so every line's mode there is known."""
+        if b not in self.truth_shape and self.truth_error is None:
+            batch = self.space.draw(self.space.bucket(b), seed=b, size=self.batch_of(b),
+                                    regimes=self.profile.regimes)
+            self.evaluate(b, batch)
+
+    def call(self, b: int, batch: dict) -> Any:
+        """Dispatch the fused check; on a bucket's first call, take what its trace decided.
+
+        The trace may have happened in an earlier check of the same claim (or
+        for another bucket with the same shapes): decisions are kept per shape.
+        """
+        res, rec = self.fused(batch)
+        if b in self.truth_shape:
+            return res
+        if rec.truth_error is not None:
+            self.truth_error, self.truth_trace = rec.truth_error, rec.truth_trace
+            return None
+        self.truth_shape[b] = rec.truth_shape
+        for slot in self.slots:
+            slot.mode[b] = rec.modes[slot.index]
+            if rec.messages.get(slot.index):
+                slot.message = rec.messages[slot.index]
+            if rec.traces.get(slot.index):
+                slot.trace = rec.traces[slot.index]
+        return res
+
+    def evaluate(self, b: int, batch: dict[str, np.ndarray]) -> Errors:
+        """Errors of every slot on a batch."""
+        return self.collect(b, batch, self.call(b, batch))
+
+    def _magnitudes(self, batch: dict, size: int) -> np.ndarray:
+        return np.array([magnitude(self.space, {k: v[i] for k, v in batch.items()})
+                         for i in range(size)])
+
+    def collect(self, b: int, batch: dict[str, np.ndarray], res: Any) -> Errors:
+        """Wait for a dispatched fused check (:meth:`call`) and unpack its errors."""
+        size = next(iter(batch.values())).shape[0]
+        n = len(self.slots)
+        out = Errors(err=np.full((size, n), np.nan), step=np.full((size, n), np.nan),
+                     fin=np.ones((size, n), dtype=bool), tfin=np.zeros(size, dtype=bool),
+                     mag=None, ran=np.zeros((size, n), dtype=bool))
+        truth_vals = None
+        if res is not None:
+            res, truth_vals, _ = res  # the values stay on the device unless needed
+            packed = np.asarray(res)
+            out.err[:] = packed[:, :n]
+            out.step[:] = packed[:, n:2 * n]
+            out.fin[:] = packed[:, 2 * n:3 * n] > 0.5
+            out.tfin = packed[:, 3 * n] > 0.5
+            out.mag = packed[:, 3 * n + 1]
+        numpy_slots = [s for s in self.slots if s.mode.get(b) is LineMode.NUMPY]
+        if out.mag is None:
+            out.mag = self._magnitudes(batch, size)
+        if numpy_slots:
+            self._evaluate_numpy(numpy_slots, batch, np.asarray(truth_vals), out, b)
+        for slot in self.slots:
+            mode = slot.mode.get(b)
+            if mode is not None and mode.runs:
+                out.ran[:, slot.index] = True
+            if mode is LineMode.TRANSPOSED:  # wrong layout: fails whatever the values
+                out.err[:, slot.index] = np.inf
+        return out
+
+    def _evaluate_numpy(self, slots, batch, truth_vals, out: Errors, b: int) -> None:
+        size = next(iter(batch.values())).shape[0]
+        tshape = self.truth_shape.get(b)
+        for slot in slots:
+            j = slot.index
+            for i in range(size):
+                x = {k: np.array(v[i]) for k, v in batch.items()}
+                try:
+                    g = slot.fn(x)
+                except Exception as exc:
+                    slot.message = f"raised {first_line(exc)}"
+                    slot.mode[b] = LineMode.ERROR
+                    break
+                if self.property:
+                    mode, why = judge_output(g, None, prop=True)
+                    if mode is LineMode.ERROR:
+                        slot.mode[b], slot.message = mode, why
+                        break
+                    out.err[i, j] = 0.0 if bool(np.all(g)) else 1.0
+                    out.step[i, j] = 0.0
+                    continue
+                g = np.asarray(g)
+                if g.shape != tshape or g.dtype != np.float64:
+                    mode, why = judge_output(g, tshape, prop=False)
+                    if why:
+                        slot.message = why
+                    if mode is LineMode.ERROR:
+                        slot.mode[b] = mode
+                        break
+                    if mode is LineMode.TRANSPOSED:
+                        g = g.T
+                t = truth_vals[i]
+                out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np)
+                ref = t
+                if slot.prev is not None and not np.isnan(out.err[i, slot.prev]):
+                    prev_fn = self.slots[slot.prev].fn
+                    ref = np.asarray(prev_fn({k: jnp.asarray(v) for k, v in x.items()}))
+                out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np)
+                out.fin[i, j] = bool(np.all(np.isfinite(g)))
+
+    def fails_on(self, b: int, j: int, cands: list[dict], floor: float = 0.0) -> np.ndarray:
+        """Which candidates still fail line ``j``, with an error of at least ``floor``."""
+        res = []
+        size = self.batch_of(b)
+        for start in range(0, len(cands), size):
+            chunk = cands[start:start + size]
+            out = self.evaluate(b, batch_of_inputs(chunk, size))
+            with np.errstate(invalid="ignore"):
+                clear = ~out.fin[:, j] | ~(out.err[:, j] < floor)
+            res.extend((failing(out)[:, j] & clear)[: len(chunk)])
+        return np.asarray(res, dtype=bool)

@@ -1,0 +1,90 @@
+"""Stage 3, judge: from failing inputs to a line's verdict.
+
+The rules (what output is checkable, what counts as failing) are in
+:mod:`._rules`. :class:`Judge` applies them: it shrinks a failing line's
+counterexample and decides between ``refuted`` (it fails at a calm input:
+the formula is wrong), ``unstable`` (it fails only at large magnitudes: the
+formula is right but its float64 evaluation breaks down) and ``error``
+(nan or inf at a calm input).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _tolerance as tol
+from .._shrink import magnitude, shrink
+from .._verdict import Status
+from ._evaluate import Checker
+from ._records import Conclusion, LineMode, LineSlot
+from ._rules import failing
+
+__all__ = ["Judge"]
+
+
+class Judge:
+    """Concludes on failing lines, using the checker's compiled checks."""
+
+    def __init__(self, checker: Checker) -> None:
+        self.checker = checker
+        self.space = checker.space
+
+    def _first_calm_failure(self, b: int, j: int, seed: int) -> dict | None:
+        ck = self.checker
+        out_batch = ck.calm_batch(b, seed=seed)
+        idx = np.flatnonzero(failing(ck.evaluate(b, out_batch))[:, j])
+        if not idx.size:
+            return None
+        return {k: np.array(v[int(idx[0])]) for k, v in out_batch.items()}
+
+    def conclude(self, slot: LineSlot) -> Conclusion:
+        """Status, counterexample and instability threshold of a failing slot."""
+        ck = self.checker
+        first = slot.failures[0]
+        mag, b, x = first.magnitude, first.bucket, first.x
+        j = slot.index
+        # Shrink only to inputs that still fail clearly: a relative error that
+        # merely grazes the threshold (values near 1e-9) makes a poor example.
+        floor = max(tol.THRESHOLD, 0.1 * first.error)
+        # Try smaller buckets first: the smallest dimensions that still fail.
+        for smaller in range(b):
+            if self.space.bucket(smaller) == self.space.bucket(b):
+                continue
+            if smaller not in ck.truth_shape:
+                ck.probe(smaller)
+            if not slot.runs_in(smaller):
+                continue
+            found = self._first_calm_failure(smaller, j, ck.seed + 17)
+            if found is not None:
+                b, x = smaller, found
+                break
+        x = shrink(self.space, x, lambda cands: ck.fails_on(b, j, cands, floor))
+        mag = magnitude(self.space, x)
+        calm = mag <= ck.calm_bound
+        if not calm and not slot.calm_failure:
+            for bb in sorted({0, b}):
+                if not slot.runs_in(bb):
+                    continue
+                found = self._first_calm_failure(bb, j, ck.seed + 29)
+                if found is not None:
+                    b = bb
+                    x = shrink(self.space, found,
+                               lambda cands, bb=bb: ck.fails_on(bb, j, cands, floor))
+                    calm = True
+                    break
+        single = ck.evaluate(b, ck.batch_from([x], b))
+        err = float(single.err[0, j])
+        finite = bool(single.fin[0, j])
+        transposed = slot.mode.get(b) is LineMode.TRANSPOSED
+        if calm or transposed:
+            if not finite and not transposed:
+                return Conclusion(Status.ERROR, x, b, self.space.bucket(b), err, message=(
+                    "returns nan or inf at a calm input where the truth is finite; "
+                    "look for a division by zero or log(0)"))
+            return Conclusion(Status.REFUTED, x, b, self.space.bucket(b), err)
+        # Unstable: find the smallest magnitude along the ray to the failure.
+        cands = [self.space.scaled(x, 2.0 ** (-k / 4)) for k in range(0, 120)]
+        fails = ck.fails_on(b, j, cands)
+        starts = [magnitude(self.space, c) for c, f in zip(cands, fails, strict=True) if f]
+        return Conclusion(Status.UNSTABLE, x, b, self.space.bucket(b), err,
+                          unstable_from=min(starts) if starts else mag)

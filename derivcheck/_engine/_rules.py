@@ -1,0 +1,59 @@
+"""The verdict rules: what a line's output must look like, and what counts as failing.
+
+- :func:`judge_output`: is what a line returned checkable (shape, dtype)?
+  Its :class:`LineMode` in a bucket follows.
+- :func:`failing`: which inputs a line fails, by the tolerance of
+  :mod:`derivcheck._tolerance`.
+
+The compile stage applies :func:`judge_output` while tracing; search and
+judge apply :func:`failing` to every batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _tolerance as tol
+from ._records import Errors, LineMode
+
+__all__ = ["failing", "first_line", "judge_output"]
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+
+
+def judge_output(raw: Any, tshape: tuple | None, *, prop: bool) -> tuple[LineMode, str | None]:
+    """A line's mode from what it returned: jax, transposed or error (with why)."""
+    if isinstance(raw, (tuple, list, dict)):
+        return LineMode.ERROR, f"returns a {type(raw).__name__}; return one array"
+    if prop:
+        if raw is None:
+            return LineMode.ERROR, ("returns None; a dc.holds predicate must return a boolean "
+                                    "or a boolean array, e.g. `return jnp.all(p > 0)` "
+                                    "(is a `return` missing?)")
+        return LineMode.JAX, None
+    if isinstance(raw, (bool, int, float, complex)) and tshape != ():
+        return LineMode.ERROR, (f"returns a Python {type(raw).__name__}, not an array of "
+                                f"shape {tshape}; return a jnp array")
+    shape = tuple(getattr(raw, "shape", ()))
+    dtype = np.dtype(getattr(raw, "dtype", np.float64))
+    if shape != tshape:
+        if len(shape) >= 2 and shape == tshape[::-1]:
+            return LineMode.TRANSPOSED, None
+        return LineMode.ERROR, (f"returns shape {shape}, but the truth has shape {tshape}; "
+                                "check the layout of the claimed expression")
+    if dtype != np.float64 and not isinstance(raw, (int, float)):
+        return LineMode.ERROR, (f"returns {dtype}, not float64; derivcheck checks in float64, "
+                                "so compute with float64 arrays")
+    return LineMode.JAX, None
+
+
+def failing(out: Errors) -> np.ndarray:
+    """(B, L) mask: the truth is finite and the line is non-finite or too far off."""
+    with np.errstate(invalid="ignore"):
+        bad = (~out.fin) | (out.err > tol.THRESHOLD)
+    return bad & out.tfin[:, None] & out.ran
