@@ -117,6 +117,10 @@ class Result:
       examples: how many inputs were checked.
       counterexample: the shrunk failing input, name -> array, or None.
       diagnosis: the kind of mistake it looks like, or None.
+      oracle: where the truth came from: "autodiff", or "finite differences"
+        for a reference JAX cannot trace (None for a property).
+      accuracy: for finite differences, the largest error estimate of the
+        truth relative to its size over the inputs checked.
     """
 
     id: str
@@ -137,6 +141,11 @@ class Result:
     compilations: int = 0
     unstable_from: float | None = None
     trace: str | None = dataclasses.field(default=None, repr=False)
+    #: Where the truth came from: "autodiff" or "finite differences" (None: a property).
+    oracle: str | None = "autodiff"
+    #: For finite differences: the largest error estimate of the truth, relative to
+    #: its size, over the inputs checked (None for autodiff, exact to rounding).
+    accuracy: float | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("status", "expected"):
@@ -182,9 +191,27 @@ class Result:
             text += f"; {self.diagnosis}"
         if self.message:
             text += f"; {self.message}"
+        if self.oracle == "finite differences":
+            text += f"; truth by {self.truth}"
         if self.status != self.expected:
             text += f" [expected {self.expected}]"
         return text
+
+    @property
+    def truth(self) -> str:
+        """Where the truth came from, with the accuracy finite differences reached.
+
+        >>> Result("c", "gradient", "verified", "verified").truth
+        'autodiff'
+        >>> Result("c", "gradient", "verified", "verified", oracle="finite differences",
+        ...        accuracy=2e-9).truth
+        'finite differences (accurate to 2.0e-09)'
+        """
+        if self.oracle is None:
+            return ""
+        if self.oracle == "finite differences" and self.accuracy is not None:
+            return f"{self.oracle} (accurate to {self.accuracy:.1e})"
+        return self.oracle
 
     def reproduce(self) -> str:
         """A snippet that re-checks the counterexample by hand."""
@@ -232,6 +259,8 @@ class Result:
             "unstable_from": self.unstable_from,
             "seconds": round(self.seconds, 4),
             "compilations": self.compilations,
+            "oracle": self.oracle,
+            "accuracy": self.accuracy,
         }
 
 
