@@ -91,9 +91,9 @@ def check_hvp(f: Fn, product: Fn, *, space: Space, wrt: str, vector: str = "v",
 
     >>> import derivcheck as dc
     >>> space = dc.Space(x=dc.real("D"), v=dc.real("D"))
-    >>> dc.check_hvp(lambda x: (x ** 3).sum(), lambda x, v: 3 * x * v, space=space,
+    >>> dc.check_hvp(lambda x: (x ** 3).sum(), lambda x, v: -6 * x * v, space=space,
     ...              wrt="x", profile="quick").diagnosis
-    'looks like a wrong factor: claimed = 1/2 × autodiff'
+    'looks like a sign error: claimed = -1 × autodiff'
     """
     from ._checks import check
 
