@@ -123,6 +123,13 @@ def _of_wrt(f: Fn, inp: dict, wrt: str) -> Fn:
     return lambda v: f({**inp, wrt: v})
 
 
+def _along(f: Fn, inp: dict, wrt: str, rng: np.random.Generator, eps: float | None):
+    """Input ``wrt``, a random direction ``v`` and the derivative of ``f`` along it."""
+    w = np.asarray(inp[wrt], dtype=np.float64)
+    v = _fd.random_direction(w.shape, rng)
+    return w, v, _fd.directional(_of_wrt(f, inp, wrt), w, v, eps=eps)
+
+
 class Gradient(Target):
     """The truth is ``jax.grad(fn)`` with respect to ``wrt``."""
 
@@ -134,9 +141,7 @@ class Gradient(Target):
         return lambda inp: jax.grad(_of_wrt(f, inp, self.wrt))(inp[self.wrt])
 
     def finite_differences(self, f, inp, *, part, rng, eps):
-        w = np.asarray(inp[self.wrt], dtype=np.float64)
-        v = _fd.random_direction(w.shape, rng)
-        d = _fd.directional(_of_wrt(f, inp, self.wrt), w, v, eps=eps)
+        w, v, d = _along(f, inp, self.wrt, rng, eps)
         if d.value.shape != ():
             raise ValueError(f"the reference returns shape {d.value.shape}, not a scalar; "
                              "a gradient is taken of a scalar function (use dc.jacobian)")
@@ -154,9 +159,7 @@ class Jacobian(Target):
         return lambda inp: jax.jacobian(_of_wrt(f, inp, self.wrt))(inp[self.wrt])
 
     def finite_differences(self, f, inp, *, part, rng, eps):
-        w = np.asarray(inp[self.wrt], dtype=np.float64)
-        v = _fd.random_direction(w.shape, rng)
-        d = _fd.directional(_of_wrt(f, inp, self.wrt), w, v, eps=eps)
+        w, v, d = _along(f, inp, self.wrt, rng, eps)
         return Probe.of(d, float(np.sum(np.abs(v))),
                         lambda g: np.tensordot(g, v, axes=w.ndim), d.value.shape + w.shape)
 
@@ -189,10 +192,7 @@ class VJP(Target):
         return truth
 
     def finite_differences(self, f, inp, *, part, rng, eps):
-        name = self.wrt_names[part]
-        w = np.asarray(inp[name], dtype=np.float64)
-        v = _fd.random_direction(w.shape, rng)
-        d = _fd.directional(_of_wrt(f, inp, name), w, v, eps=eps)
+        w, v, d = _along(f, inp, self.wrt_names[part], rng, eps)
         dout = np.asarray(inp[self.cotangent], dtype=np.float64)
         if dout.shape != d.value.shape:
             raise ValueError(f"the cotangent {self.cotangent!r} has shape {dout.shape}, but "
