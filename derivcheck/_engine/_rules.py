@@ -4,6 +4,8 @@
   Its :class:`LineMode` in a bucket follows.
 - :func:`failing`: which inputs a line fails, by the tolerance of
   :mod:`derivcheck._tolerance`.
+- :func:`step_failing`: at which inputs a derivation line differs from the
+  line before it (its step), by the same tolerance.
 
 The compile stage applies :func:`judge_output` while tracing; search and
 judge apply :func:`failing` to every batch.
@@ -17,7 +19,7 @@ import numpy as np
 
 from ._records import Errors, LineMode
 
-__all__ = ["failing", "first_line", "judge_output", "shape_hint"]
+__all__ = ["failing", "first_line", "judge_output", "shape_hint", "step_failing"]
 
 
 def first_line(exc: BaseException) -> str:
@@ -89,3 +91,16 @@ def failing(out: Errors) -> np.ndarray:
         limit = out.threshold if out.slack is None else np.maximum(out.threshold, out.slack)
         bad = (~out.fin) | (out.err > limit)
     return bad & out.tfin[:, None] & out.ran
+
+
+def step_failing(out: Errors, j: int, prev: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where line ``j`` differs from line ``prev``, and where that could be judged.
+
+    Returns two (B,) masks: *judged* (both lines ran and are finite) and
+    *failing* (judged, and the step error is above the threshold). The truth
+    plays no part: a step can hold between two wrong lines.
+    """
+    judged = out.ran[:, j] & out.ran[:, prev] & out.fin[:, j] & out.fin[:, prev]
+    with np.errstate(invalid="ignore"):
+        bad = judged & ~(out.step[:, j] <= out.threshold)
+    return judged, bad

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._data import document_tallies, errata, is_derivation
+from ._data import CLASS_HEADINGS, document_tallies, errata_by_class, inheriting, is_derivation
 from ._mathml import _e, latex_to_mathml
 from ._texts import NOT_AS_EXPECTED, breaks_at, missed, status_vs_expected
 
@@ -203,6 +203,29 @@ def _claim(r, anchor: str) -> str:
     return (f'<details open class="{classes}" id="{anchor}">{"".join(parts)}</details>')
 
 
+def _erratum_row(e, every) -> str:
+    """One row of an errata table: mark, claim, LaTeX, what is wrong (and why), fix."""
+    why = _e(e.note)
+    if e.erratum_class == "propagated":
+        why = f"<b>inherits line {e.under}</b> (listed under it): " + why
+        fix = "–"
+    else:
+        fix = (f"{MARK.get(e.fix_status or '', '?')} {latex_to_mathml(e.fix_latex)}"
+               if e.fix_latex else "–")
+    if e.reading:
+        why += f'<div class="note">read as: {_e(e.reading)}</div>'
+    if e.root_cause:
+        why += f'<div class="why"><b>{_e(e.root_cause)}</b></div>'
+    for p in inheriting(every, e):
+        why += (f'<div class="note">propagated: line {p.index} only inherits it: '
+                f"{latex_to_mathml(p.latex)}</div>")
+    for k, latex in e.repairs:
+        why += f'<div class="note">repair: line {k} is right again: {latex_to_mathml(latex)}</div>'
+    return (f'<tr><td class="mark {_e(e.status)}">{MARK.get(e.status, "?")}</td>'
+            f"<td><code>{_e(e.where)}</code></td><td>{latex_to_mathml(e.latex)}</td>"
+            f"<td>{why}</td><td>{fix}</td></tr>")
+
+
 def render(report, *, title: str = "derivcheck report") -> str:
     """The report as one self-contained HTML page."""
     from .. import __version__
@@ -239,20 +262,17 @@ def render(report, *, title: str = "derivcheck report") -> str:
                        f'<td class="n">{t["unstable"]}</td><td class="n">{t["errata"]}</td>'
                        f'<td class="n{" miss" if bad else ""}">{bad}</td></tr>')
         out.append("</table>")
-    errs = errata(report)
-    if errs:
-        out.append('<h2>Errata</h2><table class="errata"><colgroup><col class="m">'
-                   '<col class="c"><col><col class="w"><col></colgroup><tr><th></th>'
-                   "<th>claim</th><th>as written</th><th>what is wrong</th>"
-                   "<th>corrected form</th></tr>")
-        for e in errs:
-            where = e.claim.rpartition("::")[2] + (f" [{e.index}]" if e.index else "")
-            fix = (f"{MARK.get(e.fix_status or '', '?')} {latex_to_mathml(e.fix_latex)}"
-                   if e.fix_latex else "–")
-            out.append(f'<tr><td class="mark {_e(e.status)}">{MARK.get(e.status, "?")}</td>'
-                       f"<td><code>{_e(where)}</code></td><td>{latex_to_mathml(e.latex)}</td>"
-                       f"<td>{_e(e.note)}</td><td>{fix}</td></tr>")
-        out.append("</table>")
+    groups = errata_by_class(report)
+    if groups:
+        out.append("<h2>Errata</h2>")
+        every = [e for _, es in groups for e in es]
+        for cls, es in groups:
+            out.append(f"<h3>{_e(CLASS_HEADINGS[cls])} ({len(es)})</h3>")
+            out.append('<table class="errata"><colgroup><col class="m"><col class="c"><col>'
+                       '<col class="w"><col></colgroup><tr><th></th><th>claim</th>'
+                       "<th>as written</th><th>what is wrong</th><th>corrected form</th></tr>")
+            out.extend(_erratum_row(e, every) for e in es)
+            out.append("</table>")
     unexpected = [r for r in report.results if not r.ok]
     if unexpected:
         out.append(f"<h2>{NOT_AS_EXPECTED}</h2><ul>")
