@@ -12,10 +12,10 @@ No JAX here: claims only hold functions and text.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import _calls
 from ._rootcause import DECLARABLE
 from ._space import Space
 from ._targets import ClaimKind, Gradient, Jacobian, Property, Target, Value
@@ -197,7 +197,7 @@ class Claim:
         self.rtol = None if rtol is None else float(rtol)
         if getattr(target, "flat", False) and target.wrt is None:
             raise ClaimError("flat=True needs wrt=: it lays out a derivative")
-        for name in target.wrts:
+        for name in target.wrt_names:
             if name not in space:
                 raise ClaimError(
                     f"wrt={name!r} is not an input of the space "
@@ -206,6 +206,12 @@ class Claim:
                 raise ClaimError(
                     f"wrt={name!r} is a {space.inputs[name].kind} input; "
                     "differentiate with respect to a real, positive or simplex input")
+        for extra in target.extra_inputs:
+            if extra not in space:
+                raise ClaimError(
+                    f"{extra!r} is not an input of the space (it has "
+                    f"{', '.join(space.names)}); declare it, e.g. {extra}=dc.real(...) "
+                    "with the shape it needs")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.qualname} ({self.kind}, {len(self.lines)} line(s))>"
@@ -227,13 +233,39 @@ def _one_line(claimed, *, latex, erratum, expect, fix, note, erratum_class=None,
                 erratum_class=erratum_class, reading=reading)
 
 
-def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, wrt: Wrt,
-             flat: bool = False, rtol: float | None = None,
+def output(fn: Callable[..., Any], index: int, *, count: int | None = None,
+           what: str = "values") -> Callable[..., Any]:
+    """``fn``'s output number ``index``, as a function with ``fn``'s signature (so inputs
+    still bind by name) that keeps a :func:`~derivcheck.numpy_fn` mark.
+
+    >>> first = output(lambda a, b: (a + b, a - b), 0, count=2)
+    >>> first(a=3, b=1)
+    4
+    """
+    @functools.wraps(fn)
+    def part(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        if count == 1 and not isinstance(out, (tuple, list)):
+            return out
+        if not isinstance(out, (tuple, list)) or (count is not None and len(out) != count):
+            got = f"{len(out)} values" if isinstance(out, (tuple, list)) else "one array"
+            raise ClaimError(f"returns {got}; it should return {count} {what}, in order")
+        return out[index]
+
+    return part
+
+
+def gradient(f: Callable[..., Any], grad: Callable[..., Any] | None = None, *, space: Space,
+             wrt: Wrt, flat: bool = False, rtol: float | None = None,
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
              fix: Line | None = None, note: str | None = None,
              erratum_class: str | None = None, reading: str | None = None) -> Claim:
     """Claim that ``grad(**inputs)`` equals ``jax.grad(f)`` with respect to ``wrt``.
+
+    Without ``grad``, ``f`` returns ``(loss, gradient)``, as course assignments
+    write it. ``f`` may be NumPy code that JAX cannot trace: the truth is then
+    taken by finite differences (:func:`derivcheck.numpy_fn`).
 
     ``wrt`` may be a tuple of inputs, e.g. ``("beta", "alpha")``: ``grad`` then
     returns a tuple with one block per input, or, with ``flat=True``, one
@@ -247,7 +279,13 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, w
     ...                 space=dc.Space(x=dc.real("D")), wrt="x", id="square")
     >>> c.kind, c.expected
     ('gradient', 'verified')
+    >>> dc.gradient(lambda x: ((x ** 2).sum(), 2 * x), space=dc.Space(x=dc.real("D")),
+    ...             wrt="x").kind
+    'gradient'
     """
+    if grad is None:
+        f, grad = (output(f, 0, count=2, what="values (loss, gradient)"),
+                   output(f, 1, count=2, what="values (loss, gradient)"))
     line = _one_line(grad, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note,
                      erratum_class=erratum_class, reading=reading)
     return Claim(kind=ClaimKind.GRADIENT, target=Gradient(f, _wrt(wrt), flat), lines=[line],
@@ -262,8 +300,9 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
              erratum_class: str | None = None, reading: str | None = None) -> Claim:
     """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` with respect to ``wrt``.
 
-    ``wrt``, ``flat`` and ``rtol`` as for :func:`gradient`; a packed Jacobian
-    has shape ``out.shape + (P,)``.
+    ``wrt``, ``flat`` and ``rtol`` as for :func:`gradient`. Over a tuple of
+    inputs the Jacobian has shape ``out.shape + (P,)``; with ``flat=True``,
+    ``(M, P)``, ``M`` the size of the output (a tuple's outputs stacked).
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> c = dc.jacobian(lambda z: 3 * z, lambda z: 3 * jnp.eye(z.shape[0]),
@@ -354,43 +393,3 @@ class Derivation(Claim):
                 raise ClaimError(f"line {i + 1} of a derivation must be a dc.Line, got {ln!r}")
         super().__init__(kind=ClaimKind.DERIVATION, target=target, lines=lines, space=space, id=id,
                          latex=latex, source=source, note=note)
-
-
-# -- calling user functions with the inputs ---------------------------------
-
-def bind(fn: Callable[..., Any], space: Space, *, where: str) -> Callable[[dict], Any]:
-    """Wrap ``fn`` to take the inputs dict: by name, or positionally in the space's order.
-
-    See :mod:`derivcheck._calls` for the rules.
-
-    Raises:
-      ClaimError: if ``fn`` matches the inputs neither by name nor by position, or
-        is missing (a line with only LaTeX outside a proof file with a NOTATION).
-    """
-    if fn is None:
-        raise ClaimError(f"{where} has only LaTeX; LaTeX-only lines are compiled with the "
-                         "NOTATION of a proof file (derivcheck check, pytest); give it fn=...")
-    try:
-        return _calls.bind(fn, space.names, where=where)
-    except _calls.CallError as exc:
-        raise ClaimError(str(exc)) from None
-
-
-def bind_line(fn: Callable[..., Any], claim: Claim, *, where: str) -> Callable[[dict], Any]:
-    """:func:`bind`, then the claimed value packed as the claim's target lays it out.
-
-    Raises (when called):
-      ClaimError: a claimed tuple whose blocks do not match ``wrt``.
-    """
-    f = bind(fn, claim.space, where=where)
-    packing = getattr(claim.target, "packing", None)
-    if packing is None:
-        return f
-    from ._pack import PackError
-
-    def line(inputs):
-        try:
-            return packing.pack_claimed(f(inputs), inputs)
-        except PackError as exc:
-            raise ClaimError(str(exc)) from None
-    return line

@@ -32,7 +32,7 @@ class Judge:
     def _first_calm_failure(self, b: int, j: int, seed: int) -> dict | None:
         ck = self.checker
         out_batch = ck.calm_batch(b, seed=seed)
-        idx = np.flatnonzero(failing(ck.evaluate(b, out_batch), ck.threshold)[:, j])
+        idx = np.flatnonzero(failing(ck.evaluate(b, out_batch))[:, j])
         if not idx.size:
             return None
         return {k: np.array(v[int(idx[0])]) for k, v in out_batch.items()}
