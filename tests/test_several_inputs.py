@@ -193,3 +193,39 @@ def test_the_report_of_a_proof_file_shows_a_declared_rtol(tmp_path, monkeypatch)
     exact = next(ln for ln in out.splitlines() if "tol.py::exact" in ln)
     assert "rtol=0.0001 declared by the claim" in approx
     assert "rtol" not in exact
+
+
+# -- Hessians over several inputs -------------------------------------------------------
+
+def _hessian_nested(b, a, X):
+    H = jax.hessian(f, argnums=(0, 1))(b, a, X)
+    return (H[0][0], H[0][1]), (H[1][0], H[1][1])
+
+
+def test_a_hessian_over_two_inputs_as_nested_blocks_is_verified():
+    r = dc.check_hessian(f, _hessian_nested, space=SPACE, wrt=("b", "a"), **QUICK)
+    assert r.status == "verified", str(r)
+
+
+def test_a_hessian_with_one_block_wrong_is_refuted():
+    def wrong(b, a, X):
+        (bb, ba), (ab, aa) = _hessian_nested(b, a, X)
+        return (bb, ba), (ab, -aa)
+
+    r = dc.check_hessian(f, wrong, space=SPACE, wrt=("b", "a"), **QUICK)
+    assert r.status == "refuted"
+
+
+def test_a_packed_hessian_with_flat_is_verified():
+    r = dc.check_hessian(f, _hessian_blocks, space=SPACE, wrt=("b", "a"), flat=True, **QUICK)
+    assert r.status == "verified", str(r)
+
+
+def test_a_hessian_row_of_the_wrong_length_is_an_error_naming_it():
+    def short(b, a, X):
+        (bb, ba), _ = _hessian_nested(b, a, X)
+        return (bb, ba), (ba,)
+
+    r = dc.check_hessian(f, short, space=SPACE, wrt=("b", "a"), **QUICK)
+    assert r.status == "error"
+    assert "row 2 of the claimed Hessian is not a tuple of 2 blocks" in r.message

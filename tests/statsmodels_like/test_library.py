@@ -172,6 +172,12 @@ def test_mnlogit_hessian_is_the_flat_jacobian_of_jax_grad():
     assert r.status == "verified", str(r)
 
 
+def test_mnlogit_hessian_is_verified_by_check_hessian_flat():
+    r = dc.check_hessian(R.mnlogit_loglike, mnl_hessian, space=MNL, wrt="params", flat=True,
+                         **QUICK)
+    assert r.status == "verified", str(r)
+
+
 def test_mnlogit_hessian_against_the_wrong_reference_class_is_refuted():
     def hessian_of_wrong_score(params, X, y):  # drops the last class, as the wrong score does
         return M.MNLogitWrongReference(y, X).hessian(params) * 0.5
@@ -243,6 +249,18 @@ def test_the_nb_hessian_is_not_the_derivative_of_its_own_score():
     r = dc.check_jacobian(jax.grad(R.nb_loglike, argnums=(0, 1)), nb_hessian, space=NB,
                           wrt=("beta", "alpha"), flat=True, **QUICK)
     assert r.status == "refuted"
+
+
+def test_check_hessian_over_beta_and_alpha_finds_the_same_trap():
+    r = dc.check_hessian(R.nb_loglike, nb_hessian, space=NB, wrt=("beta", "alpha"), flat=True,
+                         **QUICK)
+    assert r.status == "refuted"
+
+
+def test_check_hessian_over_beta_and_log_alpha_holds_on_calm_inputs():
+    r = dc.check_hessian(R.nb_loglike_log_alpha, nb_hessian_at_log_alpha, space=NB_LOG,
+                         wrt=("beta", "log_alpha"), flat=True, **QUICK)
+    assert r.status in ("verified", "unstable"), str(r)
 
 
 def test_the_nb_hessian_is_the_hessian_in_log_alpha():
