@@ -94,6 +94,17 @@ def _by_position(params, names: Sequence[str]) -> CallSpec | None:
     return CallSpec(tuple(names))
 
 
+def _takes_positional(fn: Callable[..., Any], count: int) -> bool:
+    """Whether ``fn`` itself (not the function it wraps) accepts ``count`` positional args."""
+    try:
+        inspect.signature(fn, follow_wrapped=False).bind_partial(*([None] * count))
+    except TypeError:
+        return False
+    except ValueError:  # no signature to ask: assume it does
+        return True
+    return True
+
+
 def call_spec(fn: Callable[..., Any], names: Sequence[str], *, where: str) -> CallSpec:
     """How to call ``fn`` with the inputs ``names`` (in the space's order).
 
@@ -115,7 +126,12 @@ def call_spec(fn: Callable[..., Any], names: Sequence[str], *, where: str) -> Ca
     spec = _by_name(params, names)
     star = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
     if spec is None or (star and not spec.positional and not spec.keywords):
-        spec = _by_position(params, names) or spec
+        spec = (_by_position(params, names) if _takes_positional(fn, len(names)) else None) \
+            or spec
+    if spec is not None and spec.positional and not _takes_positional(fn, len(spec.positional)):
+        # a wrapper that shows its function's signature but takes keywords only
+        # (``functools.wraps(f)(lambda **x: ...)``): the same inputs, by name
+        spec = CallSpec((), spec.positional + spec.keywords)
     if spec is not None:
         return spec
     missing = [p.name for p in params if p.kind in (*_POSITIONAL, inspect.Parameter.KEYWORD_ONLY)

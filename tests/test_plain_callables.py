@@ -89,3 +89,20 @@ def test_a_signature_matching_neither_way_is_one_line_naming_the_inputs(fn):
     r = dc.check_gradient(loglike, fn, space=SPACE, wrt="b", profile="quick")
     assert r.status == "error"
     assert "(it has b, X, y)" in r.message and "\n" not in r.message
+
+
+def test_a_wrapper_that_takes_keywords_only_gets_the_inputs_by_name():
+    wrapped = functools.wraps(score)(lambda **kw: score(kw["params"], kw["data"], kw["target"]))
+    r = dc.check_gradient(loglike, lambda b, X, y: wrapped(params=b, data=X, target=y),
+                          space=SPACE, wrt="b", profile="quick")
+    assert r.status == "verified", str(r)
+
+    def by_name(b, X, y):
+        return score(b, X, y)
+
+    keyword_only = functools.wraps(by_name)(lambda **kw: by_name(**kw))
+    r = dc.check_gradient(loglike, keyword_only, space=SPACE, wrt="b", profile="quick")
+    assert r.status == "verified", str(r)
+    r = dc.check_gradient(loglike, functools.wraps(by_name)(lambda **kw: -by_name(**kw)),
+                          space=SPACE, wrt="b", profile="quick")
+    assert r.status == "refuted"
