@@ -111,6 +111,13 @@ class Target:
         """The truth at one input, computed by JAX from ``f`` (``fn`` bound to an inputs dict)."""
         raise NotImplementedError
 
+    def fd_wrt(self) -> str:
+        """The one input finite differences move (they take neither tuples nor ``flat``)."""
+        if self.flat:
+            raise ValueError("flat=True needs a reference in JAX; finite differences give "
+                             "the derivative in the input's own shape")
+        return _single(self.wrt)
+
     def finite_differences(self, f: Fn, inp: dict, *, part: int | None,
                            rng: np.random.Generator, eps: float | None) -> Probe:
         """The truth at one input seen along random directions, by finite differences.
@@ -137,8 +144,17 @@ def _of_wrt(f: Fn, inp: dict, wrt: str) -> Fn:
     return lambda v: f({**inp, wrt: v})
 
 
+def _single(wrt) -> str:
+    """``wrt`` if it names one input; finite differences take one at a time."""
+    if not isinstance(wrt, str):
+        raise ValueError(f"finite differences take one wrt input at a time, not {wrt!r}: "
+                         "check each input on its own, or write the reference in JAX")
+    return wrt
+
+
 def _along(f: Fn, inp: dict, wrt: str, rng: np.random.Generator, eps: float | None):
     """Input ``wrt``, a random direction ``v`` and the derivative of ``f`` along it."""
+    wrt = _single(wrt)
     w = np.asarray(inp[wrt], dtype=np.float64)
     v = _fd.random_direction(w.shape, rng)
     return w, v, _fd.directional(_of_wrt(f, inp, wrt), w, v, eps=eps)
@@ -158,7 +174,7 @@ class Gradient(Target):
         return lambda inp: jax.grad(_of_wrt(f, inp, self.wrt))(inp[self.wrt])
 
     def finite_differences(self, f, inp, *, part, rng, eps):
-        w, v, d = _along(f, inp, self.wrt, rng, eps)
+        w, v, d = _along(f, inp, self.fd_wrt(), rng, eps)
         if d.value.shape != ():
             raise ValueError(f"the reference returns shape {d.value.shape}, not a scalar; "
                              "a gradient is taken of a scalar function (use dc.jacobian)")
@@ -179,7 +195,7 @@ class Jacobian(Target):
         return lambda inp: jax.jacobian(_of_wrt(f, inp, self.wrt))(inp[self.wrt])
 
     def finite_differences(self, f, inp, *, part, rng, eps):
-        w, v, d = _along(f, inp, self.wrt, rng, eps)
+        w, v, d = _along(f, inp, self.fd_wrt(), rng, eps)
         return Probe.of(d, float(np.sum(np.abs(v))),
                         lambda g: np.tensordot(g, v, axes=w.ndim), d.value.shape + w.shape)
 
@@ -240,7 +256,7 @@ class Hessian(Target):
         return lambda inp: jax.hessian(_of_wrt(f, inp, self.wrt))(inp[self.wrt])
 
     def finite_differences(self, f, inp, *, part, rng, eps):
-        w = np.asarray(inp[self.wrt], dtype=np.float64)
+        w = np.asarray(inp[self.fd_wrt()], dtype=np.float64)
         u, v = _fd.random_direction(w.shape, rng), _fd.random_direction(w.shape, rng)
         e = _fd_second.second_directional(_of_wrt(f, inp, self.wrt), w, u, v, eps=eps)
         n = w.size

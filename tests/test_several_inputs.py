@@ -229,3 +229,19 @@ def test_a_hessian_row_of_the_wrong_length_is_an_error_naming_it():
     r = dc.check_hessian(f, short, space=SPACE, wrt=("b", "a"), **QUICK)
     assert r.status == "error"
     assert "row 2 of the claimed Hessian is not a tuple of 2 blocks" in r.message
+
+
+def _numpy_reference(b, a, X):
+    b, X = np.asarray(b), np.asarray(X)
+    return float(a) * float(np.sum(np.tanh(X @ b))) + float(np.log(a) * np.sum(b ** 2))
+
+
+def test_a_numpy_reference_over_one_input_is_differentiated_numerically():
+    r = dc.check_gradient(_numpy_reference, grad_b, space=SPACE, wrt="b", **QUICK)
+    assert (r.status, r.oracle) == ("verified", "finite differences"), str(r)
+
+
+def test_a_numpy_reference_over_a_wrt_tuple_is_an_error_saying_what_to_do():
+    r = dc.check_gradient(_numpy_reference, blocks, space=SPACE, wrt=("b", "a"), **QUICK)
+    assert r.status == "error"
+    assert "finite differences take one wrt input at a time" in r.message
