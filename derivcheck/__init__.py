@@ -47,6 +47,7 @@ from ._space import Input as Input
 from ._space import Space as Space
 from ._space import SpaceError as SpaceError
 from ._space import binary as binary
+from ._space import counts as counts
 from ._space import labels as labels
 from ._space import one_hot as one_hot
 from ._space import positive as positive
@@ -88,6 +89,7 @@ __all__ = [
     "check_hvp",
     "check_jacobian",
     "check_vjp",
+    "counts",
     "equal",
     "grad_of",
     "gradient",

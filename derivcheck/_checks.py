@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _claims
-from ._claims import Claim
+from ._claims import Claim, Wrt
 from ._profiles import Profile, get_profile
 from ._space import Space
 from ._verdict import Result
@@ -102,15 +102,19 @@ def assert_claim(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
     return result
 
 
-def check_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: str,
-                   profile: ProfileArg = None, seed: int = 0, max_examples: int | None = None,
-                   dtype: str = "float64",
+def check_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: Wrt,
+                   flat: bool = False, rtol: float | None = None, profile: ProfileArg = None,
+                   seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
                    id: str = "gradient") -> Result:
     """Check that ``grad(**inputs)`` is ``∂f/∂wrt``. Options as for :func:`check`.
 
     Without ``grad``, ``f`` returns ``(loss, gradient)``. ``f`` and ``grad`` may
     be NumPy code: a reference JAX cannot trace is differentiated by finite
-    differences (``Result.oracle`` says which).
+    differences (``Result.oracle`` says which). They take the inputs by name,
+    or all of them positionally in the space's order. ``wrt`` may be a tuple of
+    inputs (``grad`` returns one block per input, or one packed vector with
+    ``flat=True``); ``rtol`` is the claim's own tolerance (see
+    :func:`derivcheck.gradient`).
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> space = dc.Space(w=dc.real("D"), x=dc.real("D"))
@@ -120,14 +124,18 @@ def check_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: str,
     >>> r.status, r.diagnosis
     ('refuted', 'looks like a sign error: claimed = -1 × autodiff')
     """
-    claim = _claims.gradient(f, grad, space=space, wrt=wrt, id=id)
+    claim = _claims.gradient(f, grad, space=space, wrt=wrt, flat=flat, rtol=rtol, id=id)
     return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
-def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
+def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: Wrt, flat: bool = False,
+                   rtol: float | None = None, profile: ProfileArg = None,
                    seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
                    id: str = "jacobian") -> Result:
     """Check that ``jac(**inputs)`` is the Jacobian of ``fn`` (``out.shape + wrt.shape``).
+
+    ``wrt``, ``flat`` and ``rtol`` as for :func:`check_gradient`; ``fn`` may be
+    ``jax.grad(loglike)`` (a Hessian as the Jacobian of the gradient).
 
     >>> import derivcheck as dc, jax, jax.numpy as jnp
     >>> r = dc.check_jacobian(jax.nn.softmax,
@@ -136,7 +144,7 @@ def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileA
     >>> r.status
     'verified'
     """
-    claim = _claims.jacobian(fn, jac, space=space, wrt=wrt, id=id)
+    claim = _claims.jacobian(fn, jac, space=space, wrt=wrt, flat=flat, rtol=rtol, id=id)
     return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
@@ -169,9 +177,9 @@ def check_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed
     return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
-def assert_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: str,
-                    profile: ProfileArg = None, seed: int = 0,
-                    max_examples: int | None = None,
+def assert_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: Wrt,
+                    flat: bool = False, rtol: float | None = None, profile: ProfileArg = None,
+                    seed: int = 0, max_examples: int | None = None,
                     dtype: str = "float64", id: str = "gradient") -> Result:
     """Like :func:`check_gradient`, but raise AssertionError unless verified.
 
@@ -181,11 +189,13 @@ def assert_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: str,
     >>> _ = dc.assert_gradient(lambda x: (x ** 3).sum(), lambda x: 3 * x ** 2,
     ...                        space=dc.Space(x=dc.real("D")), wrt="x", profile="quick")
     """
-    return assert_claim(_claims.gradient(f, grad, space=space, wrt=wrt, id=id),
+    return assert_claim(_claims.gradient(f, grad, space=space, wrt=wrt, flat=flat, rtol=rtol,
+                                         id=id),
                         profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
-def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
+def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: Wrt, flat: bool = False,
+                    rtol: float | None = None, profile: ProfileArg = None,
                     seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
                     id: str = "jacobian") -> Result:
     """Like :func:`check_jacobian`, but raise AssertionError unless verified.
@@ -194,7 +204,8 @@ def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: Profile
     >>> _ = dc.assert_jacobian(lambda z: 2 * z, lambda z: 2 * jnp.eye(z.shape[0]),
     ...                        space=dc.Space(z=dc.real("K")), wrt="z", profile="quick")
     """
-    return assert_claim(_claims.jacobian(fn, jac, space=space, wrt=wrt, id=id),
+    return assert_claim(_claims.jacobian(fn, jac, space=space, wrt=wrt, flat=flat, rtol=rtol,
+                                         id=id),
                         profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._claims import Claim, Line
+from ._claims import Claim, Line, Wrt, _wrt
 from ._space import Space
 from ._targets import HVP, ClaimKind, Hessian
 from ._verdict import Result
@@ -23,13 +23,18 @@ __all__ = ["assert_hessian", "assert_hvp", "check_hessian", "check_hvp", "hessia
 Fn = Callable[..., Any]
 
 
-def hessian(f: Fn, H: Fn, *, space: Space, wrt: str, id: str | None = None,
+def hessian(f: Fn, H: Fn, *, space: Space, wrt: Wrt, flat: bool = False,
+            rtol: float | None = None, id: str | None = None,
             latex: str = "", source: str = "", erratum: str | None = None,
             expect: str | None = None, fix: Line | None = None,
             note: str | None = None) -> Claim:
     """Claim that ``H(**inputs)`` is the Hessian of ``f`` over ``wrt`` (for proof files).
 
-    The Hessian has shape ``wrt.shape + wrt.shape``.
+    The Hessian has shape ``wrt.shape + wrt.shape``. Over a tuple of inputs,
+    ``H`` returns nested tuples of blocks (row ``i`` holds ``∂²f/∂wrt_i∂wrt_j``
+    for every ``j``), or, with ``flat=True``, one ``(P, P)`` matrix over the
+    inputs raveled and concatenated in the order of ``wrt``. ``rtol`` as for
+    :func:`derivcheck.gradient`.
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> c = dc.hessian(lambda x: (x ** 3).sum(), lambda x: jnp.diag(6 * x),
@@ -38,8 +43,8 @@ def hessian(f: Fn, H: Fn, *, space: Space, wrt: str, id: str | None = None,
     'hessian'
     """
     line = Line(latex, H, erratum=erratum, expect=expect, fix=fix, note=note)
-    return Claim(kind=ClaimKind.HESSIAN, target=Hessian(f, wrt), lines=[line], space=space,
-                 id=id, latex=latex, source=source, note=note)
+    return Claim(kind=ClaimKind.HESSIAN, target=Hessian(f, _wrt(wrt), flat), lines=[line],
+                 space=space, id=id, latex=latex, source=source, note=note, rtol=rtol)
 
 
 def hvp(f: Fn, product: Fn, *, space: Space, wrt: str, vector: str = "v",
@@ -61,12 +66,14 @@ def hvp(f: Fn, product: Fn, *, space: Space, wrt: str, vector: str = "v",
                  space=space, id=id, latex=latex, source=source, note=note)
 
 
-def check_hessian(f: Fn, H: Fn, *, space: Space, wrt: str, profile: Any = None, seed: int = 0,
+def check_hessian(f: Fn, H: Fn, *, space: Space, wrt: Wrt, flat: bool = False,
+                  rtol: float | None = None, profile: Any = None, seed: int = 0,
                   max_examples: int | None = None, dtype: str = "float64",
                   id: str = "hessian") -> Result:
     """Check that ``H(**inputs)`` is the Hessian of ``f`` over ``wrt``, now.
 
-    Options as for :func:`derivcheck.check`.
+    Options as for :func:`derivcheck.check`; ``wrt`` may be a tuple of inputs
+    and ``flat=True`` packs them (see :func:`hessian`).
 
     >>> import derivcheck as dc, jax, jax.numpy as jnp
     >>> space = dc.Space(theta=dc.real("D"), X=dc.real("N D"))
@@ -80,8 +87,8 @@ def check_hessian(f: Fn, H: Fn, *, space: Space, wrt: str, profile: Any = None, 
     """
     from ._checks import check
 
-    return check(hessian(f, H, space=space, wrt=wrt, id=id), profile=profile, seed=seed,
-                 max_examples=max_examples, dtype=dtype)
+    return check(hessian(f, H, space=space, wrt=wrt, flat=flat, rtol=rtol, id=id),
+                 profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def check_hvp(f: Fn, product: Fn, *, space: Space, wrt: str, vector: str = "v",
@@ -101,7 +108,8 @@ def check_hvp(f: Fn, product: Fn, *, space: Space, wrt: str, vector: str = "v",
                  profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
-def assert_hessian(f: Fn, H: Fn, *, space: Space, wrt: str, profile: Any = None,
+def assert_hessian(f: Fn, H: Fn, *, space: Space, wrt: Wrt, flat: bool = False,
+                   rtol: float | None = None, profile: Any = None,
                    seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
                    id: str = "hessian") -> Result:
     """Like :func:`check_hessian`, but raise AssertionError unless verified.
@@ -112,8 +120,8 @@ def assert_hessian(f: Fn, H: Fn, *, space: Space, wrt: str, profile: Any = None,
     """
     from ._checks import assert_claim
 
-    return assert_claim(hessian(f, H, space=space, wrt=wrt, id=id), profile=profile,
-                        seed=seed, max_examples=max_examples, dtype=dtype)
+    return assert_claim(hessian(f, H, space=space, wrt=wrt, flat=flat, rtol=rtol, id=id),
+                        profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def assert_hvp(f: Fn, product: Fn, *, space: Space, wrt: str, vector: str = "v",

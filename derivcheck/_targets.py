@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -68,25 +68,39 @@ class Target:
 
     Attributes:
       fn: the user's function (None for a property).
-      wrt: the input differentiated with respect to, if any.
+      wrt: the input differentiated with respect to, if any, or a tuple of
+        inputs differentiated together (see :mod:`derivcheck._pack`).
+      flat: the claimed derivative is one packed array, not a tuple of blocks.
     """
 
     fn: Callable[..., Any] | None
-    wrt: str | None = None
+    wrt: str | tuple[str, ...] | None = None
+    flat: bool = False
 
     #: The kind of a one-line claim with this target.
     claim_kind = ClaimKind.EQUALITY
     #: A property has no truth: its line is a predicate judged on its own.
     is_property = False
+    #: The derivative taken ("grad", "jacobian", "hessian"), None for a value.
+    order: ClassVar[str | None] = None
     #: Whether the truth has one part per line (a VJP: one gradient per input).
     parts = False
 
     @property
     def wrt_names(self) -> tuple[str, ...]:
-        """The inputs differentiated with respect to."""
+        """The inputs differentiated with respect to (empty for none)."""
         if self.wrt is None:
             return ()
         return (self.wrt,) if isinstance(self.wrt, str) else tuple(self.wrt)
+
+    @property
+    def packing(self):
+        """How a derivative over several inputs (or ``flat=True``) is packed, else None."""
+        if self.order is None or (isinstance(self.wrt, str) and not self.flat):
+            return None
+        from ._pack import Packing
+
+        return Packing(self.order, self.wrt_names, flat=self.flat)
 
     @property
     def extra_inputs(self) -> tuple[str, ...]:
@@ -96,6 +110,13 @@ class Target:
     def autodiff(self, f: Fn) -> Fn:
         """The truth at one input, computed by JAX from ``f`` (``fn`` bound to an inputs dict)."""
         raise NotImplementedError
+
+    def fd_wrt(self) -> str:
+        """The one input finite differences move (they take neither tuples nor ``flat``)."""
+        if self.flat:
+            raise ValueError("flat=True needs a reference in JAX; finite differences give "
+                             "the derivative in the input's own shape")
+        return _single(self.wrt)
 
     def finite_differences(self, f: Fn, inp: dict, *, part: int | None,
                            rng: np.random.Generator, eps: float | None) -> Probe:
@@ -123,8 +144,17 @@ def _of_wrt(f: Fn, inp: dict, wrt: str) -> Fn:
     return lambda v: f({**inp, wrt: v})
 
 
+def _single(wrt) -> str:
+    """``wrt`` if it names one input; finite differences take one at a time."""
+    if not isinstance(wrt, str):
+        raise ValueError(f"finite differences take one wrt input at a time, not {wrt!r}: "
+                         "check each input on its own, or write the reference in JAX")
+    return wrt
+
+
 def _along(f: Fn, inp: dict, wrt: str, rng: np.random.Generator, eps: float | None):
     """Input ``wrt``, a random direction ``v`` and the derivative of ``f`` along it."""
+    wrt = _single(wrt)
     w = np.asarray(inp[wrt], dtype=np.float64)
     v = _fd.random_direction(w.shape, rng)
     return w, v, _fd.directional(_of_wrt(f, inp, wrt), w, v, eps=eps)
@@ -134,14 +164,17 @@ class Gradient(Target):
     """The truth is ``jax.grad(fn)`` with respect to ``wrt``."""
 
     claim_kind = ClaimKind.GRADIENT
+    order = "grad"
 
     def autodiff(self, f: Fn) -> Fn:
         import jax
 
+        if self.packing is not None:
+            return self.packing.truth(f)
         return lambda inp: jax.grad(_of_wrt(f, inp, self.wrt))(inp[self.wrt])
 
     def finite_differences(self, f, inp, *, part, rng, eps):
-        w, v, d = _along(f, inp, self.wrt, rng, eps)
+        w, v, d = _along(f, inp, self.fd_wrt(), rng, eps)
         if d.value.shape != ():
             raise ValueError(f"the reference returns shape {d.value.shape}, not a scalar; "
                              "a gradient is taken of a scalar function (use dc.jacobian)")
@@ -152,14 +185,17 @@ class Jacobian(Target):
     """The truth is ``jax.jacobian(fn)`` with respect to ``wrt`` (``out.shape + wrt.shape``)."""
 
     claim_kind = ClaimKind.JACOBIAN
+    order = "jacobian"
 
     def autodiff(self, f: Fn) -> Fn:
         import jax
 
+        if self.packing is not None:
+            return self.packing.truth(f)
         return lambda inp: jax.jacobian(_of_wrt(f, inp, self.wrt))(inp[self.wrt])
 
     def finite_differences(self, f, inp, *, part, rng, eps):
-        w, v, d = _along(f, inp, self.wrt, rng, eps)
+        w, v, d = _along(f, inp, self.fd_wrt(), rng, eps)
         return Probe.of(d, float(np.sum(np.abs(v))),
                         lambda g: np.tensordot(g, v, axes=w.ndim), d.value.shape + w.shape)
 
@@ -210,14 +246,17 @@ class Hessian(Target):
     """The truth is ``jax.hessian(fn)`` with respect to ``wrt`` (``wrt.shape * 2``)."""
 
     claim_kind = ClaimKind.HESSIAN
+    order = "hessian"
 
     def autodiff(self, f: Fn) -> Fn:
         import jax
 
+        if self.packing is not None:
+            return self.packing.truth(f)
         return lambda inp: jax.hessian(_of_wrt(f, inp, self.wrt))(inp[self.wrt])
 
     def finite_differences(self, f, inp, *, part, rng, eps):
-        w = np.asarray(inp[self.wrt], dtype=np.float64)
+        w = np.asarray(inp[self.fd_wrt()], dtype=np.float64)
         u, v = _fd.random_direction(w.shape, rng), _fd.random_direction(w.shape, rng)
         e = _fd_second.second_directional(_of_wrt(f, inp, self.wrt), w, u, v, eps=eps)
         n = w.size

@@ -133,6 +133,8 @@ class Result:
         for a reference JAX cannot trace (None for a property).
       accuracy: for finite differences, the largest error estimate of the
         truth relative to its size over the inputs checked.
+      rtol: the claim's own tolerance on the normalized error, if it declares
+        one (else the calibrated threshold applies).
     """
 
     id: str
@@ -158,6 +160,9 @@ class Result:
     #: For finite differences: the largest error estimate of the truth, relative to
     #: its size, over the inputs checked (None for autodiff, exact to rounding).
     accuracy: float | None = None
+    rtol: float | None = None
+    #: For a check made from Python: what to call in :meth:`reproduce`.
+    origin: Any = dataclasses.field(default=None, repr=False, compare=False)
     #: The class of the claim's erratum (a derivation: of its root), or None.
     erratum_class: str | None = None
     #: Where a derivation first goes wrong and what follows from it, or None.
@@ -203,6 +208,8 @@ class Result:
             text += f" ({self.examples} inputs, max rel. error {_fmt_err(self.max_error)})"
         elif self.status == "unstable" and self.unstable_from is not None:
             text += f" (breaks for inputs of magnitude >= {self.unstable_from:.3g})"
+        if self.rtol is not None:
+            text += f" [rtol={self.rtol:g} declared by the claim]"
         if self.diagnosis:
             text += f"; {self.diagnosis}"
         if self.message:
@@ -230,7 +237,17 @@ class Result:
         return self.oracle
 
     def reproduce(self) -> str:
-        """A snippet that re-checks the counterexample by hand."""
+        """A snippet that re-checks the counterexample by hand.
+
+        For a check made from Python (``dc.check_gradient`` and friends), a
+        short script that rebuilds the failing input, calls your functions and
+        prints how far the claimed value is from the truth; for a proof file,
+        the command line that re-runs it and the failing input.
+        """
+        if self.counterexample and self.origin is not None:
+            from ._reproduce import python_snippet
+
+            return python_snippet(self.counterexample, self.origin)
         if not self.counterexample:
             return f"derivcheck check --seed {self.seed} (claim {self.id})"
         args = ", ".join(
@@ -273,6 +290,7 @@ class Result:
             "diagnosis": self.diagnosis,
             "message": self.message,
             "unstable_from": self.unstable_from,
+            "rtol": self.rtol,
             "seconds": round(self.seconds, 4),
             "compilations": self.compilations,
             "oracle": self.oracle,

@@ -87,7 +87,8 @@ class Engine:
     def _run(self, claim, *, profile, seed, diagnose, oracle) -> Result:
         t0 = time.perf_counter()
         base = dict(id=claim.qualname, kind=claim.kind, expected=claim.expected,
-                    source=claim.source, latex=claim.latex, seed=seed)
+                    source=claim.source, latex=claim.latex, seed=seed,
+                    rtol=getattr(claim, "rtol", None))
 
         def failed(message: str, trace: str | None = None) -> Result:
             lines = [LineResult(i + 1, ln.latex, Status.ERROR, ln.expected, message=message,
@@ -155,6 +156,10 @@ class Engine:
             result.accuracy = ck.accuracy if result.examples else None
         elif ck.property:
             result.oracle = None
+        if failed_head:
+            from .._reproduce import origin_of
+
+            result.origin = origin_of(claim)
         return _classify(result, claim, chained=claim.kind.chained)
 
     def _checker(self, claim: Claim, profile: Profile, seed: int,

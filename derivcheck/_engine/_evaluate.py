@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from .. import _tolerance as tol
-from .._claims import Claim, bind
+from .._binding import bind_line
+from .._claims import Claim, ClaimError
 from .._numpy import is_numpy_fn
 from .._profiles import Profile
 from .._shrink import magnitude
@@ -63,13 +64,13 @@ class Checker:
         self.fix_slot: dict[int, int] = {}
         parts = claim.target.parts
         for i, ln in enumerate(claim.lines):
-            fn = bind(ln.fn, self.space, where=f"{claim.qualname} line {i + 1}")
+            fn = bind_line(ln.fn, claim, where=f"{claim.qualname} line {i + 1}")
             prev = i - 1 if i > 0 and claim.kind.chained else None
             self.slots.append(LineSlot(len(self.slots), fn, prev, numpy=is_numpy_fn(ln.fn),
                                        part=i if parts else None))
         for i, ln in enumerate(claim.lines):
             if ln.fix is not None:
-                fn = bind(ln.fix.fn, self.space, where=f"{claim.qualname} line {i + 1} fix")
+                fn = bind_line(ln.fix.fn, claim, where=f"{claim.qualname} line {i + 1} fix")
                 self.fix_slot[i] = len(self.slots)
                 self.slots.append(LineSlot(len(self.slots), fn, None,
                                            numpy=is_numpy_fn(ln.fix.fn),
@@ -78,6 +79,9 @@ class Checker:
         # A property carries its own tolerance, so only rounding at large
         # magnitudes (softmax saturating to exactly 1) excuses a failure.
         self.calm_bound = tol.PROPERTY_CALM if self.property else tol.MODERATE
+        #: The normalized error above which an input fails: the claim's own
+        #: ``rtol`` if it declares one, else the calibrated threshold.
+        self.threshold = getattr(claim, "rtol", None) or tol.threshold(profile.dtype)
         self.truth_error: str | None = None
         self.truth_trace: str | None = None
         self.truth_untraceable = False  # the reference failed under JAX tracing
@@ -176,7 +180,7 @@ class Checker:
         out = Errors(err=np.full((size, n), np.nan), step=np.full((size, n), np.nan),
                      fin=np.ones((size, n), dtype=bool), tfin=np.zeros(size, dtype=bool),
                      mag=None, ran=np.zeros((size, n), dtype=bool),
-                     threshold=tol.threshold(self.profile.dtype))
+                     threshold=self.threshold)
         truth_vals = None
         if res is not None:
             res, truth_vals, _ = res  # the values stay on the device unless needed
@@ -217,7 +221,18 @@ class Checker:
                 try:
                     with np.errstate(all="ignore"):
                         g = slot.fn(x)
+                except ClaimError as exc:  # a claimed tuple of the wrong blocks
+                    slot.message, slot.mode[b] = str(exc), LineMode.ERROR
+                    break
                 except Exception as exc:
+                    if out.mag[i] > self.calm_bound and not self.property:
+                        # raises beyond the calm range only: a failure the judge
+                        # may call unstable, not an error of the whole line
+                        out.err[i, j] = out.step[i, j] = np.inf
+                        out.fin[i, j] = False
+                        out.ran[i, j] = True
+                        slot.raised = slot.raised or type(exc).__name__
+                        continue
                     slot.message = (f"raised {first_line(exc)} (run on NumPy arrays, as JAX "
                                     "could not trace it); fix the function (--traceback "
                                     "shows where)")
@@ -246,12 +261,14 @@ class Checker:
                         g = g.T
                 g = g.astype(np.float64)
                 t = part_of(truth_vals, slot.part)[i]
-                out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np)
+                with np.errstate(all="ignore"):  # inf or nan claims fail, quietly
+                    out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np)
                 ref = t
                 if slot.prev is not None and not np.isnan(out.err[i, slot.prev]):
                     prev_fn = self.slots[slot.prev].fn
                     ref = np.asarray(prev_fn(x))
-                out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np)
+                with np.errstate(all="ignore"):
+                    out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np)
                 out.fin[i, j] = bool(np.all(np.isfinite(g)))
                 out.ran[i, j] = True
 

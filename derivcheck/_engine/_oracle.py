@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from .._claims import Claim, bind
+from .._binding import bind
+from .._claims import Claim
 
 __all__ = ["AutodiffOracle", "FiniteDifferenceOracle", "Oracle", "autodiff", "runs_on_numpy"]
 

@@ -82,6 +82,7 @@ class LineSlot:
     max_step: float = 0.0
     failures: list[Failure] = dataclasses.field(default_factory=list)
     calm_failure: bool = False
+    raised: str | None = None  # the exception a NumPy line raised beyond the calm range
 
     def runs_in(self, b: int) -> bool:
         mode = self.mode.get(b)
