@@ -23,7 +23,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .. import _tolerance as tol
 from .._claims import Claim, ClaimError
 from ._records import LineMode, LineSlot, TraceRecord
 from ._rules import first_line, judge_output
@@ -51,6 +50,10 @@ def shapes_of(inputs: dict[str, Any], *, batched: bool) -> Shapes:
     """The key of a trace record: each input's shape for one example."""
     return tuple(sorted((k, tuple(v.shape[1:] if batched else v.shape))
                         for k, v in inputs.items()))
+
+
+def _maxabs(a):
+    return jnp.max(jnp.abs(a)) if a.size else jnp.asarray(0.0)
 
 
 class FusedCheck:
@@ -90,6 +93,7 @@ class FusedCheck:
             s = jnp.max(jnp.stack(mags)) if mags else jnp.asarray(0.0)
             nan = jnp.asarray(jnp.nan)
             errs, steps, fins = [nan] * n, [nan] * n, [jnp.asarray(True)] * n
+            refs = [nan] * n  # max|reference| of each line's step error
             t = None
             if not prop:
                 try:
@@ -98,8 +102,9 @@ class FusedCheck:
                     rec.truth_error = (f"the reference raised {first_line(exc)}; fix the "
                                        "function (--traceback shows where)")
                     rec.truth_trace = traceback.format_exc()
-                    return jnp.zeros(3 * n + 2), nan, (nan,) * n
+                    return jnp.zeros(4 * n + 3), nan, (nan,) * n
                 rec.truth_shape = tuple(t.shape)
+                tmax = _maxabs(t)
             vals = {}
             raws = [nan] * n  # each line's own output, for the diagnosis
             for i, fn, prev in slot_fns:
@@ -137,15 +142,20 @@ class FusedCheck:
                 if mode is LineMode.TRANSPOSED:
                     g = g.T
                 vals[i] = g
-                errs[i] = tol.normalized_error(g, t, s, jnp)
+                # Absolute differences: the evaluate stage divides them by the
+                # floor of :mod:`.._tolerance`, which needs the claim's unit.
+                errs[i] = _maxabs(g - t)
                 ref = vals.get(prev) if prev is not None else None
-                steps[i] = errs[i] if ref is None else tol.normalized_error(g, ref, s, jnp)
+                steps[i] = errs[i] if ref is None else _maxabs(g - ref)
+                refs[i] = tmax if ref is None else _maxabs(ref)
                 fins[i] = jnp.all(jnp.isfinite(g))
             tfin = jnp.asarray(True) if prop else jnp.all(jnp.isfinite(t))
+            tmax = nan if prop else _maxabs(t)
             # One packed vector per input: a single device-to-host transfer per batch.
             packed = jnp.concatenate([
-                jnp.stack(errs), jnp.stack(steps), jnp.stack(fins).astype(jnp.float64),
-                jnp.stack([tfin.astype(jnp.float64), s])])
+                jnp.stack(errs), jnp.stack(steps), jnp.stack(refs),
+                jnp.stack(fins).astype(jnp.float64),
+                jnp.stack([tfin.astype(jnp.float64), s, tmax])])
             return packed, (nan if prop else t), tuple(raws)
 
         return single

@@ -67,7 +67,7 @@ def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
                 picked.append((g, t, xi))
                 continue
             with np.errstate(all="ignore"):
-                e = tol.normalized_error(g, t, magnitude(ck.space, xi), np)
+                e = tol.normalized_error(g, t, magnitude(ck.space, xi), np, ck.unit(b))
             if not np.all(np.isfinite(g)) or e > tol.THRESHOLD:
                 picked.append((g, t, xi))
         if len(picked) >= 2:

@@ -58,6 +58,7 @@ class Checker:
         self.profile = profile
         self.seed = seed
         self.property = oracle is None
+        self.oracle = oracle
         self.slots: list[LineSlot] = []
         self.fix_slot: dict[int, int] = {}
         for i, ln in enumerate(claim.lines):
@@ -77,6 +78,7 @@ class Checker:
         self.truth_trace: str | None = None
         self.truth_shape: dict[int, tuple | None] = {}
         self._floats_of: dict[int, int] = {}
+        self._units: dict[int, float] = {}
         self.fused: FusedCheck = compiler.fused(
             claim, oracle_name, self.slots, None if oracle is None else oracle.truth,
             self.float_names)
@@ -126,6 +128,25 @@ class Checker:
                                     regimes=self.profile.regimes)
             self.evaluate(b, batch)
 
+    def unit(self, b: int) -> float:
+        """The claim's unit in bucket ``b`` (see :func:`.._tolerance.unit_of`).
+
+        Measured once, on the bucket's fixed probe batch (seed ``b``), so that
+        it does not depend on which batches were checked before.
+        """
+        if b not in self._units:
+            self._units[b] = 1.0  # while measuring (and for properties)
+            if not self.property:
+                batch = self.space.draw(self.space.bucket(b), seed=b, size=self.batch_of(b),
+                                        regimes=self.profile.regimes)
+                res = self.call(b, batch)
+                if res is not None:
+                    packed = np.asarray(res[0])
+                    n = len(self.slots)
+                    tmax = packed[:, 4 * n + 2][packed[:, 4 * n] > 0.5]
+                    self._units[b] = tol.unit_of(tmax)
+        return self._units[b]
+
     def call(self, b: int, batch: dict) -> Any:
         """Dispatch the fused check; on a bucket's first call, take what its trace decided.
 
@@ -163,19 +184,25 @@ class Checker:
                      fin=np.ones((size, n), dtype=bool), tfin=np.zeros(size, dtype=bool),
                      mag=None, ran=np.zeros((size, n), dtype=bool))
         truth_vals = None
+        unit = self.unit(b)
         if res is not None:
             res, truth_vals, _ = res  # the values stay on the device unless needed
             packed = np.asarray(res)
-            out.err[:] = packed[:, :n]
-            out.step[:] = packed[:, n:2 * n]
-            out.fin[:] = packed[:, 2 * n:3 * n] > 0.5
-            out.tfin = packed[:, 3 * n] > 0.5
-            out.mag = packed[:, 3 * n + 1]
+            out.tfin = packed[:, 4 * n] > 0.5
+            out.mag = packed[:, 4 * n + 1]
+            out.fin[:] = packed[:, 3 * n:4 * n] > 0.5
+            if self.property:  # a predicate's "error" is 0 (holds) or 1 (does not)
+                out.err[:] = packed[:, :n]
+                out.step[:] = packed[:, n:2 * n]
+            else:
+                s = out.mag[:, None]
+                out.err[:] = tol.relative(packed[:, :n], packed[:, 4 * n + 2, None], s, unit)
+                out.step[:] = tol.relative(packed[:, n:2 * n], packed[:, 2 * n:3 * n], s, unit)
         numpy_slots = [s for s in self.slots if s.mode.get(b) is LineMode.NUMPY]
         if out.mag is None:
             out.mag = self._magnitudes(batch, size)
         if numpy_slots:
-            self._evaluate_numpy(numpy_slots, batch, np.asarray(truth_vals), out, b)
+            self._evaluate_numpy(numpy_slots, batch, np.asarray(truth_vals), out, b, unit)
         for slot in self.slots:
             mode = slot.mode.get(b)
             if mode is not None and mode.runs:
@@ -184,7 +211,8 @@ class Checker:
                 out.err[:, slot.index] = np.inf
         return out
 
-    def _evaluate_numpy(self, slots, batch, truth_vals, out: Errors, b: int) -> None:
+    def _evaluate_numpy(self, slots, batch, truth_vals, out: Errors, b: int,
+                        unit: float) -> None:
         size = next(iter(batch.values())).shape[0]
         tshape = self.truth_shape.get(b)
         for slot in slots:
@@ -216,12 +244,12 @@ class Checker:
                     if mode is LineMode.TRANSPOSED:
                         g = g.T
                 t = truth_vals[i]
-                out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np)
+                out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np, unit)
                 ref = t
                 if slot.prev is not None and not np.isnan(out.err[i, slot.prev]):
                     prev_fn = self.slots[slot.prev].fn
                     ref = np.asarray(prev_fn({k: jnp.asarray(v) for k, v in x.items()}))
-                out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np)
+                out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np, unit)
                 out.fin[i, j] = bool(np.all(np.isfinite(g)))
 
     def fails_on(self, b: int, j: int, cands: list[dict], floor: float = 0.0) -> np.ndarray:

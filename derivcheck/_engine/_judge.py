@@ -2,10 +2,11 @@
 
 The rules (what output is checkable, what counts as failing) are in
 :mod:`._rules`. :class:`Judge` applies them: it shrinks a failing line's
-counterexample and decides between ``refuted`` (it fails at a calm input:
-the formula is wrong), ``unstable`` (it fails only at large magnitudes: the
-formula is right but its float64 evaluation breaks down) and ``error``
-(nan or inf at a calm input).
+counterexample and decides between ``refuted`` (it fails at a calm input, or
+at any input without evidence of floating-point breakdown: the formula is
+wrong), ``unstable`` (it fails only beyond the calm bound, with evidence that
+float64 broke down there, see :mod:`._precision`) and ``error`` (nan or inf
+at a calm input).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from .. import _tolerance as tol
 from .._shrink import magnitude, shrink
 from .._verdict import Status
 from ._evaluate import Checker
+from ._precision import breakdown
 from ._records import Conclusion, LineMode, LineSlot
 from ._rules import failing
 
@@ -82,9 +84,28 @@ class Judge:
                     "returns nan or inf at a calm input where the truth is finite; "
                     "look for a division by zero or log(0)"))
             return Conclusion(Status.REFUTED, x, b, self.space.bucket(b), err)
-        # Unstable: find the smallest magnitude along the ray to the failure.
-        cands = [self.space.scaled(x, 2.0 ** (-k / 4)) for k in range(0, 120)]
-        fails = ck.fails_on(b, j, cands)
-        starts = [magnitude(self.space, c) for c, f in zip(cands, fails, strict=True) if f]
+        # Beyond the calm bound: unstable only on evidence of floating-point
+        # breakdown (see :mod:`._precision`); a finite, precision-stable
+        # failure is a wrong formula at any magnitude.
+        onset = self._onset(b, j, x, mag)
+        why = breakdown(ck, slot, b, x, onset)
+        if why is None:
+            return Conclusion(Status.REFUTED, x, b, self.space.bucket(b), err)
+        for other in slot.failures:  # prefer a failure with no such evidence
+            if other.bucket in ck.truth_shape and slot.runs_in(other.bucket):
+                o_mag = magnitude(self.space, other.x)
+                if breakdown(ck, slot, other.bucket, other.x,
+                             self._onset(other.bucket, j, other.x, o_mag)) is None:
+                    o_err = float(ck.evaluate(other.bucket, ck.batch_from(
+                        [other.x], other.bucket)).err[0, j])
+                    return Conclusion(Status.REFUTED, other.x, other.bucket,
+                                      self.space.bucket(other.bucket), o_err)
         return Conclusion(Status.UNSTABLE, x, b, self.space.bucket(b), err,
-                          unstable_from=min(starts) if starts else mag)
+                          unstable_from=onset, message=f"unstable: {why}")
+
+    def _onset(self, b: int, j: int, x: dict, mag: float) -> float:
+        """The smallest failing magnitude along the ray from the origin to ``x``."""
+        cands = [self.space.scaled(x, 2.0 ** (-k / 4)) for k in range(0, 120)]
+        fails = self.checker.fails_on(b, j, cands)
+        starts = [magnitude(self.space, c) for c, f in zip(cands, fails, strict=True) if f]
+        return min(starts) if starts else mag
