@@ -102,8 +102,12 @@ def assert_claim(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
 
 def check_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
                    seed: int = 0, max_examples: int | None = None,
-                   id: str = "gradient") -> Result:
+                   id: str = "gradient", subgradient: bool = True) -> Result:
     """Check that ``grad(**inputs)`` is ``∂f/∂wrt``. Options as for :func:`check`.
+
+    Where ``f`` is not differentiable (a kink: a tie in a max, ``|x|`` at 0),
+    any value between its one-sided derivatives is accepted; pass
+    ``subgradient=False`` to demand exact agreement with autodiff there too.
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> space = dc.Space(w=dc.real("D"), x=dc.real("D"))
@@ -113,13 +117,13 @@ def check_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileA
     >>> r.status, r.diagnosis
     ('refuted', 'looks like a sign error: claimed = -1 × autodiff')
     """
-    claim = _claims.gradient(f, grad, space=space, wrt=wrt, id=id)
+    claim = _claims.gradient(f, grad, space=space, wrt=wrt, id=id, subgradient=subgradient)
     return check(claim, profile=profile, seed=seed, max_examples=max_examples)
 
 
 def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
                    seed: int = 0, max_examples: int | None = None,
-                   id: str = "jacobian") -> Result:
+                   id: str = "jacobian", subgradient: bool = True) -> Result:
     """Check that ``jac(**inputs)`` is the Jacobian of ``fn`` (``out.shape + wrt.shape``).
 
     >>> import derivcheck as dc, jax, jax.numpy as jnp
@@ -129,7 +133,7 @@ def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileA
     >>> r.status
     'verified'
     """
-    claim = _claims.jacobian(fn, jac, space=space, wrt=wrt, id=id)
+    claim = _claims.jacobian(fn, jac, space=space, wrt=wrt, id=id, subgradient=subgradient)
     return check(claim, profile=profile, seed=seed, max_examples=max_examples)
 
 
@@ -162,7 +166,7 @@ def check_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed
 
 def assert_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
                     seed: int = 0, max_examples: int | None = None,
-                    id: str = "gradient") -> Result:
+                    id: str = "gradient", subgradient: bool = True) -> Result:
     """Like :func:`check_gradient`, but raise AssertionError unless verified.
 
     Works inside your own ``@given`` test (no nested ``@given``).
@@ -171,20 +175,22 @@ def assert_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: Profile
     >>> _ = dc.assert_gradient(lambda x: (x ** 3).sum(), lambda x: 3 * x ** 2,
     ...                        space=dc.Space(x=dc.real("D")), wrt="x", profile="quick")
     """
-    return assert_claim(_claims.gradient(f, grad, space=space, wrt=wrt, id=id),
+    return assert_claim(_claims.gradient(f, grad, space=space, wrt=wrt, id=id,
+                                           subgradient=subgradient),
                         profile=profile, seed=seed, max_examples=max_examples)
 
 
 def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
                     seed: int = 0, max_examples: int | None = None,
-                    id: str = "jacobian") -> Result:
+                    id: str = "jacobian", subgradient: bool = True) -> Result:
     """Like :func:`check_jacobian`, but raise AssertionError unless verified.
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> _ = dc.assert_jacobian(lambda z: 2 * z, lambda z: 2 * jnp.eye(z.shape[0]),
     ...                        space=dc.Space(z=dc.real("K")), wrt="z", profile="quick")
     """
-    return assert_claim(_claims.jacobian(fn, jac, space=space, wrt=wrt, id=id),
+    return assert_claim(_claims.jacobian(fn, jac, space=space, wrt=wrt, id=id,
+                                           subgradient=subgradient),
                         profile=profile, seed=seed, max_examples=max_examples)
 
 

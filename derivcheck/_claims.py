@@ -121,7 +121,7 @@ class Claim:
     def __init__(self, *, kind: str | ClaimKind, target: Target, lines: Sequence[Line],
                  space: Space,
                  id: str | None = None, latex: str = "", source: str = "",
-                 note: str | None = None) -> None:
+                 note: str | None = None, subgradient: bool = True) -> None:
         if not isinstance(space, Space):
             raise ClaimError(f"space must be a dc.Space, got {type(space).__name__}")
         if not lines:
@@ -134,6 +134,8 @@ class Claim:
         self.latex = latex
         self.source = source
         self.note = note
+        #: Accept a valid subgradient where the target is not differentiable.
+        self.subgradient = bool(subgradient)
         self.file: str | None = None
         if target.wrt is not None:
             if target.wrt not in space:
@@ -166,8 +168,13 @@ def _one_line(claimed, *, latex, erratum, expect, fix, note) -> Line:
 def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, wrt: str,
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
-             fix: Line | None = None, note: str | None = None) -> Claim:
+             fix: Line | None = None, note: str | None = None,
+             subgradient: bool = True) -> Claim:
     """Claim that ``grad(**inputs)`` equals ``jax.grad(f)`` with respect to ``wrt``.
+
+    Where ``f`` is not differentiable, any value between its one-sided
+    derivatives verifies (a subgradient); ``subgradient=False`` demands
+    exact agreement with autodiff there too.
 
     >>> import derivcheck as dc
     >>> c = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,
@@ -177,14 +184,17 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, w
     """
     line = _one_line(grad, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
     return Claim(kind=ClaimKind.GRADIENT, target=Gradient(f, wrt), lines=[line], space=space,
-                 id=id, latex=latex, source=source, note=note)
+                 id=id, latex=latex, source=source, note=note, subgradient=subgradient)
 
 
 def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, wrt: str,
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
-             fix: Line | None = None, note: str | None = None) -> Claim:
+             fix: Line | None = None, note: str | None = None,
+             subgradient: bool = True) -> Claim:
     """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` with respect to ``wrt``.
+
+    ``subgradient`` as for :func:`gradient`.
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> c = dc.jacobian(lambda z: 3 * z, lambda z: 3 * jnp.eye(z.shape[0]),
@@ -194,7 +204,8 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
     """
     line = _one_line(jac, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
     return Claim(kind=ClaimKind.JACOBIAN, target=Jacobian(fn, wrt), lines=[line],
-                 space=space, id=id, latex=latex, source=source, note=note)
+                 space=space, id=id, latex=latex, source=source, note=note,
+                 subgradient=subgradient)
 
 
 def equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
@@ -248,6 +259,7 @@ class Derivation(Claim):
       space: the input space.
       latex: the LaTeX of the target, e.g. ``r"\\frac{\\partial J}{\\partial W}"``.
       source: the seed file and the section heading.
+      subgradient: as for :func:`gradient` (for a ``grad_of``/``jacobian_of`` target).
 
     >>> import derivcheck as dc
     >>> d = dc.Derivation(
@@ -260,7 +272,7 @@ class Derivation(Claim):
 
     def __init__(self, *, target: Target | Callable[..., Any], lines: Sequence[Line],
                  space: Space, id: str | None = None, latex: str = "", source: str = "",
-                 note: str | None = None) -> None:
+                 note: str | None = None, subgradient: bool = True) -> None:
         if not isinstance(target, Target):
             if not callable(target):
                 raise ClaimError("target must be dc.grad_of(...), dc.jacobian_of(...) "
@@ -270,7 +282,7 @@ class Derivation(Claim):
             if not isinstance(ln, Line):
                 raise ClaimError(f"line {i + 1} of a derivation must be a dc.Line, got {ln!r}")
         super().__init__(kind=ClaimKind.DERIVATION, target=target, lines=lines, space=space, id=id,
-                         latex=latex, source=source, note=note)
+                         latex=latex, source=source, note=note, subgradient=subgradient)
 
 
 # -- calling user functions by input name ----------------------------------

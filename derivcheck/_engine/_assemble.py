@@ -151,7 +151,11 @@ class Engine:
             lr.unstable_from = c.unstable_from
             if lr.status == Status.REFUTED and not ck.property and diagnose:
                 lr.diagnosis = diagnosis(ck, slot, c.x, c.b)
-        elif slot.examples == 0:
+        elif slot.kinks:
+            lr.message = (f"agrees with autodiff except at {slot.kinks} non-differentiable "
+                          f"point{'s' if slot.kinks != 1 else ''}, where it is a valid "
+                          "subgradient")
+        if slot.examples == 0 and lr.status == Status.VERIFIED and ck.truth_error is None:
             lr.status = Status.ERROR
             lr.message = "the truth was never finite on the inputs drawn; check the reference"
         return lr

@@ -18,6 +18,7 @@ from .._claims import Claim, bind
 from .._profiles import Profile
 from .._shrink import magnitude
 from ._compile import Compiler, FusedCheck
+from ._kinks import explain_kinks
 from ._oracle import Oracle
 from ._records import Errors, LineMode, LineSlot
 from ._rules import failing, first_line, judge_output
@@ -59,6 +60,7 @@ class Checker:
         self.seed = seed
         self.property = oracle is None
         self.oracle = oracle
+        self.judging = False  # set by the judge: kinks are then tested on every batch
         self.slots: list[LineSlot] = []
         self.fix_slot: dict[int, int] = {}
         for i, ln in enumerate(claim.lines):
@@ -185,6 +187,8 @@ class Checker:
                      mag=None, ran=np.zeros((size, n), dtype=bool))
         truth_vals = None
         unit = self.unit(b)
+        full = res
+        out.kinks = np.zeros((size, n), dtype=bool)
         if res is not None:
             res, truth_vals, _ = res  # the values stay on the device unless needed
             packed = np.asarray(res)
@@ -209,6 +213,7 @@ class Checker:
                 out.ran[:, slot.index] = True
             if mode is LineMode.TRANSPOSED:  # wrong layout: fails whatever the values
                 out.err[:, slot.index] = np.inf
+        explain_kinks(self, b, batch, full, out)
         return out
 
     def _evaluate_numpy(self, slots, batch, truth_vals, out: Errors, b: int,

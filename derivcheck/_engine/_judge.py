@@ -42,6 +42,7 @@ class Judge:
     def conclude(self, slot: LineSlot) -> Conclusion:
         """Status, counterexample and instability threshold of a failing slot."""
         ck = self.checker
+        ck.judging = True
         first = slot.failures[0]
         mag, b, x = first.magnitude, first.bucket, first.x
         j = slot.index

@@ -74,6 +74,7 @@ class LineSlot:
     max_step: float = 0.0
     failures: list[Failure] = dataclasses.field(default_factory=list)
     calm_failure: bool = False
+    kinks: int = 0        # inputs where it is a valid subgradient but not autodiff's value
 
     def runs_in(self, b: int) -> bool:
         mode = self.mode.get(b)
@@ -90,6 +91,7 @@ class Errors:
     tfin: np.ndarray   # (B,) whether the truth is finite
     mag: np.ndarray    # (B,) input magnitude
     ran: np.ndarray    # (B, L) whether the line produced a value
+    kinks: np.ndarray | None = None  # (B, L) failures a kink explained (see _kinks)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -47,6 +47,8 @@ class Search:
                 continue
             ok = checked & ~fails[:, j]
             slot.examples += int(np.count_nonzero(checked))
+            if out.kinks is not None:
+                slot.kinks += int(np.count_nonzero(out.kinks[:, j] & checked))
             if np.any(ok):
                 slot.max_err = max(slot.max_err, float(np.max(out.err[ok, j])))
                 steps = out.step[ok, j]

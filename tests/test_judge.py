@@ -1,0 +1,203 @@
+"""The judge's rules: ``unstable`` needs evidence of floating-point breakdown, and
+verdicts do not depend on the scale of the function (issue 11, items 3 and 4).
+
+Every "refuted" test here has a twin that verifies the correct formula, and the
+literal softmax (the one unstable case) has a stable twin that verifies.
+"""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import derivcheck as dc
+
+X = dc.Space(x=dc.real("D"))
+XL = dc.Space(x=dc.real("D"), lam=dc.positive())
+
+
+def huber(x):
+    return jnp.sum(jnp.where(jnp.abs(x) <= 1.0, 0.5 * x ** 2, jnp.abs(x) - 0.5))
+
+
+def clipped(x):
+    return jnp.sum(jnp.clip(x, -2.0, 2.0) ** 2)
+
+
+def with_penalty_past_3(x):
+    return jnp.sum(x ** 2 + jnp.maximum(jnp.abs(x) - 3.0, 0.0) ** 2)
+
+
+def ridge(x, lam):
+    return jnp.sum(lam * x ** 2)
+
+
+# name: (f, wrong gradient (finite, wrong only beyond ±1), right gradient, space)
+OUTER_ONLY = {
+    "huber_wrong_sign_in_outer_branch": (
+        huber, lambda x: jnp.where(jnp.abs(x) <= 1.0, x, -jnp.sign(x)),
+        lambda x: jnp.where(jnp.abs(x) <= 1.0, x, jnp.sign(x)), X),
+    "forgotten_clip": (
+        clipped, lambda x: 2 * x, lambda x: jnp.where(jnp.abs(x) <= 2.0, 2 * x, 0.0), X),
+    "dropped_term_past_a_threshold": (
+        with_penalty_past_3, lambda x: 2 * x,
+        lambda x: 2 * x + 2 * jnp.sign(x) * jnp.maximum(jnp.abs(x) - 3.0, 0.0), X),
+    "lambda_clamped_at_1": (
+        ridge, lambda x, lam: 2 * jnp.minimum(lam, 1.0) * x, lambda x, lam: 2 * lam * x, XL),
+}
+
+
+@pytest.mark.parametrize("name", list(OUTER_ONLY))
+def test_a_formula_wrong_only_beyond_one_is_refuted_not_unstable(name):
+    f, wrong, _, space = OUTER_ONLY[name]
+    r = dc.check_gradient(f, wrong, space=space, wrt="x", profile="quick")
+    assert r.status == "refuted", str(r)
+    assert r.counterexample is not None
+
+
+@pytest.mark.parametrize("name", list(OUTER_ONLY))
+def test_the_same_formula_written_right_is_verified(name):  # the twin
+    f, _, right, space = OUTER_ONLY[name]
+    r = dc.check_gradient(f, right, space=space, wrt="x", profile="quick")
+    assert r.status == "verified", str(r)
+
+
+def test_an_identity_that_holds_only_on_minus_one_to_one_is_refuted():
+    r = dc.check_equal(lambda x: jnp.clip(x, -1.0, 1.0), lambda x: x, space=X, profile="quick")
+    assert r.status == "refuted", str(r)
+
+
+def test_an_identity_that_holds_everywhere_is_verified():  # the twin
+    r = dc.check_equal(lambda x: jnp.clip(x, -1.0, 1.0), lambda x: jnp.minimum(
+        jnp.maximum(x, -1.0), 1.0), space=X, profile="quick")
+    assert r.status == "verified", str(r)
+
+
+def literal_softmax(x):
+    return jnp.exp(x) / jnp.sum(jnp.exp(x))
+
+
+def test_the_literal_softmax_is_unstable_and_says_why():
+    r = dc.check_equal(jax.nn.softmax, literal_softmax, space=X, profile="quick")
+    assert r.status == "unstable", str(r)
+    assert r.unstable_from is not None and r.unstable_from > 1.0
+    assert "not finite" in (r.message or ""), r.message
+
+
+def test_the_stable_softmax_is_verified():  # the twin
+    r = dc.check_equal(jax.nn.softmax, lambda x: jnp.exp(x - jnp.max(x)) / jnp.sum(
+        jnp.exp(x - jnp.max(x))), space=X, profile="quick")
+    assert r.status == "verified", str(r)
+
+
+def test_a_cancelling_formula_is_unstable_by_its_float32_evidence():
+    # log(1 + e^x) - x, differentiated by hand as e^x/(1+e^x) - 1: at x ~ 40 the
+    # claimed side rounds to 0 while the truth is -1/(1+e^x); float32 moves it.
+    def f(x):
+        return jnp.sum(jax.nn.softplus(x) - x)
+
+    def cancelling(x):
+        return jnp.exp(x) / (1 + jnp.exp(x)) - 1
+
+    r = dc.check_gradient(f, cancelling, space=X, wrt="x", profile="quick")
+    assert r.status == "unstable", str(r)
+
+
+def test_the_same_gradient_without_cancellation_is_verified():  # the twin
+    def f(x):
+        return jnp.sum(jax.nn.softplus(x) - x)
+
+    r = dc.check_gradient(f, lambda x: -jax.nn.sigmoid(-x), space=X, wrt="x", profile="quick")
+    assert r.status == "verified", str(r)
+
+
+# -- scale (item 4) -------------------------------------------------------------------
+
+def tiny_potential(x):
+    return 1e-11 * jnp.sum(jnp.sin(x))
+
+
+@pytest.mark.parametrize("claimed", [
+    pytest.param(lambda x: jnp.zeros_like(x), id="zero"),
+    pytest.param(lambda x: -1e-11 * jnp.cos(x), id="sign_flipped"),
+])
+def test_a_wrong_gradient_of_a_tiny_potential_is_refuted(claimed):
+    r = dc.check_gradient(tiny_potential, claimed, space=X, wrt="x", profile="quick")
+    assert r.status == "refuted", str(r)
+
+
+def test_the_right_gradient_of_a_tiny_potential_is_verified():  # the twin
+    r = dc.check_gradient(tiny_potential, lambda x: 1e-11 * jnp.cos(x), space=X, wrt="x",
+                          profile="quick")
+    assert r.status == "verified", str(r)
+
+
+def test_an_error_of_1e_4_on_a_gradient_of_1e_5_is_refuted_not_unstable():
+    r = dc.check_gradient(lambda x: 1e-5 * jnp.sum(x ** 2) / 2,
+                          lambda x: 1e-5 * x + 1e-4, space=X, wrt="x", profile="quick")
+    assert r.status == "refuted", str(r)
+
+
+# -- kinks (item 6) -------------------------------------------------------------------
+
+HINGE = dc.Space(w=dc.real("D"), X=dc.real("N D"), y=dc.real("N"))
+WL = dc.Space(w=dc.real("D"), lam=dc.positive())
+
+
+def hinge(w, X, y):
+    return jnp.sum(jnp.maximum(0.0, 1 - jnp.sign(y) * (X @ w)))
+
+
+def _hinge_subgradient(active):
+    def g(w, X, y):
+        return -X.T @ (jnp.sign(y) * active(1 - jnp.sign(y) * (X @ w)))
+    return g
+
+
+SUBGRADIENTS = {
+    "hinge_with_gt": (hinge, _hinge_subgradient(lambda m: m > 0), HINGE, "w"),
+    "hinge_with_ge": (hinge, _hinge_subgradient(lambda m: m >= 0), HINGE, "w"),
+    "relu_as_indicator": (lambda x: jnp.sum(jnp.maximum(x, 0.0)),
+                          lambda x: (x > 0).astype(jnp.float64), X, "x"),
+    "abs_as_sign": (lambda x: jnp.sum(jnp.abs(x)), jnp.sign, X, "x"),
+    "l1_plus_l2": (lambda w, lam: lam * jnp.sum(jnp.abs(w)) + jnp.sum(w ** 2),
+                   lambda w, lam: lam * jnp.sign(w) + 2 * w, WL, "w"),
+}
+
+
+@pytest.mark.parametrize("name", list(SUBGRADIENTS))
+def test_a_valid_subgradient_at_kinks_is_verified_with_a_note(name):
+    f, g, space, wrt = SUBGRADIENTS[name]
+    r = dc.check_gradient(f, g, space=space, wrt=wrt, profile="quick")
+    assert r.status == "verified", str(r)
+    assert "non-differentiable point" in (r.message or ""), r.message
+    assert "valid subgradient" in r.message
+
+
+@pytest.mark.parametrize("name", ["relu_as_indicator", "abs_as_sign", "l1_plus_l2"])
+def test_the_same_subgradient_is_refuted_when_exact_agreement_is_demanded(name):  # twin
+    f, g, space, wrt = SUBGRADIENTS[name]
+    r = dc.check_gradient(f, g, space=space, wrt=wrt, profile="quick", subgradient=False)
+    assert r.status == "refuted", str(r)
+
+
+def test_a_value_outside_the_subdifferential_is_refuted():
+    r = dc.check_gradient(lambda x: jnp.sum(jnp.abs(x)), lambda x: 2 * jnp.sign(x), space=X,
+                          wrt="x", profile="quick")
+    assert r.status == "refuted", str(r)
+    # the shrinker pulls toward 0, where 2·sign(0) = 0 is a valid subgradient: the
+    # counterexample must be a point where the claim is really wrong
+    assert abs(r.counterexample["x"]).max() > 0, r.counterexample
+
+
+def test_a_smooth_function_gets_no_kink_note():
+    r = dc.check_gradient(lambda x: jnp.sum(x ** 3), lambda x: 3 * x ** 2, space=X, wrt="x",
+                          profile="quick")
+    assert r.status == "verified" and r.message is None, str(r)
+
+
+def test_subgradient_false_is_a_keyword_of_the_claim_builders():
+    d = dc.Derivation(target=dc.grad_of(lambda x: jnp.sum(jnp.abs(x)), wrt="x"),
+                      lines=[dc.Line("sign", jnp.sign)], space=X, subgradient=False)
+    assert dc.check(d, profile="quick").status == "refuted"
+    assert dc.check(dc.gradient(lambda x: jnp.sum(jnp.abs(x)), jnp.sign, space=X, wrt="x"),
+                    profile="quick").status == "verified"
