@@ -80,7 +80,7 @@ def test_the_literal_softmax_is_unstable_and_says_why():
     r = dc.check_equal(jax.nn.softmax, literal_softmax, space=X, profile="quick")
     assert r.status == "unstable", str(r)
     assert r.unstable_from is not None and r.unstable_from > 1.0
-    assert "not finite" in (r.message or ""), r.message
+    assert "not finite" in (r.message or ""), r.message  # the evidence it rests on
 
 
 def test_the_stable_softmax_is_verified():  # the twin
@@ -201,3 +201,49 @@ def test_subgradient_false_is_a_keyword_of_the_claim_builders():
     assert dc.check(d, profile="quick").status == "refuted"
     assert dc.check(dc.gradient(lambda x: jnp.sum(jnp.abs(x)), jnp.sign, space=X, wrt="x"),
                     profile="quick").status == "verified"
+
+
+# -- a float32 reference (item 8) -----------------------------------------------------
+
+SM = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"))
+
+
+def softmax_grad(W, X, Y):
+    return X.T @ (jax.nn.softmax(X @ W) - Y) / X.shape[0]
+
+
+def test_a_reference_computing_in_float32_is_named_in_one_line():
+    def loss32(W, X, Y):
+        return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax((X @ W).astype(jnp.float32)), axis=-1))
+
+    r = dc.check_gradient(loss32, softmax_grad, space=SM, wrt="W", profile="quick")
+    assert r.status != "verified", str(r)
+    note = " ".join(filter(None, [r.diagnosis, r.message]))
+    assert "the reference computes in float32" in note, str(r)
+    assert "\n" not in note
+
+
+def test_a_float64_reference_gets_no_float32_note():  # the twin
+    def loss64(W, X, Y):
+        return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(X @ W), axis=-1))
+
+    wrong = dc.check_gradient(loss64, lambda W, X, Y: -softmax_grad(W, X, Y), space=SM, wrt="W",
+                              profile="quick")
+    assert wrong.status == "refuted"
+    assert "float32" not in " ".join(filter(None, [wrong.diagnosis, wrong.message])), str(wrong)
+    assert dc.check_gradient(loss64, softmax_grad, space=SM, wrt="W",
+                             profile="quick").status == "verified"
+
+
+def test_a_claimed_line_computing_in_float32_is_named_as_the_claimed_line():
+    def loss64(W, X, Y):
+        return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(X @ W), axis=-1))
+
+    def claimed32(W, X, Y):
+        p = jax.nn.softmax((X @ W).astype(jnp.float32))
+        return X.T @ (p.astype(jnp.float64) - Y) / X.shape[0]
+
+    r = dc.check_gradient(loss64, claimed32, space=SM, wrt="W", profile="quick")
+    assert r.status != "verified", str(r)
+    assert "claimed line 1 computes in float32" in " ".join(
+        filter(None, [r.diagnosis, r.message])), str(r)

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import jax.numpy as jnp
 import pytest
+from test_engine import RIGHT, SPACE, WRONG
 
 import derivcheck as dc
 from derivcheck._loader import discover, load_file
-
-from test_engine import RIGHT, SPACE, WRONG
 
 PROOFS = Path(__file__).resolve().parent.parent / "proofs"
 

@@ -19,6 +19,7 @@ from .._profiles import Profile
 from .._verdict import LineResult, Result, Status
 from ._compile import Compiler
 from ._diagnosis import diagnosis
+from ._dtypes import low_precision_note
 from ._evaluate import Checker
 from ._judge import Judge
 from ._oracle import Oracle, autodiff
@@ -151,6 +152,11 @@ class Engine:
             lr.unstable_from = c.unstable_from
             if lr.status == Status.REFUTED and not ck.property and diagnose:
                 lr.diagnosis = diagnosis(ck, slot, c.x, c.b)
+            low = None if ck.property else low_precision_note(ck, slot, c.x)
+            if low and lr.status == Status.UNSTABLE:  # the likelier cause, in one line
+                lr.message = low
+            elif low:
+                lr.diagnosis = low
         elif slot.kinks:
             lr.message = (f"agrees with autodiff except at {slot.kinks} non-differentiable "
                           f"point{'s' if slot.kinks != 1 else ''}, where it is a valid "

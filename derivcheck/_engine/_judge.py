@@ -102,7 +102,7 @@ class Judge:
                     return Conclusion(Status.REFUTED, other.x, other.bucket,
                                       self.space.bucket(other.bucket), o_err)
         return Conclusion(Status.UNSTABLE, x, b, self.space.bucket(b), err,
-                          unstable_from=onset, message=f"unstable: {why}")
+                          unstable_from=onset, message=why)
 
     def _onset(self, b: int, j: int, x: dict, mag: float) -> float:
         """The smallest failing magnitude along the ray from the origin to ``x``."""
