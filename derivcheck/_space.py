@@ -306,6 +306,22 @@ class Space:
             cached = self._buckets[index] = self._make_bucket(index)
         return dict(cached)
 
+    def bucket_in(self, index: int, count: int) -> dict[str, int]:
+        """Bucket ``index`` of a profile that visits ``count`` buckets.
+
+        The last one puts every dimension at its declared maximum, so that
+        every profile reaches each dimension's maximum (a gradient that uses
+        only the first 4 rows of N up to 100 fails there); the others are
+        :meth:`bucket`.
+
+        >>> space = Space(X=real("N D"), dims={"N": (1, 100)})
+        >>> space.bucket_in(0, 3), space.bucket_in(2, 3)
+        ({'D': 1, 'N': 1}, {'D': 6, 'N': 100})
+        """
+        if count > 1 and index == count - 1:
+            return {d: hi for d, (_, hi) in self.ranges.items()}
+        return self.bucket(index)
+
     def _make_bucket(self, index: int) -> dict[str, int]:
         if index == 0:
             return {d: lo for d, (lo, _) in self.ranges.items()}

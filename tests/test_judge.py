@@ -247,3 +247,48 @@ def test_a_claimed_line_computing_in_float32_is_named_as_the_claimed_line():
     assert r.status != "verified", str(r)
     assert "claimed line 1 computes in float32" in " ".join(
         filter(None, [r.diagnosis, r.message])), str(r)
+
+
+# -- shape coverage (item 5) ----------------------------------------------------------
+
+ROWS = dc.Space(w=dc.real("D"), X=dc.real("N D"), y=dc.real("N"), dims={"N": (1, 100)})
+
+
+def mse(w, X, y):
+    return jnp.mean((X @ w - y) ** 2)
+
+
+def mse_grad(w, X, y):
+    return 2 * X.T @ (X @ w - y) / X.shape[0]
+
+
+def test_a_gradient_using_only_the_first_4_rows_is_refuted_at_the_default_profile():
+    r = dc.check_gradient(mse, lambda w, X, y: mse_grad(w, X[:4], y[:4]), space=ROWS, wrt="w")
+    assert r.status == "refuted", str(r)
+    assert r.bucket["N"] > 4
+
+
+def test_the_gradient_using_every_row_is_verified_at_the_default_profile():  # the twin
+    r = dc.check_gradient(mse, mse_grad, space=ROWS, wrt="w")
+    assert r.status == "verified", str(r)
+
+
+def ce(W, X, Y):
+    return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(X @ W), axis=-1))
+
+
+def test_a_gradient_ignoring_classes_from_3_on_is_refuted_at_the_default_profile():
+    r = dc.check_gradient(ce, lambda W, X, Y: softmax_grad(W, X, Y).at[:, 3:].set(0.0),
+                          space=SM, wrt="W")
+    assert r.status == "refuted", str(r)
+    assert r.bucket["K"] > 3
+
+
+@pytest.mark.parametrize("profile", ["quick", "default", "thorough"])
+def test_every_profile_reaches_each_dimension_maximum(profile):
+    count = dc.PROFILES[profile].buckets
+    space = dc.Space(X=dc.real("N D"), Y=dc.one_hot("N K"), dims={"N": (1, 100)})
+    seen = [space.bucket_in(b, count) for b in range(count)]
+    assert max(s["N"] for s in seen) == 100
+    assert max(s["D"] for s in seen) == 6 and max(s["K"] for s in seen) == 6
+    assert seen[0] == {"D": 1, "K": 2, "N": 1}

@@ -37,7 +37,7 @@ def _too_big(claim: Claim, profile: Profile) -> str | None:
     """Why the claim's inputs are too large to check, or None."""
     space = claim.space
     for b in range(profile.buckets):
-        bucket = space.bucket(b)
+        bucket = space.bucket_in(b, profile.buckets)
         for name in space.inputs:
             size = 1
             for d in space.shape_of(name, bucket):

@@ -28,6 +28,10 @@ __all__ = ["BATCH_FLOATS", "PIPELINE_FLOATS", "Checker", "batch_of_inputs"]
 #: Values per compiled call the engine aims for (see :meth:`Checker.batch_of`).
 BATCH_FLOATS = 2**16
 
+#: The most values per compiled call in a bucket of large inputs (32 MB of
+#: float64), so that a bucket at a dimension's maximum stays affordable.
+MAX_BATCH_FLOATS = 2**22
+
 #: A profile batch of at least this many floats is drawn and checked in two
 #: halves, overlapping the drawing of one half with the checking of the other.
 PIPELINE_FLOATS = 2**19
@@ -85,11 +89,15 @@ class Checker:
             claim, oracle_name, self.slots, None if oracle is None else oracle.truth,
             self.float_names)
 
+    def bucket(self, b: int) -> dict[str, int]:
+        """The dimensions of the profile's bucket ``b`` (the last at every maximum)."""
+        return self.space.bucket_in(b, self.profile.buckets)
+
     # -- batch sizing ----------------------------------------------------------
     def floats(self, b: int) -> int:
         """Floats in one input of bucket ``b`` (memoized: asked for every batch)."""
         if b not in self._floats_of:
-            bucket = self.space.bucket(b)
+            bucket = self.bucket(b)
             self._floats_of[b] = sum(
                 int(np.prod(self.space.shape_of(n, bucket), dtype=np.int64))
                 for n in self.space.inputs) or 1
@@ -100,8 +108,8 @@ class Checker:
         to 16 for small inputs, so that each call carries ~``BATCH_FLOATS`` values;
         half the batch for large inputs (see :meth:`rounds_of`)."""
         floats = self.floats(b)
-        if self.rounds_of(b) > 1:
-            return max(1, self.profile.batch // 2)
+        if self.rounds_of(b) > 1:  # large inputs: at most ~MAX_BATCH_FLOATS per call
+            return max(1, min(self.profile.batch // 2, MAX_BATCH_FLOATS // floats))
         scale = max(1, min(16, BATCH_FLOATS // (floats * self.profile.batch)))
         return self.profile.batch * (1 << (scale.bit_length() - 1))  # a power of 2
 
@@ -119,14 +127,14 @@ class Checker:
         return batch_of_inputs(xs, self.batch_of(b))
 
     def calm_batch(self, b: int, seed: int) -> dict[str, np.ndarray]:
-        return self.space.calm(self.space.draw(self.space.bucket(b), seed=seed,
+        return self.space.calm(self.space.draw(self.bucket(b), seed=seed,
                                                size=self.batch_of(b)))
 
     # -- running the fused check ----------------------------------------------
     def probe(self, b: int) -> None:
         """Make sure bucket ``b`` has been traced, so every line's mode there is known."""
         if b not in self.truth_shape and self.truth_error is None:
-            batch = self.space.draw(self.space.bucket(b), seed=b, size=self.batch_of(b),
+            batch = self.space.draw(self.bucket(b), seed=b, size=self.batch_of(b),
                                     regimes=self.profile.regimes)
             self.evaluate(b, batch)
 
@@ -139,7 +147,7 @@ class Checker:
         if b not in self._units:
             self._units[b] = 1.0  # while measuring (and for properties)
             if not self.property:
-                batch = self.space.draw(self.space.bucket(b), seed=b, size=self.batch_of(b),
+                batch = self.space.draw(self.bucket(b), seed=b, size=self.batch_of(b),
                                         regimes=self.profile.regimes)
                 res = self.call(b, batch)
                 if res is not None:

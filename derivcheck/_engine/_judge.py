@@ -51,7 +51,7 @@ class Judge:
         floor = max(tol.THRESHOLD, 0.1 * first.error)
         # Try smaller buckets first: the smallest dimensions that still fail.
         for smaller in range(b):
-            if self.space.bucket(smaller) == self.space.bucket(b):
+            if ck.bucket(smaller) == ck.bucket(b):
                 continue
             if smaller not in ck.truth_shape:
                 ck.probe(smaller)
@@ -81,17 +81,17 @@ class Judge:
         transposed = slot.mode.get(b) is LineMode.TRANSPOSED
         if calm or transposed:
             if not finite and not transposed:
-                return Conclusion(Status.ERROR, x, b, self.space.bucket(b), err, message=(
+                return Conclusion(Status.ERROR, x, b, ck.bucket(b), err, message=(
                     "returns nan or inf at a calm input where the truth is finite; "
                     "look for a division by zero or log(0)"))
-            return Conclusion(Status.REFUTED, x, b, self.space.bucket(b), err)
+            return Conclusion(Status.REFUTED, x, b, ck.bucket(b), err)
         # Beyond the calm bound: unstable only on evidence of floating-point
         # breakdown (see :mod:`._precision`); a finite, precision-stable
         # failure is a wrong formula at any magnitude.
         onset = self._onset(b, j, x, mag)
         why = breakdown(ck, slot, b, x, onset)
         if why is None:
-            return Conclusion(Status.REFUTED, x, b, self.space.bucket(b), err)
+            return Conclusion(Status.REFUTED, x, b, ck.bucket(b), err)
         for other in slot.failures:  # prefer a failure with no such evidence
             if other.bucket in ck.truth_shape and slot.runs_in(other.bucket):
                 o_mag = magnitude(self.space, other.x)
@@ -100,8 +100,8 @@ class Judge:
                     o_err = float(ck.evaluate(other.bucket, ck.batch_from(
                         [other.x], other.bucket)).err[0, j])
                     return Conclusion(Status.REFUTED, other.x, other.bucket,
-                                      self.space.bucket(other.bucket), o_err)
-        return Conclusion(Status.UNSTABLE, x, b, self.space.bucket(b), err,
+                                      ck.bucket(other.bucket), o_err)
+        return Conclusion(Status.UNSTABLE, x, b, ck.bucket(b), err,
                           unstable_from=onset, message=why)
 
     def _onset(self, b: int, j: int, x: dict, mag: float) -> float:

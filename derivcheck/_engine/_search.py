@@ -79,7 +79,7 @@ class Search:
         ck = self.checker
         pending = []
         for part in range(ck.rounds_of(b)):  # dispatch all, then wait
-            batch = ck.space.draw(ck.space.bucket(b), seed=s, size=ck.batch_of(b),
+            batch = ck.space.draw(ck.bucket(b), seed=s, size=ck.batch_of(b),
                                   regimes=ck.profile.regimes, part=part)
             pending.append((batch, ck.call(b, batch)))
         for batch, res in pending:
