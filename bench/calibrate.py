@@ -398,6 +398,8 @@ def main(argv=None) -> int:
     seeds = args.seeds or (1 if args.quick else 4)
     t0 = time.perf_counter()
     lines: list[dict] = []
+    x64 = jax.enable_x64(True)  # derivcheck's checks run in float64, as in the engine
+    x64.__enter__()
     for group, claim in builtin_claims():
         lines += measure_claim(claim, line_groups(claim, group), profile=profile, seeds=seeds)
     catalog = "skipped"
@@ -414,6 +416,7 @@ def main(argv=None) -> int:
             groups = line_groups(claim, None)
             if groups:
                 lines += measure_claim(claim, groups, profile=profile, seeds=seeds)
+    x64.__exit__(None, None, None)
     res = {"profile": profile.name, "buckets": profile.buckets, "batch": profile.batch,
            "seeds": seeds, "catalog": catalog, "threshold": tol.THRESHOLD,
            "summary": summarize(lines), "seconds": time.perf_counter() - t0}
