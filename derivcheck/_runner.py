@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from ._claims import Claim
 from ._loader import LoadError
 from ._profiles import Profile
+from ._targets import ClaimKind
 from ._verdict import LineResult, Result
 
 __all__ = [
@@ -42,7 +43,7 @@ class Report:
         for r in self.results:
             out[r.status] = out.get(r.status, 0) + 1
         out["claims"] = len(self.results)
-        out["lines"] = sum(len(r.lines) if r.kind == "derivation" else 1 for r in self.results)
+        out["lines"] = sum(len(r.lines) if ClaimKind(r.kind).chained else 1 for r in self.results)
         out["as_expected"] = sum(r.ok for r in self.results)
         out["unexpected"] = len(self.results) - out["as_expected"]
         out["errata"] = sum(

@@ -43,6 +43,11 @@ class ClaimKind(str, enum.Enum):
         """Whether each line is also compared with the line before it (a derivation)."""
         return self is ClaimKind.DERIVATION
 
+    @property
+    def is_property(self) -> bool:
+        """Whether the claim is a predicate that must hold (``dc.holds``), with no truth."""
+        return self is ClaimKind.PROPERTY
+
 
 Fn = Callable[[dict], Any]
 

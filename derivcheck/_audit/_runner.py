@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from .._claims import Claim, Line, _Target
 from .._engine import in_float64
 from .._profiles import Profile, get_profile
+from .._targets import ClaimKind
 from ._mutants import mutants_of
 from ._records import AuditReport, ClaimAudit, Mutant
 
@@ -62,7 +63,7 @@ def audit_claim(claim: Claim, *, profile: Profile, seed: int = 0,
     t0 = time.perf_counter()
     original = run_claim(claim, profile=profile, seed=seed)
     audit = ClaimAudit(claim=claim.qualname, status=original.status)
-    if claim.kind == "property":
+    if ClaimKind(claim.kind).is_property:
         audit.skipped = "a property claim has no value to mutate"
     lines = [] if audit.skipped else _audited_lines(claim, original)
     if not lines and not audit.skipped:
@@ -94,7 +95,7 @@ def audit_claim(claim: Claim, *, profile: Profile, seed: int = 0,
                                       else get_profile("default"))
     for label, group in by_line.items():
         ln = dict(lines)[label]
-        same = Claim(kind="equality", target=_Target("value", ln.fn), space=claim.space,
+        same = Claim(kind=ClaimKind.EQUALITY, target=_Target("value", ln.fn), space=claim.space,
                      id=f"{claim.id}~equivalence~{label.replace(' ', '_')}",
                      lines=[Line(m.name, m.fn) for m in group])
         same.file = claim.file

@@ -6,7 +6,8 @@ counterexample and decides between ``refuted`` (it fails at a calm input, or
 at any input without evidence of floating-point breakdown: the formula is
 wrong), ``unstable`` (it fails only beyond the calm bound, with evidence that
 float64 broke down there, see :mod:`._precision`) and ``error`` (nan or inf
-at a calm input).
+at a calm input). :meth:`Judge.steps` judges each derivation line against the
+line before it at calm inputs: its step holds or fails.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .._verdict import Status
 from ._evaluate import Checker
 from ._precision import breakdown
 from ._records import Conclusion, LineMode, LineSlot
-from ._rules import failing
+from ._rules import failing, step_failing
 
 __all__ = ["Judge"]
 
@@ -110,3 +111,28 @@ class Judge:
         fails = self.checker.fails_on(b, j, cands)
         starts = [magnitude(self.space, c) for c, f in zip(cands, fails, strict=True) if f]
         return min(starts) if starts else mag
+
+    def steps(self) -> dict[int, str | None]:
+        """Each chained line's step verdict at calm inputs: "holds", "fails" or None.
+
+        A step fails where the line differs from the line before it at a calm
+        input at which both are finite. Calm batches of the smallest and the
+        largest shape bucket are checked (compiled already by the search); a
+        step is None when no such input exists (a line that raises or is never
+        finite there).
+        """
+        ck = self.checker
+        chained = [s for s in ck.slots if s.prev is not None]
+        if not chained or ck.truth_error is not None:
+            return {}
+        judged = {s.index: False for s in chained}
+        fails = {s.index: False for s in chained}
+        for b in sorted({0, ck.profile.buckets - 1}):
+            out = ck.evaluate(b, ck.calm_batch(b, seed=ck.seed + 53))
+            for slot in chained:
+                if not (slot.runs_in(b) and ck.slots[slot.prev].runs_in(b)):
+                    continue
+                ok, bad = step_failing(out, slot.index, slot.prev)
+                judged[slot.index] |= bool(np.any(ok))
+                fails[slot.index] |= bool(np.any(bad))
+        return {j: ("fails" if fails[j] else "holds") if judged[j] else None for j in judged}
