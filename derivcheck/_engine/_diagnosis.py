@@ -57,8 +57,8 @@ def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
 
     b = ck.profile.buckets - 1
     dims = list(ck.bucket(b).values())
-    if b >= 2 and len(set(dims)) < len(dims):  # equal dimensions make factors ambiguous
-        b -= 1
+    if b >= 2 and len(set(dims)) < len(dims):  # equal dimensions (all at their
+        b -= 1  # maximum) make a factor ambiguous: use the bucket before it
     batch = ck.calm_batch(b, seed=ck.seed + 41)
     xs = [{k: np.array(v[i]) for k, v in batch.items()}
           for i in range(min(DIAGNOSIS_BATCH, len(next(iter(batch.values())))))]
