@@ -83,7 +83,9 @@ def normalized_error(g, t, s, xp, unit=1.0):
     """
     diff = xp.max(xp.abs(g - t)) if g.size else xp.asarray(0.0)
     scale = xp.max(xp.abs(t)) if t.size else xp.asarray(0.0)
-    return relative(diff, scale, s, unit)
+    if xp is np:
+        return relative(diff, scale, s, unit)
+    return diff / (scale + KAPPA * (1.0 + s) * unit)  # traced (jax.numpy): no 0/0 case
 
 
 def relative(diff, scale, s, unit):
@@ -92,9 +94,8 @@ def relative(diff, scale, s, unit):
     >>> float(relative(0.0, 0.0, 1.0, 0.0)), float(relative(1.0, 0.0, 1.0, 0.0))
     (0.0, inf)
     """
-    den = scale + KAPPA * (1.0 + s) * unit
+    diff, scale = np.asarray(diff, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+    den = scale + KAPPA * (1.0 + np.asarray(s, dtype=np.float64)) * unit
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = diff / den
-    if isinstance(out, np.ndarray) or np.isscalar(out):
-        return np.where(np.asarray(diff) == 0, 0.0, np.where(np.asarray(den) == 0, np.inf, out))
-    return out
+        out = np.where(diff == 0, 0.0, np.where(den == 0, np.inf, diff / den))
+    return out if out.ndim else out[()]
