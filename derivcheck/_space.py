@@ -307,12 +307,8 @@ class Space:
         return dict(cached)
 
     def bucket_in(self, index: int, count: int) -> dict[str, int]:
-        """Bucket ``index`` of a profile that visits ``count`` buckets.
-
-        The last one puts every dimension at its declared maximum, so that
-        every profile reaches each dimension's maximum (a gradient that uses
-        only the first 4 rows of N up to 100 fails there); the others are
-        :meth:`bucket`.
+        """Bucket ``index`` of a profile of ``count`` buckets: the last puts every
+        dimension at its declared maximum, the others are :meth:`bucket`.
 
         >>> space = Space(X=real("N D"), dims={"N": (1, 100)})
         >>> space.bucket_in(0, 3), space.bucket_in(2, 3)
