@@ -19,7 +19,7 @@ from .._shrink import magnitude, shrink
 from .._verdict import Status
 from ._evaluate import Checker
 from ._precision import breakdown
-from ._records import Conclusion, LineMode, LineSlot
+from ._records import Conclusion, Failure, LineMode, LineSlot
 from ._rules import failing, step_failing
 
 __all__ = ["Judge"]
@@ -44,7 +44,18 @@ class Judge:
         """Status, counterexample and instability threshold of a failing slot."""
         ck = self.checker
         ck.judging = True
-        first = slot.failures[0]
+        # The search skips the kink test of a line it has already refuted, so a
+        # recorded failure may be a valid subgradient: keep those that still fail.
+        still = [f for f in slot.failures if ck.fails_on(f.bucket, slot.index, [f.x])[0]]
+        if not still:  # look again for a calm failure, kinks now explained
+            for bb in range(ck.profile.buckets):
+                found = self._first_calm_failure(bb, slot.index, ck.seed + 61) \
+                    if slot.runs_in(bb) else None
+                if found is not None:
+                    err = float(ck.evaluate(bb, ck.batch_from([found], bb)).err[0, slot.index])
+                    still = [Failure(magnitude(self.space, found), bb, found, min(err, 1.0))]
+                    break
+        first = (still or slot.failures)[0]
         mag, b, x = first.magnitude, first.bucket, first.x
         j = slot.index
         # Shrink only to inputs that still fail clearly: a relative error that

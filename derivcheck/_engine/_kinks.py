@@ -32,15 +32,21 @@ MAX_TESTED = 256
 STEP = 1e-7
 
 
-def _special(space, x: dict) -> bool:
-    """An entry that is an integer, or repeated: where a tie (a kink) can sit."""
+def _special(space, batch: dict) -> np.ndarray:
+    """(B,) mask: an entry that is an integer, or repeated, where a tie (a kink) can sit."""
+    size = next(iter(batch.values())).shape[0]
+    out = np.zeros(size, dtype=bool)
     for name, inp in space.inputs.items():
         if not inp.varies:
             continue
-        v = np.asarray(x[name], dtype=np.float64).ravel()
-        if v.size and (np.any(v == np.round(v)) or np.unique(v).size < v.size):
-            return True
-    return False
+        v = np.asarray(batch[name], dtype=np.float64).reshape(size, -1)
+        if not v.shape[1]:
+            continue
+        out |= np.any(v == np.round(v), axis=1)
+        if v.shape[1] > 1:
+            srt = np.sort(v, axis=1)
+            out |= np.any(srt[:, 1:] == srt[:, :-1], axis=1)
+    return out
 
 
 def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
@@ -60,19 +66,21 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         return
     unit = ck.unit(b)
     truths = np.asarray(truth_vals)
+    special = _special(ck.space, batch)
+    calm = out.mag <= ck.calm_bound
     for slot in ck.slots:
         j = slot.index
         if slot.mode.get(b) is not LineMode.JAX or not fails[:, j].any():
             continue
-        if slot.calm_failure and not ck.judging:  # the search already refuted it
-            continue
+        if not ck.judging and (slot.calm_failure or np.any(fails[:, j] & calm & ~special)):
+            continue  # the search refutes it anyway, at a calm input no kink can explain
         gs = np.asarray(raws[j])
         keys: dict[bytes, int] = {}  # a batch may repeat an input (shrink candidates)
         rows: list[tuple[int, bytes]] = []
         for i in map(int, np.flatnonzero(fails[:, j])):
             x = {k: v[i] for k, v in batch.items()}
             key = b"".join(np.ascontiguousarray(v).tobytes() for v in x.values())
-            if key not in keys and len(keys) < MAX_TESTED and _special(ck.space, x):
+            if key not in keys and len(keys) < MAX_TESTED and special[i]:
                 keys[key] = i
             if key in keys:
                 rows.append((i, key))

@@ -70,8 +70,16 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
     traced = slot.mode.get(b) is not LineMode.NUMPY
     transpose = slot.mode.get(b) is LineMode.TRANSPOSED
     truth = ck.oracle.truth
-    t64 = _value(truth, x, np.float64, traced=True)
-    g64 = _value(slot.fn, x, np.float64, traced=traced, transpose=transpose)
+    # Both sides in float64 come from the bucket's compiled check (no eager run).
+    res = ck.call(b, ck.batch_from([x], b))
+    if res is None:
+        return None
+    t64 = np.asarray(res[1][0], dtype=np.float64)
+    if traced:
+        g64 = np.asarray(res[2][slot.index][0], dtype=np.float64)
+        g64 = g64.T if transpose else g64
+    else:
+        g64 = _value(slot.fn, x, np.float64, traced=False)
     if t64 is None or g64 is None or g64.shape != t64.shape:
         return None
     if not np.all(np.isfinite(g64)):
