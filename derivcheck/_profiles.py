@@ -36,7 +36,7 @@ class Profile:
 
 
 PROFILES = {
-    "quick": Profile("quick", max_examples=6, batch=32, buckets=3),
+    "quick": Profile("quick", max_examples=6, batch=32, buckets=2),
     "default": Profile("default", max_examples=16, batch=64, buckets=3),
     "thorough": Profile("thorough", max_examples=160, batch=64, buckets=6,
                         regimes=EXTREME_REGIMES),

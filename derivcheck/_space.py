@@ -308,7 +308,8 @@ class Space:
 
     def bucket_in(self, index: int, count: int) -> dict[str, int]:
         """Bucket ``index`` of a profile of ``count`` buckets: the last puts every
-        dimension at its declared maximum, the others are :meth:`bucket`.
+        dimension at its declared maximum, the others are :meth:`bucket` (and
+        ``index == count`` is the bucket the maximum displaced).
 
         >>> space = Space(X=real("N D"), dims={"N": (1, 100)})
         >>> space.bucket_in(0, 3), space.bucket_in(2, 3)
@@ -316,7 +317,7 @@ class Space:
         """
         if count > 1 and index == count - 1:
             return {d: hi for d, (_, hi) in self.ranges.items()}
-        return self.bucket(index)
+        return self.bucket(count - 1 if index == count else index)
 
     def _make_bucket(self, index: int) -> dict[str, int]:
         if index == 0:

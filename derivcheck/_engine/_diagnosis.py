@@ -57,8 +57,9 @@ def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
 
     b = ck.profile.buckets - 1
     dims = list(ck.bucket(b).values())
-    if b >= 2 and len(set(dims)) < len(dims):  # equal dimensions (all at their
-        b -= 1  # maximum) make a factor ambiguous: use the bucket before it
+    if len(set(dims)) < len(dims):  # equal dimensions (all at their maximum) make a
+        # factor ambiguous: the bucket before it, or (two buckets) the one it displaced
+        b = b - 1 if b >= 2 else ck.profile.buckets
     batch = ck.calm_batch(b, seed=ck.seed + 41)
     xs = [{k: np.array(v[i]) for k, v in batch.items()}
           for i in range(min(DIAGNOSIS_BATCH, len(next(iter(batch.values())))))]
