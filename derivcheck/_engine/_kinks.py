@@ -77,10 +77,9 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         gs = np.asarray(raws[j])
         keys: dict[bytes, int] = {}  # a batch may repeat an input (shrink candidates)
         rows: list[tuple[int, bytes]] = []
-        for i in map(int, np.flatnonzero(fails[:, j])):
-            x = {k: v[i] for k, v in batch.items()}
-            key = b"".join(np.ascontiguousarray(v).tobytes() for v in x.values())
-            if key not in keys and len(keys) < MAX_TESTED and special[i]:
+        for i in map(int, np.flatnonzero(fails[:, j] & special)):
+            key = b"".join(np.ascontiguousarray(v[i]).tobytes() for v in batch.values())
+            if key not in keys and len(keys) < MAX_TESTED:
                 keys[key] = i
             if key in keys:
                 rows.append((i, key))
