@@ -292,3 +292,15 @@ def test_every_profile_reaches_each_dimension_maximum(profile):
     assert max(s["N"] for s in seen) == 100
     assert max(s["D"] for s in seen) == 6 and max(s["K"] for s in seen) == 6
     assert seen[0] == {"D": 1, "K": 2, "N": 1}
+
+
+def test_a_property_false_only_beyond_ten_without_rounding_is_refuted():
+    r = dc.check_holds(lambda x: jnp.all(x ** 2 <= 400.0), space=X, profile="quick")
+    assert r.status == "refuted", str(r)
+
+
+def test_a_property_false_only_where_float64_rounds_is_unstable():  # the twin
+    r = dc.check_holds(lambda x: jnp.all(jax.nn.softmax(x) < 1.0),
+                       space=dc.Space(x=dc.real("D"), dims={"D": (2, 6)}), profile="quick")
+    assert r.status == "unstable", str(r)
+    assert "float32" in (r.message or ""), r.message
