@@ -43,6 +43,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -62,6 +63,8 @@ from derivcheck import _tolerance as tol  # noqa: E402
 from derivcheck._space import REGIMES  # noqa: E402
 
 GROUPS = ("correct", "mutants", "errata", "expected unstable")
+#: The threshold the gap is measured around (``--dtype`` sets it).
+THRESHOLD = tol.THRESHOLD
 
 
 # -- hand-written correct gradients and their mutants ----------------------
@@ -210,7 +213,7 @@ def measure_claim(claim: dc.Claim, groups: dict[int, tuple[str, str]], *, profil
             batch = run.space.draw(run.bucket(b), seed=1000 * b + s, size=profile.batch)
             out = run.evaluate(b, batch)
             with np.errstate(invalid="ignore"):
-                bad = ((out.err > tol.THRESHOLD) | ~out.fin) & out.tfin[:, None] & out.ran
+                bad = ((out.err > out.threshold) | ~out.fin) & out.tfin[:, None] & out.ran
             for j in groups:
                 if j >= out.err.shape[1] or not run.slots[j].runs_in(b):
                     continue
@@ -243,7 +246,7 @@ def log_stats(e: np.ndarray) -> dict:
     pos = finite[finite > 0]
     out = {"n": int(e.size), "zeros": int(np.count_nonzero(finite == 0)),
            "nonfinite": int(e.size - finite.size),
-           "above_threshold": float(np.mean(~(e <= tol.THRESHOLD))) if e.size else None}
+           "above_threshold": float(np.mean(~(e <= THRESHOLD))) if e.size else None}
     if pos.size:
         lg = np.log10(pos)
         out.update(min=float(lg.min()), median=float(np.median(lg)), max=float(lg.max()))
@@ -269,7 +272,7 @@ def line_summary(line: dict) -> dict:
             "log10_median_moderate": _log10_median(moderate),
             "log10_max": (math.log10(worst) if worst else -math.inf) if worst is not None
             else None,
-            "frac_above": float(np.mean(~(e <= tol.THRESHOLD))) if e.size else None}
+            "frac_above": float(np.mean(~(e <= THRESHOLD))) if e.size else None}
 
 
 def summarize(lines: list[dict]) -> dict:
@@ -294,7 +297,7 @@ def summarize(lines: list[dict]) -> dict:
                        "inputs_with_evidence": sum(sum(ln["evidence"]) for ln in probed),
                        "lines_with_evidence_everywhere": sum(all(ln["evidence"])
                                                              for ln in probed)}
-    thr = math.log10(tol.THRESHOLD)
+    thr = math.log10(THRESHOLD)
     correct = [p for p in per_line if p["group"] == "correct" and p["log10_max"] is not None]
     wrong = [p for p in per_line if p["group"] in ("mutants", "errata")
              and p["log10_median_moderate"] is not None]
@@ -331,7 +334,8 @@ def f1(x):
 def print_report(res: dict) -> None:
     s = res["summary"]
     print(f"profile {res['profile']!r}: {res['buckets']} bucket(s) x {res['seeds']} batch(es) "
-          f"of {res['batch']} per line; THRESHOLD = {tol.THRESHOLD:g}, KAPPA = {tol.KAPPA:g}, "
+          f"of {res['batch']} per line; dtype {res['dtype']}, "
+          f"THRESHOLD = {res['threshold']:g}, KAPPA = {tol.KAPPA:g}, "
           f"MODERATE = {tol.MODERATE:g}; catalog: {res['catalog']}")
     print()
     print("log10(normalized error) per input, where the truth is finite "
@@ -393,8 +397,13 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print JSON")
     ap.add_argument("--no-catalog", action="store_true", help="skip proofs/")
     ap.add_argument("--seeds", type=int, default=None, help="batches per bucket")
+    ap.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                    help="what the claimed side computes in (float32: the float32 tolerance)")
     args = ap.parse_args(argv)
-    profile = dc.PROFILES["quick" if args.quick else "default"]
+    global THRESHOLD
+    THRESHOLD = tol.threshold(args.dtype)
+    profile = dataclasses.replace(dc.PROFILES["quick" if args.quick else "default"],
+                                  dtype=args.dtype)
     seeds = args.seeds or (1 if args.quick else 4)
     t0 = time.perf_counter()
     lines: list[dict] = []
@@ -418,7 +427,7 @@ def main(argv=None) -> int:
                 lines += measure_claim(claim, groups, profile=profile, seeds=seeds)
     x64.__exit__(None, None, None)
     res = {"profile": profile.name, "buckets": profile.buckets, "batch": profile.batch,
-           "seeds": seeds, "catalog": catalog, "threshold": tol.THRESHOLD,
+           "seeds": seeds, "catalog": catalog, "threshold": THRESHOLD, "dtype": args.dtype,
            "summary": summarize(lines), "seconds": time.perf_counter() - t0}
     if args.json:
         print(json.dumps(res, indent=2, default=lambda x: None if x is None else str(x)))

@@ -43,7 +43,7 @@ ProfileArg = str | Profile | None
 
 
 def check(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
-          max_examples: int | None = None) -> Result:
+          max_examples: int | None = None, dtype: str = "float64") -> Result:
     """Check a built claim against autodiff and return its :class:`Result`.
 
     Works inside your own Hypothesis test too (``@given``): there the seeded
@@ -56,6 +56,8 @@ def check(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
         or "default").
       seed: the search seed; the same seed reproduces the same run.
       max_examples: overrides the profile's number of Hypothesis examples.
+      dtype: "float64", or "float32" for code that only runs in float32: the
+        claimed side then gets float32 inputs and the float32 tolerance applies.
 
     Returns:
       The :class:`Result`; its ``status`` is "verified", "refuted", "unstable"
@@ -72,12 +74,12 @@ def check(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
     if not isinstance(claim, Claim):
         raise TypeError(f"dc.check takes a claim built by dc.gradient, dc.jacobian, dc.equal, "
                         f"dc.holds or dc.Derivation, got {type(claim).__name__}")
-    prof = get_profile(profile, max_examples=max_examples)
+    prof = get_profile(profile, max_examples=max_examples, dtype=dtype)
     return run_claim(claim, profile=prof, seed=seed)
 
 
 def assert_claim(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
-                 max_examples: int | None = None) -> Result:
+                 max_examples: int | None = None, dtype: str = "float64") -> Result:
     """Like :func:`check`, but raise ``AssertionError`` unless the claim is verified.
 
     The message is the verdict with its counterexample and how to reproduce it.
@@ -91,7 +93,7 @@ def assert_claim(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
     >>> dc.assert_claim(d, profile="quick").status
     'verified'
     """
-    result = check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    result = check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
     if result.status != "verified":
         detail = str(result)
         if result.counterexample:
@@ -100,10 +102,15 @@ def assert_claim(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
     return result
 
 
-def check_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
-                   seed: int = 0, max_examples: int | None = None,
+def check_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: str,
+                   profile: ProfileArg = None, seed: int = 0, max_examples: int | None = None,
+                   dtype: str = "float64",
                    id: str = "gradient", subgradient: bool = True) -> Result:
     """Check that ``grad(**inputs)`` is ``∂f/∂wrt``. Options as for :func:`check`.
+
+    Without ``grad``, ``f`` returns ``(loss, gradient)``. ``f`` and ``grad`` may
+    be NumPy code: a reference JAX cannot trace is differentiated by finite
+    differences (``Result.oracle`` says which).
 
     Where ``f`` is not differentiable (a kink: a tie in a max, ``|x|`` at 0),
     any value between its one-sided derivatives is accepted; pass
@@ -117,12 +124,13 @@ def check_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileA
     >>> r.status, r.diagnosis
     ('refuted', 'looks like a sign error: claimed = -1 × autodiff')
     """
-    claim = _claims.gradient(f, grad, space=space, wrt=wrt, id=id, subgradient=subgradient)
-    return check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    claim = _claims.gradient(f, grad, space=space, wrt=wrt, id=id,
+                             subgradient=subgradient)
+    return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
-                   seed: int = 0, max_examples: int | None = None,
+                   seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
                    id: str = "jacobian", subgradient: bool = True) -> Result:
     """Check that ``jac(**inputs)`` is the Jacobian of ``fn`` (``out.shape + wrt.shape``).
 
@@ -133,12 +141,14 @@ def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileA
     >>> r.status
     'verified'
     """
-    claim = _claims.jacobian(fn, jac, space=space, wrt=wrt, id=id, subgradient=subgradient)
-    return check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    claim = _claims.jacobian(fn, jac, space=space, wrt=wrt, id=id,
+                             subgradient=subgradient)
+    return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def check_equal(lhs: Fn, rhs: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
-                max_examples: int | None = None, id: str = "equality") -> Result:
+                max_examples: int | None = None,
+                dtype: str = "float64", id: str = "equality") -> Result:
     """Check the identity ``lhs(**inputs) == rhs(**inputs)``.
 
     >>> import derivcheck as dc, jax, jax.numpy as jnp
@@ -148,11 +158,12 @@ def check_equal(lhs: Fn, rhs: Fn, *, space: Space, profile: ProfileArg = None, s
     'verified'
     """
     claim = _claims.equal(lhs, rhs, space=space, id=id)
-    return check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def check_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
-                max_examples: int | None = None, id: str = "property") -> Result:
+                max_examples: int | None = None,
+                dtype: str = "float64", id: str = "property") -> Result:
     """Check that ``predicate(**inputs)`` is true (every entry, if an array).
 
     >>> import derivcheck as dc, jax.numpy as jnp
@@ -161,12 +172,14 @@ def check_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed
     'verified'
     """
     claim = _claims.holds(predicate, space=space, id=id)
-    return check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
-def assert_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
-                    seed: int = 0, max_examples: int | None = None,
-                    id: str = "gradient", subgradient: bool = True) -> Result:
+def assert_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: str,
+                    profile: ProfileArg = None, seed: int = 0,
+                    max_examples: int | None = None,
+                    dtype: str = "float64", id: str = "gradient",
+                    subgradient: bool = True) -> Result:
     """Like :func:`check_gradient`, but raise AssertionError unless verified.
 
     Works inside your own ``@given`` test (no nested ``@given``).
@@ -176,12 +189,12 @@ def assert_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: Profile
     ...                        space=dc.Space(x=dc.real("D")), wrt="x", profile="quick")
     """
     return assert_claim(_claims.gradient(f, grad, space=space, wrt=wrt, id=id,
-                                           subgradient=subgradient),
-                        profile=profile, seed=seed, max_examples=max_examples)
+                             subgradient=subgradient),
+                        profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
-                    seed: int = 0, max_examples: int | None = None,
+                    seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
                     id: str = "jacobian", subgradient: bool = True) -> Result:
     """Like :func:`check_jacobian`, but raise AssertionError unless verified.
 
@@ -190,12 +203,13 @@ def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: Profile
     ...                        space=dc.Space(z=dc.real("K")), wrt="z", profile="quick")
     """
     return assert_claim(_claims.jacobian(fn, jac, space=space, wrt=wrt, id=id,
-                                           subgradient=subgradient),
-                        profile=profile, seed=seed, max_examples=max_examples)
+                             subgradient=subgradient),
+                        profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def assert_equal(lhs: Fn, rhs: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
-                 max_examples: int | None = None, id: str = "equality") -> Result:
+                 max_examples: int | None = None,
+                 dtype: str = "float64", id: str = "equality") -> Result:
     """Like :func:`check_equal`, but raise AssertionError unless verified.
 
     >>> import derivcheck as dc
@@ -203,11 +217,12 @@ def assert_equal(lhs: Fn, rhs: Fn, *, space: Space, profile: ProfileArg = None, 
     ...                     space=dc.Space(a=dc.real("D")), profile="quick")
     """
     return assert_claim(_claims.equal(lhs, rhs, space=space, id=id),
-                        profile=profile, seed=seed, max_examples=max_examples)
+                        profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def assert_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
-                 max_examples: int | None = None, id: str = "property") -> Result:
+                 max_examples: int | None = None,
+                 dtype: str = "float64", id: str = "property") -> Result:
     """Like :func:`check_holds`, but raise AssertionError unless verified.
 
     >>> import derivcheck as dc
@@ -215,4 +230,4 @@ def assert_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, see
     ...                     profile="quick")
     """
     return assert_claim(_claims.holds(predicate, space=space, id=id),
-                        profile=profile, seed=seed, max_examples=max_examples)
+                        profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)

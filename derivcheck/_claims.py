@@ -12,6 +12,7 @@ No JAX here: claims only hold functions and text.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -172,15 +173,21 @@ class Claim:
         #: Accept a valid subgradient where the target is not differentiable.
         self.subgradient = bool(subgradient)
         self.file: str | None = None
-        if target.wrt is not None:
-            if target.wrt not in space:
+        for wrt in target.wrt_names:
+            if wrt not in space:
                 raise ClaimError(
-                    f"wrt={target.wrt!r} is not an input of the space "
+                    f"wrt={wrt!r} is not an input of the space "
                     f"(it has {', '.join(space.names)})")
-            if not space.inputs[target.wrt].differentiable:
+            if not space.inputs[wrt].differentiable:
                 raise ClaimError(
-                    f"wrt={target.wrt!r} is a {space.inputs[target.wrt].kind} input; "
+                    f"wrt={wrt!r} is a {space.inputs[wrt].kind} input; "
                     "differentiate with respect to a real, positive or simplex input")
+        for extra in target.extra_inputs:
+            if extra not in space:
+                raise ClaimError(
+                    f"{extra!r} is not an input of the space (it has "
+                    f"{', '.join(space.names)}); declare it, e.g. {extra}=dc.real(...) "
+                    "with the shape it needs")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.qualname} ({self.kind}, {len(self.lines)} line(s))>"
@@ -202,8 +209,30 @@ def _one_line(claimed, *, latex, erratum, expect, fix, note, erratum_class=None,
                 erratum_class=erratum_class, reading=reading)
 
 
-def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, wrt: str,
-             id: str | None = None, latex: str = "", source: str = "",
+def output(fn: Callable[..., Any], index: int, *, count: int | None = None,
+           what: str = "values") -> Callable[..., Any]:
+    """``fn``'s output number ``index``, as a function with ``fn``'s signature (so inputs
+    still bind by name) that keeps a :func:`~derivcheck.numpy_fn` mark.
+
+    >>> first = output(lambda a, b: (a + b, a - b), 0, count=2)
+    >>> first(a=3, b=1)
+    4
+    """
+    @functools.wraps(fn)
+    def part(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        if count == 1 and not isinstance(out, (tuple, list)):
+            return out
+        if not isinstance(out, (tuple, list)) or (count is not None and len(out) != count):
+            got = f"{len(out)} values" if isinstance(out, (tuple, list)) else "one array"
+            raise ClaimError(f"returns {got}; it should return {count} {what}, in order")
+        return out[index]
+
+    return part
+
+
+def gradient(f: Callable[..., Any], grad: Callable[..., Any] | None = None, *, space: Space,
+             wrt: str, id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
              fix: Line | None = None, note: str | None = None,
              erratum_class: str | None = None, reading: str | None = None,
@@ -214,12 +243,22 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, w
     derivatives verifies (a subgradient); ``subgradient=False`` demands
     exact agreement with autodiff there too.
 
+    Without ``grad``, ``f`` returns ``(loss, gradient)``, as course assignments
+    write it. ``f`` may be NumPy code that JAX cannot trace: the truth is then
+    taken by finite differences (:func:`derivcheck.numpy_fn`).
+
     >>> import derivcheck as dc
     >>> c = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,
     ...                 space=dc.Space(x=dc.real("D")), wrt="x", id="square")
     >>> c.kind, c.expected
     ('gradient', 'verified')
+    >>> dc.gradient(lambda x: ((x ** 2).sum(), 2 * x), space=dc.Space(x=dc.real("D")),
+    ...             wrt="x").kind
+    'gradient'
     """
+    if grad is None:
+        f, grad = (output(f, 0, count=2, what="values (loss, gradient)"),
+                   output(f, 1, count=2, what="values (loss, gradient)"))
     line = _one_line(grad, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note,
                      erratum_class=erratum_class, reading=reading)
     return Claim(kind=ClaimKind.GRADIENT, target=Gradient(f, wrt), lines=[line], space=space,

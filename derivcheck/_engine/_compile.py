@@ -24,17 +24,10 @@ import jax
 import jax.numpy as jnp
 
 from .._claims import Claim, ClaimError
-from ._records import LineMode, LineSlot, TraceRecord
+from ._records import LineMode, LineSlot, TraceRecord, part_of
 from ._rules import first_line, judge_output
 
 __all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
-
-_TRACER_ERRORS = (
-    jax.errors.TracerArrayConversionError,
-    jax.errors.ConcretizationTypeError,
-    jax.errors.TracerBoolConversionError,
-    jax.errors.TracerIntegerConversionError,
-)
 
 #: derivcheck compiles many small programs and runs each briefly. On the CPU,
 #: XLA's older (non-MLIR) fusion emitters and a single codegen split took
@@ -66,10 +59,12 @@ class FusedCheck:
     """
 
     def __init__(self, slots: list[LineSlot], truth: Callable[[dict], Any] | None,
-                 float_names: list[str], jit: Callable[[Callable], Callable]) -> None:
+                 float_names: list[str], jit: Callable[[Callable], Callable],
+                 dtype: str = "float64") -> None:
         self.records: dict[Shapes, TraceRecord] = {}
         self.traces = 0
         self.lines = len(slots)
+        self.dtype = dtype
         self._fn = jit(jax.vmap(self._single_fn(slots, truth, float_names)))
 
     def __call__(self, batch: dict) -> tuple[Any, TraceRecord]:
@@ -84,45 +79,60 @@ class FusedCheck:
     def _single_fn(self, slots, truth, float_names):
         prop = truth is None
         n = len(slots)
-        slot_fns = [(sl.index, sl.fn, sl.prev) for sl in slots]
+        slot_fns = [(sl.index, sl.fn, sl.prev, sl.numpy, sl.part) for sl in slots]
+
+        low = self.dtype == "float32"
 
         def single(inp):
             self.traces += 1  # runs once per trace
             rec = self.records[shapes_of(inp, batched=False)] = TraceRecord()
+            line_inp = inp
+            if low:  # lines compute in float32; the truth sees the same values in float64
+                line_inp = {k: v.astype(jnp.float32) if jnp.issubdtype(v.dtype, jnp.floating)
+                            else v for k, v in inp.items()}
+                inp = {k: v.astype(jnp.float64) if jnp.issubdtype(v.dtype, jnp.floating)
+                       else v for k, v in line_inp.items()}
             mags = [jnp.max(jnp.abs(inp[k])) for k in float_names if inp[k].size]
             s = jnp.max(jnp.stack(mags)) if mags else jnp.asarray(0.0)
             nan = jnp.asarray(jnp.nan)
             errs, steps, fins = [nan] * n, [nan] * n, [jnp.asarray(True)] * n
             refs = [nan] * n  # max|reference| of each line's step error
+            tscales = [nan] * n  # max|truth| (its part) of each line
             t = None
             if not prop:
                 try:
-                    t = jnp.asarray(truth(inp), jnp.float64)
-                except Exception as exc:  # the reference itself is broken
+                    t = truth(inp)
+                    t = (tuple(jnp.asarray(p, jnp.float64) for p in t) if isinstance(t, tuple)
+                         else jnp.asarray(t, jnp.float64))
+                except Exception as exc:  # NumPy code, or a broken reference
+                    rec.truth_untraceable = not isinstance(exc, ClaimError)
                     rec.truth_error = (f"the reference raised {first_line(exc)}; fix the "
                                        "function (--traceback shows where)")
                     rec.truth_trace = traceback.format_exc()
-                    return jnp.zeros(4 * n + 3), nan, (nan,) * n
-                rec.truth_shape = tuple(t.shape)
-                tmax = _maxabs(t)
+                    return jnp.zeros(5 * n + 3), nan, (nan,) * n
+                rec.truth_shape = (tuple(p.shape for p in t) if isinstance(t, tuple)
+                                   else tuple(t.shape))
+                tmax = jnp.max(jnp.stack([_maxabs(p) for p in
+                                          (t if isinstance(t, tuple) else (t,))]))
             vals = {}
             raws = [nan] * n  # each line's own output, for the diagnosis
-            for i, fn, prev in slot_fns:
-                try:
-                    raw = fn(inp)
-                except _TRACER_ERRORS:
+            for i, fn, prev, numpy, part in slot_fns:
+                if numpy:  # declared NumPy code (dc.numpy_fn): never traced
                     rec.modes[i] = LineMode.NUMPY
                     continue
+                try:
+                    raw = fn(line_inp)
                 except ClaimError as exc:
                     rec.modes[i], rec.messages[i] = LineMode.ERROR, str(exc)
                     continue
-                except Exception as exc:
-                    rec.modes[i] = LineMode.ERROR
-                    rec.messages[i] = (f"raised {first_line(exc)}; fix the function "
-                                       "(--traceback shows where)")
-                    rec.traces[i] = traceback.format_exc()
+                except Exception:  # noqa: BLE001 - any failure under tracing: try NumPy
+                    # NumPy code fails under tracing in many ways (np.exp of a tracer,
+                    # scores[range(N), y], in-place assignment, `if x > 0`). The line
+                    # then runs on NumPy arrays; if it fails there too, that is its error.
+                    rec.modes[i] = LineMode.NUMPY
                     continue
-                mode, why = judge_output(raw, rec.truth_shape, prop=prop)
+                mode, why = judge_output(raw, part_of(rec.truth_shape, part), prop=prop,
+                                         dtype=self.dtype)
                 rec.modes[i] = mode
                 if why:
                     rec.messages[i] = why
@@ -144,17 +154,21 @@ class FusedCheck:
                 vals[i] = g
                 # Absolute differences: the evaluate stage divides them by the
                 # floor of :mod:`.._tolerance`, which needs the claim's unit.
-                errs[i] = _maxabs(g - t)
+                tpart = part_of(t, part)
+                errs[i] = _maxabs(g - tpart)
+                tscales[i] = _maxabs(tpart)
                 ref = vals.get(prev) if prev is not None else None
                 steps[i] = errs[i] if ref is None else _maxabs(g - ref)
-                refs[i] = tmax if ref is None else _maxabs(ref)
+                refs[i] = tscales[i] if ref is None else _maxabs(ref)
                 fins[i] = jnp.all(jnp.isfinite(g))
-            tfin = jnp.asarray(True) if prop else jnp.all(jnp.isfinite(t))
-            tmax = nan if prop else _maxabs(t)
+            tfin = (jnp.asarray(True) if prop else
+                    jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in
+                                       (t if isinstance(t, tuple) else (t,))])))
+            tmax = nan if prop else tmax
             # One packed vector per input: a single device-to-host transfer per batch.
             packed = jnp.concatenate([
                 jnp.stack(errs), jnp.stack(steps), jnp.stack(refs),
-                jnp.stack(fins).astype(jnp.float64),
+                jnp.stack(fins).astype(jnp.float64), jnp.stack(tscales),
                 jnp.stack([tfin.astype(jnp.float64), s, tmax])])
             return packed, (nan if prop else t), tuple(raws)
 
@@ -193,13 +207,15 @@ class Compiler:
         return sum(c.traces for c in self._fused.get(claim, {}).values())
 
     def fused(self, claim: Claim, oracle_name: str, slots: list[LineSlot],
-              truth: Callable[[dict], Any] | None, float_names: list[str]) -> FusedCheck:
+              truth: Callable[[dict], Any] | None, float_names: list[str],
+              dtype: str = "float64") -> FusedCheck:
         """The claim's fused check, from the cache if the claim was checked before."""
         try:
             per_claim = self._fused.setdefault(claim, {})
         except TypeError:  # a claim that cannot be weakly referenced: no reuse
             per_claim = {}
-        check = per_claim.get(oracle_name)
+        key = (oracle_name, dtype)
+        check = per_claim.get(key)
         if check is None or check.lines != len(slots):
-            check = per_claim[oracle_name] = FusedCheck(slots, truth, float_names, self.jit)
+            check = per_claim[key] = FusedCheck(slots, truth, float_names, self.jit, dtype)
         return check

@@ -11,7 +11,7 @@ import numpy as np
 from .. import _tolerance as tol
 from .._shrink import magnitude
 from ._evaluate import Checker
-from ._records import LineMode, LineSlot
+from ._records import LineMode, LineSlot, part_of
 from ._rules import first_line
 
 __all__ = ["diagnosis"]
@@ -27,6 +27,8 @@ def _sides(ck: Checker, b: int, slot_index: int, xs: list[dict]) -> tuple[list, 
     returns every line's own output beside its errors: no new compilation.
     NumPy lines run one input at a time.
     """
+    if hasattr(ck, "sides"):  # finite differences: whole truths entry by entry
+        return ck.sides(b, slot_index, xs)
     slot = ck.slots[slot_index]
     size = ck.batch_of(b)
     gs, ts = [], []
@@ -34,13 +36,14 @@ def _sides(ck: Checker, b: int, slot_index: int, xs: list[dict]) -> tuple[list, 
         res = ck.call(b, ck.batch_from(xs[start:start + size], b))
         if res is None:
             raise ValueError("the reference cannot be evaluated")
-        ts.extend(np.asarray(res[1]))
+        ts.extend(np.asarray(part_of(res[1], slot.part)))
         if slot.mode.get(b) in (LineMode.JAX, LineMode.TRANSPOSED):  # known after a call
             gs.extend(np.asarray(res[2][slot_index]))
     mode = slot.mode.get(b)
     traced = mode in (LineMode.JAX, LineMode.TRANSPOSED)
     if mode is LineMode.NUMPY:
-        gs = [np.asarray(slot.fn({k: np.asarray(v) for k, v in x.items()})) for x in xs]
+        gs = [np.asarray(slot.fn(ck.line_inputs({k: np.asarray(v) for k, v in x.items()})),
+                         dtype=np.float64) for x in xs]
     elif not traced:
         raise ValueError(f"the line does not run in bucket {b}")
     return gs[:len(xs)], ts[:len(xs)]
@@ -61,8 +64,9 @@ def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
         # factor ambiguous: the bucket before it, or (two buckets) the one it displaced
         b = b - 1 if b >= 2 else ck.profile.buckets
     batch = ck.calm_batch(b, seed=ck.seed + 41)
+    count = getattr(ck, "diagnosis_inputs", DIAGNOSIS_BATCH)
     xs = [{k: np.array(v[i]) for k, v in batch.items()}
-          for i in range(min(DIAGNOSIS_BATCH, len(next(iter(batch.values())))))]
+          for i in range(min(count, len(next(iter(batch.values())))))]
     try:
         gs, ts = _sides(ck, b, slot.index, xs)
         picked = []
@@ -72,7 +76,7 @@ def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
                 continue
             with np.errstate(all="ignore"):
                 e = tol.normalized_error(g, t, magnitude(ck.space, xi), np, ck.unit(b))
-            if not np.all(np.isfinite(g)) or e > tol.THRESHOLD:
+            if not np.all(np.isfinite(g)) or e > tol.threshold(ck.profile.dtype):
                 picked.append((g, t, xi))
         if len(picked) >= 2:
             gs, ts, xs = (list(z) for z in zip(*picked[:4], strict=True))

@@ -8,19 +8,20 @@ NumPy lines that JAX cannot trace one input at a time, and returns
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from .. import _tolerance as tol
 from .._claims import Claim, bind
+from .._numpy import is_numpy_fn
 from .._profiles import Profile
 from .._shrink import magnitude
 from ._compile import Compiler, FusedCheck
 from ._kinks import explain_kinks
 from ._oracle import Oracle
-from ._records import Errors, LineMode, LineSlot
+from ._records import Errors, LineMode, LineSlot, part_of
 from ._rules import failing, first_line, judge_output
 
 __all__ = ["BATCH_FLOATS", "PIPELINE_FLOATS", "Checker", "batch_of_inputs"]
@@ -67,27 +68,35 @@ class Checker:
         self.judging = False  # set by the judge: kinks are then tested on every batch
         self.slots: list[LineSlot] = []
         self.fix_slot: dict[int, int] = {}
+        parts = claim.target.parts
         for i, ln in enumerate(claim.lines):
             fn = bind(ln.fn, self.space, where=f"{claim.qualname} line {i + 1}")
             prev = i - 1 if i > 0 and claim.kind.chained else None
-            self.slots.append(LineSlot(len(self.slots), fn, prev))
+            self.slots.append(LineSlot(len(self.slots), fn, prev, numpy=is_numpy_fn(ln.fn),
+                                       part=i if parts else None))
         for i, ln in enumerate(claim.lines):
             if ln.fix is not None:
                 fn = bind(ln.fix.fn, self.space, where=f"{claim.qualname} line {i + 1} fix")
                 self.fix_slot[i] = len(self.slots)
-                self.slots.append(LineSlot(len(self.slots), fn, None))
+                self.slots.append(LineSlot(len(self.slots), fn, None,
+                                           numpy=is_numpy_fn(ln.fix.fn),
+                                           part=i if parts else None))
         self.float_names = [n for n, i in self.space.inputs.items() if i.varies]
         # A property carries its own tolerance, so only rounding at large
         # magnitudes (softmax saturating to exactly 1) excuses a failure.
         self.calm_bound = tol.PROPERTY_CALM if self.property else tol.MODERATE
         self.truth_error: str | None = None
         self.truth_trace: str | None = None
+        self.truth_untraceable = False  # the reference failed under JAX tracing
         self.truth_shape: dict[int, tuple | None] = {}
         self._floats_of: dict[int, int] = {}
         self._units: dict[int, float] = {}
-        self.fused: FusedCheck = compiler.fused(
-            claim, oracle_name, self.slots, None if oracle is None else oracle.truth,
-            self.float_names)
+        self.fused: FusedCheck = self._fused(compiler, oracle, oracle_name)
+
+    def _fused(self, compiler: Compiler, oracle: Oracle | None, oracle_name: str) -> FusedCheck:
+        return compiler.fused(self.claim, oracle_name, self.slots,
+                              None if oracle is None else oracle.truth, self.float_names,
+                              self.profile.dtype)
 
     def bucket(self, b: int) -> dict[str, int]:
         """The dimensions of the profile's bucket ``b`` (the last at every maximum)."""
@@ -123,6 +132,10 @@ class Checker:
         big = self.floats(b) * self.profile.batch >= PIPELINE_FLOATS
         return 2 if big and self.profile.batch >= 2 else 1
 
+    def budget(self) -> int:
+        """Inputs to check when nothing fails: the profile's."""
+        return self.profile.inputs
+
     def batch_from(self, xs: list[dict], b: int) -> dict[str, np.ndarray]:
         return batch_of_inputs(xs, self.batch_of(b))
 
@@ -153,7 +166,7 @@ class Checker:
                 if res is not None:
                     packed = np.asarray(res[0])
                     n = len(self.slots)
-                    tmax = packed[:, 4 * n + 2][packed[:, 4 * n] > 0.5]
+                    tmax = packed[:, 5 * n + 2][packed[:, 5 * n] > 0.5]
                     self._units[b] = tol.unit_of(tmax)
         return self._units[b]
 
@@ -168,6 +181,7 @@ class Checker:
             return res
         if rec.truth_error is not None:
             self.truth_error, self.truth_trace = rec.truth_error, rec.truth_trace
+            self.truth_untraceable = rec.truth_untraceable
             return None
         self.truth_shape[b] = rec.truth_shape
         for slot in self.slots:
@@ -192,7 +206,8 @@ class Checker:
         n = len(self.slots)
         out = Errors(err=np.full((size, n), np.nan), step=np.full((size, n), np.nan),
                      fin=np.ones((size, n), dtype=bool), tfin=np.zeros(size, dtype=bool),
-                     mag=None, ran=np.zeros((size, n), dtype=bool))
+                     mag=None, ran=np.zeros((size, n), dtype=bool),
+                     threshold=tol.threshold(self.profile.dtype))
         truth_vals = None
         unit = self.unit(b)
         full = res
@@ -200,25 +215,25 @@ class Checker:
         if res is not None:
             res, truth_vals, _ = res  # the values stay on the device unless needed
             packed = np.asarray(res)
-            out.tfin = packed[:, 4 * n] > 0.5
-            out.mag = packed[:, 4 * n + 1]
+            out.tfin = packed[:, 5 * n] > 0.5
+            out.mag = packed[:, 5 * n + 1]
             out.fin[:] = packed[:, 3 * n:4 * n] > 0.5
             if self.property:  # a predicate's "error" is 0 (holds) or 1 (does not)
                 out.err[:] = packed[:, :n]
                 out.step[:] = packed[:, n:2 * n]
             else:
                 s = out.mag[:, None]
-                out.err[:] = tol.relative(packed[:, :n], packed[:, 4 * n + 2, None], s, unit)
+                out.err[:] = tol.relative(packed[:, :n], packed[:, 4 * n:5 * n], s, unit)
                 out.step[:] = tol.relative(packed[:, n:2 * n], packed[:, 2 * n:3 * n], s, unit)
         numpy_slots = [s for s in self.slots if s.mode.get(b) is LineMode.NUMPY]
         if out.mag is None:
             out.mag = self._magnitudes(batch, size)
         if numpy_slots:
-            self._evaluate_numpy(numpy_slots, batch, np.asarray(truth_vals), out, b, unit)
+            self._evaluate_numpy(numpy_slots, batch, truth_vals, out, b, unit)
         for slot in self.slots:
             mode = slot.mode.get(b)
-            if mode is not None and mode.runs:
-                out.ran[:, slot.index] = True
+            if mode is not None and mode.runs and mode is not LineMode.NUMPY:
+                out.ran[:, slot.index] = True  # NumPy lines mark the inputs they ran
             if mode is LineMode.TRANSPOSED:  # wrong layout: fails whatever the values
                 out.err[:, slot.index] = np.inf
         explain_kinks(self, b, batch, full, out)
@@ -226,16 +241,28 @@ class Checker:
 
     def _evaluate_numpy(self, slots, batch, truth_vals, out: Errors, b: int,
                         unit: float) -> None:
+        """NumPy lines, one input at a time, on the first inputs of a batch only: a
+        profile's share per bucket (the rest of a batch scaled up for the compiled
+        check is marked not run, and the profile's budget is still reached)."""
         size = next(iter(batch.values())).shape[0]
+        prof = self.profile
+        count = min(size, max(prof.batch, prof.inputs // prof.buckets))
         tshape = self.truth_shape.get(b)
+        if truth_vals is not None:
+            truth_vals = (tuple(np.asarray(p) for p in truth_vals)
+                          if isinstance(truth_vals, tuple) else np.asarray(truth_vals))
         for slot in slots:
             j = slot.index
-            for i in range(size):
-                x = {k: np.array(v[i]) for k, v in batch.items()}
+            for i in range(count):
+                x = self.line_inputs({k: np.array(v[i]) for k, v in batch.items()})
                 try:
-                    g = slot.fn(x)
+                    with np.errstate(all="ignore"):
+                        g = slot.fn(x)
                 except Exception as exc:
-                    slot.message = f"raised {first_line(exc)}"
+                    slot.message = (f"raised {first_line(exc)} (run on NumPy arrays, as JAX "
+                                    "could not trace it); fix the function (--traceback "
+                                    "shows where)")
+                    slot.trace = traceback.format_exc()
                     slot.mode[b] = LineMode.ERROR
                     break
                 if self.property:
@@ -245,10 +272,12 @@ class Checker:
                         break
                     out.err[i, j] = 0.0 if bool(np.all(g)) else 1.0
                     out.step[i, j] = 0.0
+                    out.ran[i, j] = True
                     continue
+                want = part_of(tshape, slot.part)
                 g = np.asarray(g)
-                if g.shape != tshape or g.dtype != np.float64:
-                    mode, why = judge_output(g, tshape, prop=False)
+                if g.shape != want or g.dtype != np.float64:
+                    mode, why = judge_output(g, want, prop=False, dtype=self.profile.dtype)
                     if why:
                         slot.message = why
                     if mode is LineMode.ERROR:
@@ -256,14 +285,30 @@ class Checker:
                         break
                     if mode is LineMode.TRANSPOSED:
                         g = g.T
-                t = truth_vals[i]
+                g = g.astype(np.float64)
+                t = part_of(truth_vals, slot.part)[i]
                 out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np, unit)
                 ref = t
                 if slot.prev is not None and not np.isnan(out.err[i, slot.prev]):
                     prev_fn = self.slots[slot.prev].fn
-                    ref = np.asarray(prev_fn({k: jnp.asarray(v) for k, v in x.items()}))
+                    ref = np.asarray(prev_fn(x))
                 out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np, unit)
                 out.fin[i, j] = bool(np.all(np.isfinite(g)))
+                out.ran[i, j] = True
+
+    def line_inputs(self, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """One input as the lines see it: rounded to float32 in float32 mode."""
+        if self.profile.dtype != "float32":
+            return x
+        return {k: v.astype(np.float32) if np.issubdtype(v.dtype, np.floating) else v
+                for k, v in x.items()}
+
+    def truth_inputs(self, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """One input as the truth sees it: the lines' values, in float64."""
+        if self.profile.dtype != "float32":
+            return x
+        return {k: v.astype(np.float32).astype(np.float64)
+                if np.issubdtype(v.dtype, np.floating) else v for k, v in x.items()}
 
     def fails_on(self, b: int, j: int, cands: list[dict], floor: float = 0.0) -> np.ndarray:
         """Which candidates still fail line ``j``, with an error of at least ``floor``."""

@@ -60,7 +60,7 @@ class Judge:
         j = slot.index
         # Shrink only to inputs that still fail clearly: a relative error that
         # merely grazes the threshold (values near 1e-9) makes a poor example.
-        floor = max(tol.THRESHOLD, 0.1 * first.error)
+        floor = max(tol.threshold(ck.profile.dtype), 0.1 * first.error)
         # Try smaller buckets first: the smallest dimensions that still fail.
         for smaller in range(b):
             if ck.bucket(smaller) == ck.bucket(b):

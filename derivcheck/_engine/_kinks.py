@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _tolerance as tol
-from ._records import Errors, LineMode
+from ._records import Errors, LineMode, part_of
 
 __all__ = ["explain_kinks"]
 
@@ -61,11 +61,10 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         return
     _, truth_vals, raws = res
     with np.errstate(invalid="ignore"):
-        fails = (out.err > tol.THRESHOLD) & out.fin & out.tfin[:, None] & out.ran
+        fails = (out.err > out.threshold) & out.fin & out.tfin[:, None] & out.ran
     if not fails.any():
         return
     unit = ck.unit(b)
-    truths = np.asarray(truth_vals)
     special = _special(ck.space, batch)
     calm = out.mag <= ck.calm_bound
     for slot in ck.slots:
@@ -75,6 +74,7 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         if not ck.judging and (slot.calm_failure or np.any(fails[:, j] & calm & ~special)):
             continue  # the search refutes it anyway, at a calm input no kink can explain
         gs = np.asarray(raws[j])
+        truths = np.asarray(part_of(truth_vals, slot.part))
         keys: dict[bytes, int] = {}  # a batch may repeat an input (shrink candidates)
         rows: list[tuple[int, bytes]] = []
         for i in map(int, np.flatnonzero(fails[:, j] & special)):
@@ -86,10 +86,10 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         if not keys:
             continue
         firsts = list(keys.values())
-        plans = [_plan(ck, {k: np.array(v[i]) for k, v in batch.items()}, gs[i], truths[i],
-                       wrt, out.mag[i], unit) for i in firsts]
+        plans = [_plan({k: np.array(v[i]) for k, v in batch.items()}, gs[i], truths[i],
+                       wrt, out.mag[i], unit, out.threshold) for i in firsts]
         cands = [c for p in plans if p for c in p[1]]
-        sides = _truths(ck, b, cands) if cands else []
+        sides = _truths(ck, b, cands, slot.part) if cands else []
         ok, at = {}, 0
         for i, p in zip(firsts, plans, strict=True):
             if not p:
@@ -104,12 +104,12 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
                 out.kinks[i, j] = True
 
 
-def _plan(ck, x, g, t, wrt, s, unit):
+def _plan(x, g, t, wrt, s, unit, threshold):
     """The perturbed inputs to evaluate for one failing input, or None if none can help."""
     w = np.asarray(x[wrt], dtype=np.float64)
     if g.shape != t.shape or g.shape[g.ndim - w.ndim:] != w.shape:
         return None
-    tol_abs = tol.THRESHOLD * (np.max(np.abs(t)) + tol.KAPPA * (1.0 + s) * unit)
+    tol_abs = threshold * (np.max(np.abs(t)) + tol.KAPPA * (1.0 + s) * unit)
     off = np.abs(g - t) > tol_abs
     lead = tuple(range(g.ndim - w.ndim))
     coords = [tuple(c) for c in np.argwhere(off.any(axis=lead) if lead else off)]
@@ -140,12 +140,12 @@ def _inside(info, sides) -> bool:
     return True
 
 
-def _truths(ck, b: int, xs: list[dict]) -> list[np.ndarray]:
+def _truths(ck, b: int, xs: list[dict], part) -> list[np.ndarray]:
     """The truth at each input, from the bucket's compiled check."""
     out: list[np.ndarray] = []
     size = ck.batch_of(b)
     for start in range(0, len(xs), size):
         chunk = xs[start:start + size]
         res = ck.call(b, ck.batch_from(chunk, b))
-        out.extend(np.asarray(res[1])[:len(chunk)])
+        out.extend(np.asarray(part_of(res[1], part))[:len(chunk)])
     return out

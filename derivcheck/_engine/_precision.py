@@ -32,7 +32,7 @@ import numpy as np
 from .. import _tolerance as tol
 from .._shrink import magnitude
 from ._evaluate import Checker
-from ._records import LineMode, LineSlot
+from ._records import LineMode, LineSlot, part_of
 
 __all__ = ["breakdown"]
 
@@ -69,12 +69,16 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
         return _property_breakdown(ck, slot, b, x, onset)
     traced = slot.mode.get(b) is not LineMode.NUMPY
     transpose = slot.mode.get(b) is LineMode.TRANSPOSED
-    truth = ck.oracle.truth
+    whole = ck.oracle.truth
+
+    def truth(inputs):  # the part of the truth this line claims
+        return part_of(whole(inputs), slot.part)
+
     # Both sides in float64 come from the bucket's compiled check (no eager run).
     res = ck.call(b, ck.batch_from([x], b))
     if res is None:
         return None
-    t64 = np.asarray(res[1][0], dtype=np.float64)
+    t64 = np.asarray(part_of(res[1], slot.part)[0], dtype=np.float64)
     if traced:
         g64 = np.asarray(res[2][slot.index][0], dtype=np.float64)
         g64 = g64.T if transpose else g64
