@@ -170,8 +170,7 @@ class Claim:
         self.latex = latex
         self.source = source
         self.note = note
-        #: Accept a valid subgradient where the target is not differentiable.
-        self.subgradient = bool(subgradient)
+        self.subgradient = bool(subgradient)  # accept a valid subgradient at a kink
         self.file: str | None = None
         for wrt in target.wrt_names:
             if wrt not in space:
@@ -239,10 +238,8 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any] | None = None, *, s
              subgradient: bool = True) -> Claim:
     """Claim that ``grad(**inputs)`` equals ``jax.grad(f)`` with respect to ``wrt``.
 
-    Where ``f`` is not differentiable, any value between its one-sided
-    derivatives verifies (a subgradient); ``subgradient=False`` demands
-    exact agreement with autodiff there too.
-
+    At a kink of ``f``, a value between its one-sided derivatives verifies
+    (a subgradient); ``subgradient=False`` demands autodiff's value there too.
     Without ``grad``, ``f`` returns ``(loss, gradient)``, as course assignments
     write it. ``f`` may be NumPy code that JAX cannot trace: the truth is then
     taken by finite differences (:func:`derivcheck.numpy_fn`).
@@ -271,9 +268,8 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
              fix: Line | None = None, note: str | None = None,
              erratum_class: str | None = None, reading: str | None = None,
              subgradient: bool = True) -> Claim:
-    """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` with respect to ``wrt``.
-
-    ``subgradient`` as for :func:`gradient`.
+    """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` (``subgradient`` as in
+    :func:`gradient`).
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> c = dc.jacobian(lambda z: 3 * z, lambda z: 3 * jnp.eye(z.shape[0]),
@@ -283,9 +279,8 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
     """
     line = _one_line(jac, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note,
                      erratum_class=erratum_class, reading=reading)
-    return Claim(kind=ClaimKind.JACOBIAN, target=Jacobian(fn, wrt), lines=[line],
-                 space=space, id=id, latex=latex, source=source, note=note,
-                 subgradient=subgradient)
+    return Claim(kind=ClaimKind.JACOBIAN, target=Jacobian(fn, wrt), lines=[line], space=space,
+                 id=id, latex=latex, source=source, note=note, subgradient=subgradient)
 
 
 def equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
