@@ -238,11 +238,10 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any] | None = None, *, s
              subgradient: bool = True) -> Claim:
     """Claim that ``grad(**inputs)`` equals ``jax.grad(f)`` with respect to ``wrt``.
 
-    At a kink of ``f``, a value between its one-sided derivatives verifies
-    (a subgradient); ``subgradient=False`` demands autodiff's value there too.
     Without ``grad``, ``f`` returns ``(loss, gradient)``, as course assignments
     write it. ``f`` may be NumPy code that JAX cannot trace: the truth is then
-    taken by finite differences (:func:`derivcheck.numpy_fn`).
+    taken by finite differences (:func:`derivcheck.numpy_fn`). At a kink of
+    ``f`` a subgradient verifies, unless ``subgradient=False``.
 
     >>> import derivcheck as dc
     >>> c = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,
@@ -268,8 +267,7 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
              fix: Line | None = None, note: str | None = None,
              erratum_class: str | None = None, reading: str | None = None,
              subgradient: bool = True) -> Claim:
-    """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` (``subgradient`` as in
-    :func:`gradient`).
+    """Claim that ``jac(**inputs)`` is ``jax.jacobian(fn)`` (``subgradient``: see gradient).
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> c = dc.jacobian(lambda z: 3 * z, lambda z: 3 * jnp.eye(z.shape[0]),
@@ -337,7 +335,6 @@ class Derivation(Claim):
       space: the input space.
       latex: the LaTeX of the target, e.g. ``r"\\frac{\\partial J}{\\partial W}"``.
       source: the seed file and the section heading.
-      subgradient: as for :func:`gradient` (for a ``grad_of``/``jacobian_of`` target).
 
     >>> import derivcheck as dc
     >>> d = dc.Derivation(
