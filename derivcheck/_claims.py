@@ -155,8 +155,7 @@ class Claim:
     """
 
     def __init__(self, *, kind: str | ClaimKind, target: Target, lines: Sequence[Line],
-                 space: Space,
-                 id: str | None = None, latex: str = "", source: str = "",
+                 space: Space, id: str | None = None, latex: str = "", source: str = "",
                  note: str | None = None, subgradient: bool = True) -> None:
         if not isinstance(space, Space):
             raise ClaimError(f"space must be a dc.Space, got {type(space).__name__}")
@@ -240,8 +239,8 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any] | None = None, *, s
 
     Without ``grad``, ``f`` returns ``(loss, gradient)``, as course assignments
     write it. ``f`` may be NumPy code that JAX cannot trace: the truth is then
-    taken by finite differences (:func:`derivcheck.numpy_fn`). At a kink of
-    ``f`` a subgradient verifies, unless ``subgradient=False``.
+    taken by finite differences (:func:`derivcheck.numpy_fn`); ``subgradient``: see
+    :func:`derivcheck.check_gradient`.
 
     >>> import derivcheck as dc
     >>> c = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,
@@ -267,7 +266,7 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
              fix: Line | None = None, note: str | None = None,
              erratum_class: str | None = None, reading: str | None = None,
              subgradient: bool = True) -> Claim:
-    """Claim that ``jac(**inputs)`` is ``jax.jacobian(fn)`` (``subgradient``: see gradient).
+    """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` with respect to ``wrt``.
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> c = dc.jacobian(lambda z: 3 * z, lambda z: 3 * jnp.eye(z.shape[0]),
