@@ -52,7 +52,10 @@ def _value(fn, x: dict, dtype, *, traced: bool, transpose: bool = False) -> np.n
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            v = np.asarray(fn(_as(x, dtype, traced=traced)), dtype=np.float64)
+            raw = fn(_as(x, dtype, traced=traced))
+            if np.dtype(getattr(raw, "dtype", np.float64)) != np.dtype(dtype):
+                return None  # it computed in another precision (float64 constants)
+            v = np.asarray(raw, dtype=np.float64)
     except Exception:  # a side that cannot run in float32 gives no evidence
         return None
     return v.T if transpose else v
