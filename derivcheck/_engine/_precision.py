@@ -53,7 +53,8 @@ def _value(fn, x: dict, dtype, *, traced: bool, transpose: bool = False) -> np.n
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             raw = fn(_as(x, dtype, traced=traced))
-            if np.dtype(getattr(raw, "dtype", np.float64)) != np.dtype(dtype):
+            out = np.dtype(getattr(raw, "dtype", np.float64))
+            if np.issubdtype(out, np.floating) and out != np.dtype(dtype):
                 return None  # it computed in another precision (float64 constants)
             v = np.asarray(raw, dtype=np.float64)
     except Exception:  # a side that cannot run in float32 gives no evidence
