@@ -57,7 +57,8 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
     """
     claim = ck.claim
     wrt = claim.target.wrt
-    if ck.property or wrt is None or not getattr(claim, "subgradient", True) or res is None:
+    if ck.property or not isinstance(wrt, str) or not getattr(claim, "subgradient", True) \
+            or res is None:  # one wrt input only (not a tuple, a VJP or an identity)
         return
     _, truth_vals, raws = res
     with np.errstate(invalid="ignore"):
