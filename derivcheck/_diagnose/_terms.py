@@ -36,14 +36,7 @@ def _jaxpr_tools():
 
 def _autodiff(target, f: Callable[[dict], Any]) -> Callable[[dict], Any]:
     """The truth of the claim's ``target`` computed from ``f`` in place of its reference."""
-    if hasattr(target, "autodiff"):
-        return target.autodiff(f)
-    import jax  # TODO(merge): before targets were objects
-
-    if target.mode == "value":
-        return f
-    d = jax.grad if target.mode == "grad" else jax.jacobian
-    return lambda inp: d(lambda v: f({**inp, target.wrt: v}))(inp[target.wrt])
+    return target.autodiff(f)
 
 
 def _split(f: Callable[[dict], Any], spec: dict) -> list[Callable[[dict], Any]] | None:
