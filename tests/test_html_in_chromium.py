@@ -3,6 +3,7 @@
 Skipped when Chromium is not installed (``apt-get install -y chromium``).
 """
 
+import html
 import re
 import struct
 import subprocess
@@ -64,11 +65,23 @@ def test_chromium_renders_the_report_to_a_png_and_keeps_the_mathml(tmp_path):
     sent = page.read_text(encoding="utf-8")
     # every <math> element of the page survives parsing, with its structure
     assert len(re.findall(r"<math[\s>]", rendered)) == len(re.findall(r"<math[\s>]", sent)) >= 6
-    for tag in ("mfrac", "munderover", "mover", "msup", "msub"):
+    sent_tags = set(re.findall(r"<(m[a-z]+)[\s>]", sent))
+    # the demo exercises fractions, accents, powers, subscripts and a sum with both limits
+    # (inline math sets those as msubsup; display math would use munderover)
+    assert {"mfrac", "mover", "msup", "msub", "msubsup"} <= sent_tags
+    for tag in sorted(sent_tags):
         assert f"<{tag}" in rendered, tag
     # the hostile claim name is text in the parsed document, never an element
     assert "<script" not in rendered.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
+
+
+def test_mathml_escaped_as_text_would_not_survive_as_elements(tmp_path):
+    page = re.sub(r"<math.*?</math>", lambda m: html.escape(m.group(0)),
+                  render(demo_report(), "html"), flags=re.S)
+    rendered = dump_dom(tmp_path, page, "escaped")
+    assert not re.findall(r"<math[\s>]", rendered)
+    assert "<mfrac" not in rendered
 
 
 def dump_dom(tmp_path, html_text, name):
