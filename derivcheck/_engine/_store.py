@@ -145,8 +145,11 @@ class _Keyer:
                             _library_version(obj.__module__))
         module = getattr(t, "__module__", "") or ""
         if module.split(".")[0] == "derivcheck" and hasattr(obj, "__dict__"):
+            # derivcheck's private attributes are memos of its public ones (a Space's
+            # buckets), filled as claims run: keying them made the key depend on
+            # which claims ran before in the process.
             self.put("derivcheck", t.__qualname__)
-            return self.value(dict(vars(obj)))
+            return self.value({k: v for k, v in vars(obj).items() if not k.startswith("_")})
         wrapped = getattr(obj, "__wrapped__", None)
         if wrapped is not None and module.split(".")[0] in ("jax", "jaxlib"):
             self.put("wrapped", module, t.__qualname__)  # e.g. a user function under jax.jit
