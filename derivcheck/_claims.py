@@ -16,6 +16,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ._rootcause import DECLARABLE
 from ._space import Space
 from ._targets import ClaimKind, Gradient, Jacobian, Property, Target, Value
 from ._targets import _Target as _Target
@@ -48,7 +49,10 @@ class Line:
 
     Args:
       latex: the expression exactly as the source writes it.
-      fn: computes the expression from the inputs, taken by name.
+      fn: computes the expression from the inputs, taken by name. Without
+        it the line is compiled from its LaTeX with the notation the proof
+        file names (``NOTATION = "notation/x.toml"``); with both, the file's
+        notation also checks that the code says what the LaTeX says.
 
     The options below are keyword-only (``Line("x", f, erratum="...")``).
 
@@ -59,21 +63,31 @@ class Line:
         ``"unstable"`` for a correct but overflow-prone literal formula).
       fix: the corrected line, shown beside an erratum; it must verify.
       note: a comment on how the line was read.
+      erratum_class: what kind of slip the erratum is: ``"error"`` (a
+        mathematical mistake, the default) or ``"notation"`` (an index or
+        symbol slip a reader fixes silently). ``"propagated"`` (a line that
+        only inherits an earlier erratum) is computed, never declared.
+      reading: for a ``"notation"`` erratum, how a reader reads the line.
 
     >>> Line(r"\\hat y - y", lambda yhat, y: yhat - y).expected
     'verified'
+    >>> Line("3x", lambda x: 3 * x, erratum="3 for 2", erratum_class="notation",
+    ...      reading="2x").erratum_class
+    'notation'
     """
 
     latex: str
-    fn: Callable[..., Any]
+    fn: Callable[..., Any] | None = None
     _: dataclasses.KW_ONLY
     erratum: str | None = None
     expect: str | None = None
     fix: Line | None = None
     note: str | None = None
+    erratum_class: str | None = None
+    reading: str | None = None
 
     def __post_init__(self) -> None:
-        if not callable(self.fn):
+        if self.fn is not None and not callable(self.fn):
             raise ClaimError(f"line {self.latex!r}: fn must be callable, got {self.fn!r}")
         if self.expect is not None and self.expect not in STATUSES:
             raise ClaimError(f"line {self.latex!r}: expect must be one of {STATUSES}")
@@ -81,6 +95,27 @@ class Line:
             raise ClaimError(f"line {self.latex!r}: an erratum is expected to be refuted")
         if isinstance(self.fix, Line) and self.fix.erratum:
             raise ClaimError(f"line {self.latex!r}: a fix cannot itself be an erratum")
+        self._check_class()
+
+    def _check_class(self) -> None:
+        where = f"line {self.latex!r}"
+        if self.erratum_class is None:
+            if self.reading is not None and self.erratum is None:
+                raise ClaimError(f"{where}: reading= goes with an erratum; add erratum=...")
+            return
+        if self.erratum_class == "propagated":
+            raise ClaimError(f"{where}: erratum_class='propagated' is computed by derivcheck "
+                             "(a line whose step from a wrong line holds); declare 'error' or "
+                             "'notation', or nothing")
+        if self.erratum_class not in DECLARABLE:
+            raise ClaimError(f"{where}: erratum_class must be one of {DECLARABLE}, "
+                             f"got {self.erratum_class!r}")
+        if self.erratum is None:
+            raise ClaimError(f"{where}: erratum_class= needs an erratum; add erratum='what is "
+                             "wrong'")
+        if self.erratum_class == "notation" and not self.reading:
+            raise ClaimError(f"{where}: a notation erratum says how the line is read; add "
+                             "reading='...'")
 
     @property
     def expected(self) -> Status:
@@ -159,14 +194,17 @@ class Claim:
         return Status.worst(ln.expected for ln in self.lines)
 
 
-def _one_line(claimed, *, latex, erratum, expect, fix, note) -> Line:
-    return Line(latex, claimed, erratum=erratum, expect=expect, fix=fix, note=note)
+def _one_line(claimed, *, latex, erratum, expect, fix, note, erratum_class=None,
+              reading=None) -> Line:
+    return Line(latex, claimed, erratum=erratum, expect=expect, fix=fix, note=note,
+                erratum_class=erratum_class, reading=reading)
 
 
 def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, wrt: str,
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
-             fix: Line | None = None, note: str | None = None) -> Claim:
+             fix: Line | None = None, note: str | None = None,
+             erratum_class: str | None = None, reading: str | None = None) -> Claim:
     """Claim that ``grad(**inputs)`` equals ``jax.grad(f)`` with respect to ``wrt``.
 
     >>> import derivcheck as dc
@@ -175,7 +213,8 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, w
     >>> c.kind, c.expected
     ('gradient', 'verified')
     """
-    line = _one_line(grad, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
+    line = _one_line(grad, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note,
+                     erratum_class=erratum_class, reading=reading)
     return Claim(kind=ClaimKind.GRADIENT, target=Gradient(f, wrt), lines=[line], space=space,
                  id=id, latex=latex, source=source, note=note)
 
@@ -183,7 +222,8 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, w
 def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, wrt: str,
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
-             fix: Line | None = None, note: str | None = None) -> Claim:
+             fix: Line | None = None, note: str | None = None,
+             erratum_class: str | None = None, reading: str | None = None) -> Claim:
     """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` with respect to ``wrt``.
 
     >>> import derivcheck as dc, jax.numpy as jnp
@@ -192,7 +232,8 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
     >>> c.kind
     'jacobian'
     """
-    line = _one_line(jac, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
+    line = _one_line(jac, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note,
+                     erratum_class=erratum_class, reading=reading)
     return Claim(kind=ClaimKind.JACOBIAN, target=Jacobian(fn, wrt), lines=[line],
                  space=space, id=id, latex=latex, source=source, note=note)
 
@@ -200,7 +241,8 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
 def equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
           id: str | None = None, latex: str = "", source: str = "",
           erratum: str | None = None, expect: str | None = None,
-          fix: Line | None = None, note: str | None = None) -> Claim:
+          fix: Line | None = None, note: str | None = None,
+          erratum_class: str | None = None, reading: str | None = None) -> Claim:
     """Claim the identity ``lhs(**inputs) == rhs(**inputs)`` (to float64 tolerance).
 
     >>> import derivcheck as dc
@@ -209,7 +251,8 @@ def equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
     >>> c.kind
     'equality'
     """
-    line = _one_line(rhs, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note)
+    line = _one_line(rhs, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note,
+                     erratum_class=erratum_class, reading=reading)
     return Claim(kind=ClaimKind.EQUALITY, target=Value(lhs), lines=[line], space=space,
                  id=id, latex=latex, source=source, note=note)
 
@@ -217,7 +260,8 @@ def equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
 def holds(predicate: Callable[..., Any], *, space: Space, id: str | None = None,
           latex: str = "", source: str = "", erratum: str | None = None,
           expect: str | None = None, fix: Line | None = None,
-          note: str | None = None) -> Claim:
+          note: str | None = None, erratum_class: str | None = None,
+          reading: str | None = None) -> Claim:
     """Claim that ``predicate(**inputs)`` is true (every entry, if an array).
 
     For qualitative statements with a checkable core, such as "the factor is
@@ -230,7 +274,7 @@ def holds(predicate: Callable[..., Any], *, space: Space, id: str | None = None,
     'property'
     """
     line = _one_line(predicate, latex=latex, erratum=erratum, expect=expect, fix=fix,
-                     note=note)
+                     note=note, erratum_class=erratum_class, reading=reading)
     return Claim(kind=ClaimKind.PROPERTY, target=Property(None), lines=[line],
                  space=space, id=id, latex=latex, source=source, note=note)
 
@@ -279,8 +323,12 @@ def bind(fn: Callable[..., Any], space: Space, *, where: str) -> Callable[[dict]
     """Wrap ``fn`` to take the inputs dict, passing only the names it asks for.
 
     Raises:
-      ClaimError: if ``fn`` asks for an input the space does not have.
+      ClaimError: if ``fn`` asks for an input the space does not have, or is
+        missing (a line with only LaTeX outside a proof file with a NOTATION).
     """
+    if fn is None:
+        raise ClaimError(f"{where} has only LaTeX; LaTeX-only lines are compiled with the "
+                         "NOTATION of a proof file (derivcheck check, pytest); give it fn=...")
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):

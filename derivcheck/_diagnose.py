@@ -21,7 +21,10 @@ import numpy as np
 
 from . import _tolerance as tol
 
-__all__ = ["diagnose"]
+__all__ = ["SIGN_ERROR", "diagnose"]
+
+#: The diagnosis of a line that equals −truth (a root cause reads it).
+SIGN_ERROR = "looks like a sign error: claimed = -1 × autodiff"
 
 
 def _close(g: np.ndarray, t: np.ndarray, s: float) -> bool:
@@ -101,7 +104,7 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
     same_shape = all(g.shape == t.shape for g, t in pairs)
     if same_shape:
         if _all(pairs, lambda t: -t, mags):
-            return "looks like a sign error: claimed = -1 × autodiff"
+            return SIGN_ERROR
         cs = []
         for g, t in pairs:
             denom = float(np.vdot(t, t))

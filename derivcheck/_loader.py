@@ -235,7 +235,29 @@ def load_file(path: Path) -> tuple[list[Claim], LoadError | None]:
         claim.origin = origin
         if claim.id not in dup_ids:
             kept.append(claim)
+    kept, message = _with_latex(kept, module, path, shown, message)
     return kept, (LoadError(shown, message) if message else None)
+
+
+def _with_latex(claims: list[Claim], module, path: Path, shown: str,
+                message: str | None) -> tuple[list[Claim], str | None]:
+    """LaTeX-only lines compiled and transcription checks added, with the file's NOTATION."""
+    notation = getattr(module, "NOTATION", None)
+    if notation is None and all(ln.fn is not None for c in claims for ln in c.lines):
+        return claims, message
+    from ._latex._lines import resolve
+
+    out, problems = resolve(claims, notation, file=path, shown=shown)
+    position = 1 + max((c.origin.position for c in claims), default=-1)
+    for extra in out:
+        if extra.file is None:  # a transcription check: placed after the file's own claims
+            parent = next(c for c in claims if extra.id.startswith(f"{c.id}:"))
+            extra.file = shown
+            extra.origin = dataclasses.replace(parent.origin, position=position,
+                                               variable=extra.id)
+            position += 1
+    problems = ([message] if message else []) + problems
+    return out, "; ".join(problems) or None
 
 
 def load_paths(paths: Iterable[str]) -> tuple[list[Claim], list[LoadError]]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ._rootcause import RootCause
 from ._targets import ClaimKind
 
 __all__ = ["LineResult", "Result", "Status"]
@@ -94,6 +95,17 @@ class LineResult:
     unstable_from: float | None = None
     fix: LineResult | None = None
     trace: str | None = dataclasses.field(default=None, repr=False)
+    #: The step from the line before: "holds" or "fails" at calm inputs, None
+    #: for a first line or when it could not be judged.
+    step_status: str | None = None
+    #: In a derivation that goes wrong: "root", "break", "propagated" or "repair".
+    role: str | None = None
+    #: For a propagated or repairing line, the root or break it belongs to.
+    under: int | None = None
+    #: "error", "notation" or "propagated"; None when the line is no erratum.
+    erratum_class: str | None = None
+    #: For a notation erratum, how the line is read.
+    reading: str | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("status", "expected"):
@@ -137,6 +149,10 @@ class Result:
     compilations: int = 0
     unstable_from: float | None = None
     trace: str | None = dataclasses.field(default=None, repr=False)
+    #: The class of the claim's erratum (a derivation: of its root), or None.
+    erratum_class: str | None = None
+    #: Where a derivation first goes wrong and what follows from it, or None.
+    root_cause: RootCause | None = None
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("status", "expected"):
@@ -232,6 +248,8 @@ class Result:
             "unstable_from": self.unstable_from,
             "seconds": round(self.seconds, 4),
             "compilations": self.compilations,
+            "erratum_class": self.erratum_class,
+            "root_cause": None if self.root_cause is None else self.root_cause.to_dict(),
         }
 
 
@@ -258,6 +276,11 @@ def line_to_dict(claim: Result, ln: LineResult) -> dict[str, Any]:
         "diagnosis": ln.diagnosis,
         "message": ln.message,
         "erratum": ln.erratum,
+        "erratum_class": ln.erratum_class,
+        "reading": ln.reading,
+        "step_status": ln.step_status,
+        "role": ln.role,
+        "under": ln.under,
         "unstable_from": ln.unstable_from,
         "fix": None if ln.fix is None else {
             "latex": ln.fix.latex, "status": ln.fix.status, "max_error": ln.fix.max_error},

@@ -24,6 +24,7 @@ from ._cli_common import (
     profile_or_fail,
     write_atomic,
 )
+from ._cli_doc import doc
 from ._targets import ClaimKind
 
 _COLOURS = {"✓ verified": "green", "✗ refuted": "red", "~ unstable": "yellow", "! error": "magenta"}
@@ -240,15 +241,24 @@ def show(claim, paths, seed, profile):
         mark = {"verified": "✓", "refuted": "✗", "unstable": "~", "error": "!"}[ln.status]
         exp = "" if ln.ok else f" [expected {ln.expected}]"
         click.echo(f"  {mark} line {ln.index}: {ln.status}{exp}  {ln.latex}")
-        for extra in (ln.erratum and f"erratum: {ln.erratum}", ln.diagnosis, ln.message,
+        kind = ln.erratum_class and f"erratum ({ln.erratum_class}"
+        kind = kind and kind + (f", under line {ln.under})" if ln.under else ")")
+        for extra in (ln.erratum and f"{kind}: {ln.erratum}",
+                      ln.reading and f"read as: {ln.reading}",
+                      ln.role in ("propagated", "repair", "break") and not ln.erratum
+                      and f"{ln.role}" + (f" of line {ln.under}" if ln.under else ""),
+                      ln.diagnosis, ln.message,
                       ln.fix and f"fix ({ln.fix.status}): {ln.fix.latex}"):
             if extra:
                 click.echo(f"        {extra}")
+    if r.root_cause is not None:
+        click.echo(r.root_cause.describe())
     click.echo(r.summary_line())
     sys.exit(0 if r.ok else 1)
 
 
 main.add_command(audit)
+main.add_command(doc)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,21 +14,27 @@ Inputs are single examples: ``x, y, z`` stand for x^(n), y^(n), z^(n) (the engin
 the labels y^(n) are one-hot, as in the document (step (2) uses sum_{i != m} y_i = 1 - y_m).
 The stray number "1705546" between two lines of step (2) is a page artefact, not math.
 
-Errata found (each kept as written, with a fix that checks):
+Errata, by class (each kept as written; every root has a fix that checks):
 
-- (2) first expression: d(y^T log yhat)/dz_m is written equal to d(-y^T log yhat)/dz_m; the
-  two differ by a sign (the cross-entropy carries the minus).
-- (2) fourth line: y_m (1 - yhat_m)/yhat_m drops the factor yhat_m of
-  d yhat_m/dz_m = yhat_m (1 - yhat_m); it should read y_m yhat_m (1 - yhat_m)/yhat_m
-  (= y_m (1 - yhat_m), which the next line indeed writes).
-- (3) literal index w_{mp} in sum_p w_{mp} x_p: z_m = sum_p w_{pm} x_p for W of shape D x K.
-  With w_{mp} the expression is ill-formed unless D = K, and where it is well-formed (D = K)
-  its derivative over w_om is delta_om x_m, not x_o.
-- The truncated line dR/dW = -1/N sum_n sum_m (nothing follows; we complete it with the
-  step-(3) summand it introduces) and the two lines dR/dW = -1/N sum_n x (yhat - y)^T: the
-  factor -1/N is applied to the derivative of the loss -y^T log yhat, which already carries
-  the minus sign, so the sign is wrong; the correct form is +1/N sum x (yhat - y)^T, i.e. the
-  final line -1/N sum x (y - yhat)^T, which is right.
+- error (mathematical mistakes):
+  1. The truncated line dR/dW = -1/N sum_n sum_m (nothing follows; completed with the
+     step-(3) summand it introduces) and the two lines dR/dW = -1/N sum_n x (yhat - y)^T:
+     the factor -1/N is applied to the derivative of the loss -y^T log yhat, which already
+     carries the minus sign, so the sign is wrong (root: ``grad_R_chain`` line 1; lines 2
+     and 3 are propagated, computed by derivcheck).
+  2. "即": -1/N sum x (yhat - y)^T is rewritten as -1/N sum x (y - yhat)^T, flipping the
+     difference but not the factor (``final_rewrite_step``). It cancels error 1: the last
+     line is right again and the chain reports the step as a repair.
+- notation (slips a reader fixes silently; the reading is recorded):
+  3. (2) first expression: d(y^T log yhat)/dz_m lacks the minus of the cross-entropy
+     loss, which the second expression of the same display writes: read
+     d(-y^T log yhat)/dz_m (``ce_grad_z`` line 1; line 2 is then right again).
+  4. (2) fourth line: y_m (1 - yhat_m)/yhat_m drops the factor yhat_m of
+     d yhat_m/dz_m = yhat_m (1 - yhat_m); the next line, y_m (1 - yhat_m), shows the
+     author cancelled it: read y_m yhat_m (1 - yhat_m)/yhat_m (``ce_grad_z`` line 6).
+  5. (3) index order w_{mp} in sum_p w_{mp} x_p: z_m = sum_p w_{pm} x_p for W of shape
+     D x K (``ce_grad_w_om_literal_index``). With w_{mp} the expression is ill-formed
+     unless D = K, and where it is well-formed its derivative over w_om is delta_om x_m.
 """
 
 import jax
@@ -212,6 +218,9 @@ ce_grad_z = dc.Derivation(
     lines=[
         dc.Line(r"\frac{\partial (y^{(n)T} \log \hat{y}^{(n)})}{\partial z_m^{(n)}}",
                 lambda z, y: jax.grad(lambda v: jnp.sum(y * jax.nn.log_softmax(v)))(z),
+                erratum_class="notation",
+                reading="∂(−y^{(n)T} log ŷ^{(n)})/∂z_m: the loss with its minus, as the "
+                        "next expression of the display writes it",
                 erratum="sign: this is the derivative of +y^T log yhat (= y_m - yhat_m), "
                         "yet it is set equal to the derivative of the loss -y^T log yhat",
                 fix=dc.Line(r"\frac{\partial (-y^{(n)T} \log \hat{y}^{(n)})}{\partial z_m^{(n)}}",
@@ -238,6 +247,8 @@ ce_grad_z = dc.Derivation(
                 r"\sum_{i \neq m} y_i^{(n)} \cdot \frac{-\hat{y}_m^{(n)} \hat{y}_i^{(n)}}"
                 r"{\hat{y}_i^{(n)}} \right)",
                 lambda z, y: _line2_substituted(z, y, numerator_has_yhat=False),
+                erratum_class="notation",
+                reading="y_m ŷ_m (1 − ŷ_m)/ŷ_m, with the factor ŷ_m that the next line cancels",
                 erratum="the first numerator drops the factor yhat_m of "
                         "d yhat_m/dz_m = yhat_m (1 - yhat_m): y_m (1 - yhat_m)/yhat_m "
                         "instead of y_m yhat_m (1 - yhat_m)/yhat_m",
@@ -321,6 +332,7 @@ ce_grad_w_om_literal_index = dc.gradient(
     latex=r"(\hat{y}_m^{(n)} - y_m^{(n)}) \cdot \frac{\partial (\sum_{p=1}^D w_{mp}^{(n)} "
           r"x_p^{(n)})}{\partial w_{om}}",
     source=f"{SRC} § (3) 最后求交叉熵损失对 w_om 的偏导",
+    erratum_class="notation", reading="Σ_p w_{pm} x_p = z_m (W is D × K: row p, column m)",
     erratum="index order: with W of shape D x K, z_m = sum_p w_{pm} x_p; the literal "
             "sum_p w_{mp} x_p (well-formed only when D = K) has derivative delta_om x_m "
             "over w_om, not x_o",
@@ -379,6 +391,7 @@ grad_R_chain = dc.Derivation(
         dc.Line(r"\Rightarrow \frac{\partial R(W)}{\partial W} = -\frac{1}{N} "
                 r"\sum_{n=1}^N \sum_{m=1}^K",
                 lambda W, X, Y: _sum_over_m(X, W, Y, -1.0),
+                erratum_class="error",  # the root; lines 2, 3 propagated, line 4 a repair
                 erratum="the line stops after sum_m; completed with the step-(3) summand "
                         "(yhat_m - y_m) x_o placed in column m, the factor -1/N is applied to "
                         "the derivative of -y^T log yhat, which already has the minus: sign error",
@@ -391,19 +404,15 @@ grad_R_chain = dc.Derivation(
         dc.Line(r"\Rightarrow R \quad \frac{\partial R(W)}{\partial W} = -\frac{1}{N} "
                 r"\sum_{n=1}^N x^{(n)} \cdot (\hat{y}^{(n)} - y^{(n)})^T",
                 lambda W, X, Y: -(X.T @ (_softmax(X @ W) - Y)) / X.shape[0],
-                erratum="sign: -1/N sum x (yhat - y)^T is -dR/dW; the minus of R was "
-                        "already used in the per-example gradient x (yhat - y)^T",
-                fix=dc.Line(r"\frac{\partial R(W)}{\partial W} = \frac{1}{N} \sum_{n=1}^N "
-                            r"x^{(n)} \cdot (\hat{y}^{(n)} - y^{(n)})^T",
-                            lambda W, X, Y: (X.T @ (_softmax(X @ W) - Y)) / X.shape[0]),
+                erratum="inherits line 1's sign: -1/N sum x (yhat - y)^T is -dR/dW; the "
+                        "minus of R was already used in the per-example gradient "
+                        "x (yhat - y)^T",
                 note="the stray 'R' before the derivative is a page artefact"),
         dc.Line(r"\frac{\partial R(W)}{\partial W} = -\frac{1}{N} \sum_{n=1}^N x^{(n)} "
                 r"(\hat{y}^{(n)} - y^{(n)})^T",
                 lambda W, X, Y: -(X.T @ (_softmax(X @ W) - Y)) / X.shape[0],
-                erratum="sign: the same line again, -1/N sum x (yhat - y)^T = -dR/dW",
-                fix=dc.Line(r"\frac{\partial R(W)}{\partial W} = \frac{1}{N} \sum_{n=1}^N "
-                            r"x^{(n)} (\hat{y}^{(n)} - y^{(n)})^T",
-                            lambda W, X, Y: (X.T @ (_softmax(X @ W) - Y)) / X.shape[0])),
+                erratum="inherits line 1's sign: the same line again, "
+                        "-1/N sum x (yhat - y)^T = -dR/dW"),
         dc.Line(r"\text{即 } \frac{\partial R(W)}{\partial W} = -\frac{1}{N} \sum_{n=1}^N "
                 r"x^{(n)} (y^{(n)} - \hat{y}^{(n)})^T",
                 lambda W, X, Y: -(X.T @ (Y - _softmax(X @ W))) / X.shape[0]),
@@ -411,4 +420,24 @@ grad_R_chain = dc.Derivation(
     space=space_R,
     latex=r"\frac{\partial R(W)}{\partial W}",
     source=f"{SRC} § (3) ⇒ ∂R(W)/∂W",
+)
+
+# "即": the rewrite of the last two lines, on its own. It flips (yhat - y) to (y - yhat)
+# and keeps -1/N, which changes the sign: the chain's last line is right only because
+# this cancels the sign error of the lines before it.
+final_rewrite_step = dc.equal(
+    lambda W, X, Y: -(X.T @ (_softmax(X @ W) - Y)) / X.shape[0],
+    lambda W, X, Y: -(X.T @ (Y - _softmax(X @ W))) / X.shape[0],
+    space=space_R,
+    latex=r"-\frac{1}{N} \sum_{n=1}^N x^{(n)} (\hat{y}^{(n)} - y^{(n)})^T \;\text{即}\; "
+          r"-\frac{1}{N} \sum_{n=1}^N x^{(n)} (y^{(n)} - \hat{y}^{(n)})^T",
+    source=f"{SRC} § (3) ⇒ ∂R(W)/∂W (即)",
+    erratum_class="error",
+    erratum="flipping (yhat - y) to (y - yhat) changes the sign unless the factor -1/N "
+            "becomes +1/N; the step reaches the right dR/dW only because the lines before "
+            "it had the wrong sign",
+    fix=dc.Line(r"-\frac{1}{N} \sum_{n=1}^N x^{(n)} (\hat{y}^{(n)} - y^{(n)})^T = "
+                r"\frac{1}{N} \sum_{n=1}^N x^{(n)} (y^{(n)} - \hat{y}^{(n)})^T",
+                lambda W, X, Y: (X.T @ (Y - _softmax(X @ W))) / X.shape[0]),
+    note="left side: the line before 即, as written; right side: the line after it.",
 )

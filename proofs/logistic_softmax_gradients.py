@@ -19,25 +19,32 @@ Reading conventions used throughout:
   the same expression is checked on the page's own line, where it is
   ``unstable``.
 
-Errata found:
+Errata, by class:
 
-1. §1.1: the cost is printed without its leading minus sign,
-   J = +1/m Σ[y log h + (1−y) log(1−h)]. That is the mean log-likelihood, which
-   is concave, so the text's “为了保持目标函数为凸函数” fails for J as printed
-   (``cost_convex_as_written``), and every line of the gradient chain, which
-   starts from −1/m, is the gradient of −J, i.e. off by a sign from ∂J/∂θ_j
-   for the J on the page (``logistic_grad_as_written``, lines 1–5). With the
-   minus restored the chain is correct line by line (``logistic_grad``).
-2. §1.2 “梯度却是一致的”: true of the form (1/m)Σ(h(x)−y)x, not of the values:
-   linear regression's gradient uses h = xθ+b (``same_gradient_values``).
-3. §2.3: a_i = exp(x_i)/Σ exp(x_j) is printed with x where z is meant
-   (``a_definition``); as printed a does not depend on w.
-4. §2.3: ∂Loss/∂w_j = ∂Loss/∂a_i ∂a_i/∂z_i stops at z: the factor
-   ∂z_j/∂w_ij = x_i is missing (``softmax_grad_wrt_w``, lines 1–2).
-5. §2.3 plug-in, non-target case: with the labels of the chain (i = target,
-   −1/a_i ∂a_i/∂z_i) the result is a_j, not a_i
-   (``plug_in_other_case_chain_labels``); with the labels of the case analysis
-   (numerator j = target) “a_i” is right (``plug_in_other_case``).
+- error (mathematical mistakes):
+  1. §1.1/§1.2: the cost is printed without its leading minus sign,
+     J = +1/m Σ[y log h + (1−y) log(1−h)] (the mean log-likelihood, concave), while
+     the gradient chain starts from −1/m: against J as printed every line of the
+     chain is −∂J/∂θ_j. The chain is right for the cost with the opposite sign
+     (``logistic_grad`` checks it line by line), so the mistake is the cost line:
+     it is marked once, at the root of ``logistic_grad_as_written`` (line 1); lines
+     2–5 only inherit it (``propagated``, computed by derivcheck).
+  2. §2.3: ∂Loss/∂w_j = ∂Loss/∂a_i ∂a_i/∂z_i stops at z: the chain-rule factor
+     ∂z_j/∂w_ij = x_i is missing (``softmax_grad_wrt_w`` line 1; line 2 inherits it).
+- notation (slips a reader fixes silently; the reading is recorded):
+  3. §2.3: a_i = exp(x_i)/Σ exp(x_j) is printed with x where z is meant
+     (``a_definition``); read a_i = exp(z_i)/Σ_j exp(z_j).
+
+Not marked (readings a reader would not make):
+- “梯度却是一致的” (the gradient is the same as linear regression's) means the same
+  form (1/m)Σ(h(x)−y)x (``same_gradient_as_linear_regression``), not the same
+  values: the author contrasts the different objectives with the identical form.
+- “分别为(a_j−1)和a_i” uses the labels of the case analysis just above it (the
+  numerator node j is the target, i the other coordinate), under which a_i is right
+  (``plug_in_other_case``); re-reading it with the labels of the earlier chain line
+  (i = target) would make it a_j, but no reader switches labels mid-sentence.
+- “为了保持目标函数为凸函数” is about the cross-entropy cost the chain differentiates
+  (``cost_convex``); that the printed J is concave is the same lost minus as error 1.
 """
 
 import jax
@@ -81,7 +88,7 @@ logistic_cost = dc.equal(
     latex=r"J(\theta) = \frac{1}{m}\sum_{i=1}^{m}\left[y^{i}\,log\, h(x^{i})\ +\ (1\ -\ y^{i})\,log\,(1\ -\ h(x^{i}))\right]",
     source=f"{SEED} § 1.1 逻辑回归的cost",
     note="Literal: no leading minus sign, so J is the mean log-likelihood (concave, to be "
-         "maximised) while §1.2 starts from −1/m; see cost_convex_as_written and "
+         "maximised) while §1.2 starts from −1/m; the lost minus is marked at the root of "
          "logistic_grad_as_written. Checked here only as a definition: log h and log(1−h) "
          "of the printed h reach log 0 once |xθ+b| ≳ 37 (h rounds to 1), hence unstable.",
 )
@@ -95,28 +102,15 @@ def _hessian_min_ok(J, theta, b, X, y):
     return jnp.linalg.eigvalsh(H).min() >= -1e-9 * (1.0 + jnp.abs(H).max())
 
 
-cost_convex_as_written = dc.holds(
-    lambda theta, b, X, y: _hessian_min_ok(_J_page, theta, b, X, y),
-    space=logistic_space,
-    latex=r"\text{为了保持目标函数为凸函数: } \nabla^2_{\theta,b} J(\theta) \succeq 0",
-    source=f"{SEED} § 1.1 逻辑回归的cost",
-    erratum="J as printed (+1/m Σ[y log h + (1−y) log(1−h)]) has Hessian "
-            "−(1/m)Σ h(1−h) x̃x̃ᵀ ⪯ 0: it is concave, not convex; the leading minus is missing",
-    fix=dc.Line(
-        r"J(\theta) = -\frac{1}{m}\sum_{i=1}^{m}\left[y^{i}\,log\, h(x^{i}) + (1-y^{i})\,log\,(1-h(x^{i}))\right]"
-        r" \text{ is convex: } \nabla^2 J \succeq 0",
-        lambda theta, b, X, y: _hessian_min_ok(_J_neg, theta, b, X, y)),
-    note="x̃ = (x, 1): convexity in the weights and the bias together.",
-)
-
 cost_convex = dc.holds(
     lambda theta, b, X, y: _hessian_min_ok(_J_neg, theta, b, X, y),
     space=logistic_space,
     latex=r"-\frac{1}{m}\sum_{i=1}^{m}\left[y^{i}\,log\, h(x^{i}) + (1-y^{i})\,log\,(1-h(x^{i}))\right]"
           r"\ \text{is convex (为了保持目标函数为凸函数)}",
     source=f"{SEED} § 1.1 逻辑回归的cost",
-    note="The claim about the properly negated cost (the one §1.2 differentiates): "
-         "Hessian (1/m)Σ h(1−h) x̃x̃ᵀ ⪰ 0 in (θ, b).",
+    note="The sentence is about the cost the chain of §1.2 differentiates, with its minus: "
+         "Hessian (1/m)Σ h(1−h) x̃x̃ᵀ ⪰ 0 in (θ, b), x̃ = (x, 1). (J as printed is concave: "
+         "the same lost minus, marked once at logistic_grad_as_written.)",
 )
 
 # -- 1.2 梯度计算 --------------------------------------------------------------
@@ -163,32 +157,38 @@ _L4 = r"-\frac{1}{m}\sum_{i=1}^{m}\left[y\,(1-h(x))\,-\,(1-y)\,h(x)\right]\,x"
 _L5 = r"\frac{1}{m}\sum_{i=1}^{m}(h(x)\,-\,y)\,x"
 
 _NOTE_SUPERSCRIPTS = "x, y inside Σ_i read as x^i, y^i (superscripts omitted, as the author says)."
-_SIGN = ("starts from −1/m, i.e. differentiates −J: for J as printed (no minus) the sign is "
-         "wrong")
+_SIGN = ("the cost of §1.1 is printed without its leading minus, and this line starts from "
+         "−1/m: it differentiates −J, the cross-entropy, so against J as printed every line "
+         "has the wrong sign. The mistake is the cost line: with J = −1/m Σ[…] the chain "
+         "holds line by line (logistic_grad)")
 _INHERITS = "inherits line 1's sign: equals −∂J/∂θ_j for J as printed"
 
 _FIX_PLUS_H = dc.Line(
     r"\frac{1}{m}\sum_{i=1}^{m}\left[y^{i}\,(1-h(x^{i}))\,-\,(1-y^{i})\,h(x^{i})\right]\,x^{i}",
     lambda theta, b, X, y: -_line4(theta, b, X, y),
-    note="Sign-corrected line, written in h because the e^{-(xθ+b)} form overflows "
-         "(see logistic_grad, where the same line with −1/m is unstable).")
+    note="∂J/∂θ_j for J as printed, written in h because the e^{-(xθ+b)} form overflows. "
+         "The teacher's correction is the cost's minus, after which line 1 stands as "
+         "written (logistic_grad).")
 
 logistic_grad_as_written = dc.Derivation(
     target=dc.grad_of(_J_page, wrt="theta"),
     latex=r"\frac{\partial}{\partial\theta_{j}}J(\theta)",
     source=f"{SEED} § 1.2 梯度计算",
-    note="Truth: autodiff of J exactly as printed in §1.1 (no leading minus).",
+    note="Truth: autodiff of J exactly as printed in §1.1 (no leading minus). Every line "
+         "equals −truth: the chain is right for the cost with the opposite sign.",
     space=logistic_space,
     lines=[
-        dc.Line(_L1, _line1, erratum=_SIGN, fix=_FIX_PLUS_H, note=_NOTE_SUPERSCRIPTS),
-        dc.Line(_L2, _line2, erratum=_INHERITS, fix=_FIX_PLUS_H, note=_NOTE_SUPERSCRIPTS),
-        dc.Line(_L3, _line3, erratum=_INHERITS, fix=_FIX_PLUS_H, note=_NOTE_SUPERSCRIPTS),
-        dc.Line(_L4, _line4, erratum=_INHERITS, fix=dc.Line(
-            r"\frac{1}{m}\sum_{i=1}^{m}\left[y\,(1-h(x))\,-\,(1-y)\,h(x)\right]\,x",
-            lambda theta, b, X, y: -_line4(theta, b, X, y)), note=_NOTE_SUPERSCRIPTS),
-        dc.Line(_L5, _line5, erratum=_INHERITS, fix=dc.Line(
-            r"\frac{1}{m}\sum_{i=1}^{m}(y\,-\,h(x))\,x",
-            lambda theta, b, X, y: -_line5(theta, b, X, y)), note=_NOTE_SUPERSCRIPTS),
+        # root: the lost minus of the cost; lines 2-5 propagated
+        dc.Line(_L1, _line1,
+                erratum_class="error",
+                erratum=_SIGN, fix=_FIX_PLUS_H, note=_NOTE_SUPERSCRIPTS),
+        # Lines 2-5 follow from line 1 step by step: derivcheck lists them as propagated
+        # under it. They carry no fix of their own: restoring the cost's minus repairs
+        # them all, and the textbook result (1/m)Σ(h − y)x of line 5 stands.
+        dc.Line(_L2, _line2, erratum=_INHERITS, note=_NOTE_SUPERSCRIPTS),
+        dc.Line(_L3, _line3, erratum=_INHERITS, note=_NOTE_SUPERSCRIPTS),
+        dc.Line(_L4, _line4, erratum=_INHERITS, note=_NOTE_SUPERSCRIPTS),
+        dc.Line(_L5, _line5, erratum=_INHERITS, note=_NOTE_SUPERSCRIPTS),
     ],
 )
 
@@ -228,22 +228,9 @@ same_gradient_as_linear_regression = dc.equal(
           r"\ \text{(梯度却是一致的: same form as linear regression)}",
     source=f"{SEED} § 1.2 梯度计算",
     note="Reading of “the gradient is the same”: the logistic gradient has the form of the "
-         "linear-regression gradient (1/m)Σ(h(x)−y)x, with h the sigmoid hypothesis.",
-)
-
-same_gradient_values = dc.equal(
-    lambda theta, b, X, y: jax.grad(_J_neg)(theta, b, X, y),
-    lambda theta, b, X, y: jax.grad(
-        lambda t: jnp.mean((X @ t + b - y) ** 2) / 2)(theta),
-    space=logistic_space,
-    latex=r"\frac{\partial J}{\partial\theta_j} = \frac{\partial}{\partial\theta_j}"
-          r"\frac{1}{2m}\sum_{i=1}^{m}(x^{i}\theta+b-y^{i})^2",
-    source=f"{SEED} § 1.2 梯度计算",
-    erratum="taken literally (the same gradient values), false: linear regression's "
-            "gradient (1/m)Σ(xθ+b−y)x uses the linear hypothesis, not the sigmoid",
-    fix=dc.Line(r"\frac{1}{m}\sum_{i=1}^{m}(h(x^{i})-y^{i})\,x^{i},\ h(x)=\frac{1}{1+e^{-(x\theta+b)}}",
-                lambda theta, b, X, y: _linreg_gradient_form(_h(theta, b, X), X, y)),
-    note="Linear regression's cost taken as 1/(2m)Σ(xθ+b−y)² (the page does not write it).",
+         "linear-regression gradient (1/m)Σ(h(x)−y)x, with h the sigmoid hypothesis. The "
+         "author contrasts different objectives with the same form; equal values (with "
+         "the linear h) is a reading no reader makes, so it is not checked.",
 )
 
 # ---------------------------------------------------------------------------
@@ -318,6 +305,7 @@ a_definition = dc.equal(
     space=net_space,
     latex=r"a_i = \frac{exp(x_i)}{\sum_{j=1}^{n}\,exp(x_j)}",
     source=f"{SEED} § 2.3 梯度计算",
+    erratum_class="notation", reading="a_i = exp(z_i)/Σ_j exp(z_j): z, the input of the softmax",
     erratum="typo x for z: the chain below differentiates a_i with respect to z_i and the "
             "cases write a_j = e^{z_j}/Σ_k e^{z_k}; as printed a is the softmax of the input x, "
             "does not depend on w, and ∂Loss/∂w would be 0",
@@ -383,15 +371,15 @@ softmax_grad_wrt_w = dc.Derivation(
          "The right sides do not depend on i; each is read as the value for every row i.",
     space=net_space,
     lines=[
+        # the root; line 2 propagated
         dc.Line(_C1, lambda x, W, y: jnp.broadcast_to(_chain_line1(x @ W, y), W.shape),
+                erratum_class="error",
                 erratum="the chain stops at z: ∂Loss/∂w_ij needs the factor ∂z_j/∂w_ij = x_i "
                         "(and, read at a single z_i, the other z_j through the softmax)",
                 fix=dc.Line(r"\frac{\partial\,Loss}{\partial\,w_{ij}} = x_i\,(a_j - y_j)",
                             lambda x, W, y: jnp.outer(x, jax.nn.softmax(x @ W) - y))),
         dc.Line(_C2, lambda x, W, y: jnp.broadcast_to(_chain_line2(x @ W, y), W.shape),
-                erratum="as line 1: missing the factor ∂z_j/∂w_ij = x_i",
-                fix=dc.Line(r"\frac{\partial\,Loss}{\partial\,w_{ij}} = x_i\,(a_j - y_j)",
-                            lambda x, W, y: jnp.outer(x, jax.nn.softmax(x @ W) - y))),
+                erratum="inherits line 1: missing the factor ∂z_j/∂w_ij = x_i"),
     ],
 )
 
@@ -494,9 +482,11 @@ plug_in_other_case = dc.Derivation(
     target=lambda z, y: _grad_loss_z(z, y) * _others(y),
     latex=r"\frac{\partial\,Loss}{\partial\,z_i}\ (i\neq j,\ j\ \text{目标项})",
     source=f"{SEED} § 2.3 梯度计算",
-    note="Labels of the case analysis: the numerator node j is the target, i any other "
-         "coordinate (checked for all i ≠ j at once, target entry masked to 0). The text "
-         "calls case 2 'j 不是与目标项对应的', but the stated result a_i needs j = target.",
+    note="Labels of the case analysis, which the sentence just follows: the numerator node "
+         "j is the target, i any other coordinate (checked for all i ≠ j at once, target "
+         "entry masked to 0). The text calls case 2 'j 不是与目标项对应的' and says itself "
+         "that the description is inaccurate (这样的描述好像不准确); the results a_j − 1 and "
+         "a_i are those of a − y.",
     space=loss_space,
     lines=[
         dc.Line(r"-\frac{1}{a_j}\,(-\,a_i\,a_j)",
@@ -507,20 +497,6 @@ plug_in_other_case = dc.Derivation(
                 note="−1/a_j · a_j is inf·0 = nan once a_j underflows to 0"),
         dc.Line(r"a_i", lambda z, y: jax.nn.softmax(z) * _others(y)),
     ],
-)
-
-plug_in_other_case_chain_labels = dc.equal(
-    lambda z, y: _grad_loss_z(z, y) * _others(y),
-    lambda z, y: jax.nn.softmax(z)[jnp.argmax(y)] * _others(y),
-    space=loss_space,
-    latex=r"-\frac{1}{a_i}\,\frac{\partial\,a_i}{\partial\,z_j} = a_i\ (i\ \text{目标项},\ j\neq i)",
-    source=f"{SEED} § 2.3 梯度计算",
-    erratum="with the chain's labels (i = target, −1/a_i ∂a_i/∂z_·) the non-target entry is "
-            "−1/a_i·(−a_i a_j) = a_j, the non-target probability, not a_i (the target's)",
-    fix=dc.Line(r"-\frac{1}{a_i}\,(-\,a_i\,a_j) = a_j",
-                lambda z, y: jax.nn.softmax(z) * _others(y)),
-    note="Literal reading that keeps the chain's index names: a_i is the target probability. "
-         "Checked for every non-target j at once (target entry masked).",
 )
 
 softmax_ce_gradient = dc.gradient(

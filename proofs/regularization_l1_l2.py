@@ -2,29 +2,42 @@
 
 The document introduces L1/L2 regularization as penalty terms: the sklearn-style
 Lasso objective 1/(2 n_samples) ||Xw − y||_2^2 + α||w||_1 and Ridge objective
-||Xw − y||_2^2 + α||w||_2^2, defines the L1 norm (sum of absolute values) and the L2
-norm (square root of the sum of squares), states that L1 gives sparse weights, relates
-λ to C, argues that small weights resist perturbations, and, for linear regression
-with J(θ) = 1/(2m) Σ (h_θ(x^{(i)}) − y^{(i)})², gives the gradient-descent update and the
-L2 "weight decay" update θ_j(1 − αλ/m) − α/m Σ (h − y) x_j, whose factor (1 − αλ/m) is
-"less than 1", so that θ_j "keeps decreasing".
+||Xw − y||_2^2 + α||w||_2^2, describes the L1 term (sum of absolute values, ||w||_1)
+and the L2 term ("sum of squares, then the square root", ||w||_2), states that L1 gives
+sparse weights, relates λ to C, argues that small weights resist perturbations, and,
+for linear regression with J(θ) = 1/(2m) Σ (h_θ(x^{(i)}) − y^{(i)})², gives the
+gradient-descent update and the L2 "weight decay" update
+θ_j(1 − αλ/m) − α/m Σ (h − y) x_j, whose factor (1 − αλ/m) is "less than 1", so that
+θ_j "keeps decreasing" and "overall θ keeps decreasing".
 
 The document writes no gradient for Lasso/Ridge; the claims ``lasso_gradient`` and
 ``ridge_gradient`` make its two objectives checkable (away from w = 0 for the L1 term).
-The ridge update is checked against three objectives (see § 过拟合): it is gradient
-descent on J + λ/(2m) Σ θ_j² (verified), but not on J + λ/2 Σ θ_j² (the penalty form of the
-document's softmax L2 section) nor on J + λ||θ||_2^2 (the document's Ridge penalty).
 h_θ(x) = θ^T x (linear regression); θ is the input ``theta`` of shape (n,), X is (m, n).
 
-Errata found:
-1. ridge update vs the softmax section's penalty λ/2 Σ||θ||²: the shrink factor would be
-   (1 − αλ), not (1 − αλ/m) — the λ/m belongs to a penalty λ/(2m) Σ θ_j² (1/m mismatch).
-2. ridge update vs the Ridge penalty λ||θ||_2^2 as written in § 正则化: factor (1 − 2αλ).
-3. "θ_j 不断减小" read literally (the value decreases): false for θ_j < 0, where
-   multiplying by a factor in (0, 1) increases θ_j; the magnitude |θ_j| shrinks, and
-   only while αλ/m ≤ 2.
-4. the intended magnitude reading |θ_j(1 − αλ/m)| ≤ |θ_j| without a step-size
-   condition: false for αλ/m > 2; corrected with the condition 0 < αλ/m ≤ 2.
+Readings:
+- "若添加L2后": the penalty is not written. The update is gradient descent on
+  1/(2m)[Σ (h − y)² + λ Σ θ_j²] (``ridge_update_lambda_over_2m``), but the one L2
+  penalty this document writes is λ/2 Σ_d ||θ_d||² (§ L2正则), against which the factor
+  would be (1 − αλ): marked once, against the document's own penalty. (The Ridge example
+  α||w||_2^2 has sklearn's unnormalised data term; comparing with it too would mark the
+  same line twice.)
+- "乘以一个小于1的因子": a weight-decay factor in (0, 1), i.e. αλ < m. Under that
+  reading the shrink step alone does reduce |θ_j| (``shrink_step_reduces_magnitude``).
+
+Errata, by class:
+- error (mathematical mistakes):
+  1. § 正则化: the prose calls the L2 regularizer the L2 norm ||w||_2 ("平方和然后再求平方根"),
+     but every formula of the document uses its square, α||w||_2^2 (Ridge) and
+     λ/2 Σ_d ||θ_d||_2^2 (softmax, gradient λθ_c); with the square root the penalty's
+     gradient would be λθ/||θ||, not λθ (``l2_regularizer_as_described``).
+  2. § 过拟合: the L2 update's factor (1 − αλ/m) does not follow from the document's own
+     L2 penalty λ/2 Σ_d ||θ_d||² (that gives 1 − αλ); it needs λ/(2m) Σ_j θ_j², which the
+     document never states (``ridge_update_lambda_over_2``).
+  3. § 过拟合: "从而使得θ_j不断减小，因此总得来看，θ是不断减小的" ignores the data term of the
+     update: the iteration does not keep decreasing θ (from θ = 0 it grows); it converges
+     to the minimiser of the regularised cost, (XᵀX + λI)⁻¹Xᵀy, which is not 0 and whose
+     norm decreases as λ grows (``theta_keeps_decreasing``).
+- notation: none in this half.
 """
 
 import jax
@@ -46,6 +59,9 @@ S_PERT = dc.Space(theta=dc.real("N"), x=dc.real("N"), dx=dc.real("N"))
 # linear regression: θ (n,), X (m, n), targets yv (m,), learning rate α, strength λ
 S_LIN = dc.Space(theta=dc.real("N"), X=dc.real("M N"), yv=dc.real("M"),
                  alpha=dc.positive(), lam=dc.positive())
+# the same, with a second strength μ > 0 to compare λ and λ + μ
+S_LIN2 = dc.Space(theta=dc.real("N"), X=dc.real("M N"), yv=dc.real("M"),
+                  alpha=dc.positive(), lam=dc.positive(), mu=dc.positive())
 
 
 # == § 正则化 (Regularization)：举例 =========================================
@@ -94,7 +110,9 @@ l2_norm_definition = dc.equal(
     lambda w: jnp.sqrt(jnp.sum(w ** 2)),
     space=S_NORM,
     latex=r"\|w\|_2 = \sqrt{\sum_j w_j^2}",
-    source=f"{SRC} § 正则化 (Regularization)：L2正则：各个元素的平方和然后再求平方根")
+    source=f"{SRC} § 正则化 (Regularization)：L2正则：各个元素的平方和然后再求平方根",
+    note="as a definition of the L2 norm the sentence is right; as the definition of the "
+         "L2 regularizer it is not (l2_regularizer_as_described).")
 
 l2_norm_squared_in_ridge = dc.equal(
     lambda w: jnp.linalg.norm(w, ord=2) ** 2,
@@ -104,6 +122,26 @@ l2_norm_squared_in_ridge = dc.equal(
     source=f"{SRC} § 正则化 (Regularization)：L2正则 α||w||_2^2",
     note="the Ridge and softmax penalties use the square of the L2 norm, i.e. the plain "
          "sum of squares (no square root).")
+
+# The prose names the L2 regularizer "the sum of squares, then the square root, written
+# ||w||_2" — the L2 norm, which l2_norm_definition checks as a definition of the norm.
+# As the regularization term it disagrees with every formula of the document, which
+# penalise ||w||_2^2: α||w||_2^2 in the Ridge example, λ/2 Σ_d ||θ_d||_2^2 in the softmax
+# L2 section (whose gradient term λθ_c needs the square), and the weight-decay update.
+l2_regularizer_as_described = dc.equal(
+    lambda w: jnp.sum(w ** 2),
+    lambda w: jnp.sqrt(jnp.sum(w ** 2)),
+    space=S_NORM,
+    latex=r"\text{L2正则} = \|w\|_2 = \sqrt{\sum_j w_j^2}\ \text{(平方和然后再求平方根)}",
+    source=f"{SRC} § 正则化 (Regularization)：L2正则：各个元素的平方和然后再求平方根，通常表示为||w||_2",
+    erratum_class="error",
+    erratum="the L2 regularizer the document uses is the squared norm ||w||_2^2 = Σ_j w_j² "
+            "(Ridge α||w||_2^2, softmax λ/2 Σ_d ||θ_d||_2^2 with gradient λθ_c), not the "
+            "norm ||w||_2 with its square root, whose gradient would be w/||w||_2",
+    fix=dc.Line(r"\text{L2正则} = \|w\|_2^2 = \sum_j w_j^2\ \text{(平方和, 不开平方根)}",
+                lambda w: jnp.sum(w ** 2)),
+    note="left side: the penalty as the document's formulas use it (α||w||_2^2, "
+         "λ/2 Σ_d ||θ_d||_2^2); right side: the term as the prose describes it.")
 
 
 # == § 正则化 (Regularization)：优点 (L1 稀疏) ================================
@@ -228,40 +266,29 @@ ridge_update_lambda_over_2m = dc.equal(
     _ridge_update_page,
     space=S_LIN, latex=_RIDGE_UPDATE_TEX,
     source=f"{SRC} § 过拟合：若添加L2后，迭代公式变为",
-    note="reading 1 (derived): the update is gradient descent on "
-         "J(θ) + λ/(2m) Σ_j θ_j², i.e. 1/(2m)[Σ (h − y)² + λ Σ θ_j²].")
+    note="the penalty the page's update corresponds to: gradient descent on "
+         "J(θ) + λ/(2m) Σ_j θ_j² = 1/(2m)[Σ (h − y)² + λ Σ θ_j²] (Andrew Ng's convention). "
+         "The document never writes this penalty (ridge_update_lambda_over_2).")
 
+# The page never writes the penalty it adds. The one penalty this document writes for
+# L2, in § L2正则 (λ/2 Σ_d ||θ_d||_2^2), gives the factor (1 − αλ); the λ/m of the page
+# needs λ/(2m) Σ_j θ_j² (the claim above), a convention the document does not state.
 ridge_update_lambda_over_2 = dc.equal(
     lambda theta, X, yv, alpha, lam: theta - alpha * jax.grad(
         lambda t: _J_lin(t, X, yv) + lam / 2 * jnp.sum(t ** 2))(theta),
     _ridge_update_page,
     space=S_LIN, latex=_RIDGE_UPDATE_TEX,
     source=f"{SRC} § 过拟合：若添加L2后，迭代公式变为",
-    erratum="with the penalty the document writes for L2 (λ/2 Σ||θ||², § L2正则), "
-            "gradient descent shrinks by (1 − αλ), not (1 − αλ/m): the λ/m needs a "
-            "penalty λ/(2m) Σ θ_j²",
+    erratum_class="error",
+    erratum="with the L2 penalty this document writes (λ/2 Σ_d ||θ_d||_2^2, § L2正则), "
+            "gradient descent shrinks θ_j by (1 − αλ), not (1 − αλ/m): the λ/m needs the "
+            "penalty λ/(2m) Σ_j θ_j², which the document never states",
     fix=dc.Line(r"\theta_j := \theta_j (1 - \alpha \lambda) - \alpha \frac{1}{m} "
                 r"\sum_{i=1}^m (h_{\theta}(x^{(i)}) - y^{(i)}) x_j^{(i)}",
                 lambda theta, X, yv, alpha, lam: theta * (1 - alpha * lam)
                 - alpha * (1 / X.shape[0]) * _sum_err_x(theta, X, yv)),
-    note="reading 2: 'add L2' with the document's own softmax penalty λ/2 Σ_d ||θ_d||_2^2 "
-         "added to J(θ) = 1/(2m) Σ (h − y)². Agrees with the page only when m = 1.")
-
-ridge_update_ridge_penalty = dc.equal(
-    lambda theta, X, yv, alpha, lam: theta - alpha * jax.grad(
-        lambda t: _J_lin(t, X, yv) + lam * jnp.sum(t ** 2))(theta),
-    _ridge_update_page,
-    space=S_LIN, latex=_RIDGE_UPDATE_TEX,
-    erratum="with the Ridge penalty as the document writes it (α||w||_2^2, strength "
-            "renamed λ since α is the learning rate here), the factor is (1 − 2αλ), not "
-            "(1 − αλ/m)",
-    fix=dc.Line(r"\theta_j := \theta_j (1 - 2\alpha \lambda) - \alpha \frac{1}{m} "
-                r"\sum_{i=1}^m (h_{\theta}(x^{(i)}) - y^{(i)}) x_j^{(i)}",
-                lambda theta, X, yv, alpha, lam: theta * (1 - 2 * alpha * lam)
-                - alpha * (1 / X.shape[0]) * _sum_err_x(theta, X, yv)),
-    source=f"{SRC} § 过拟合：若添加L2后，迭代公式变为",
-    note="reading 3: J(θ) + λ||θ||_2^2, the penalty of § 正则化 'L2正则: min ||Xw−y||² + "
-         "α||w||_2^2' added to this section's J.")
+    note="'adding L2' read with the document's own L2 penalty λ/2 Σ ||θ||² added to "
+         "J(θ) = 1/(2m) Σ (h − y)²; the page agrees with it only when m = 1.")
 
 shrink_factor_below_one = dc.holds(
     lambda X, alpha, lam: 1 - alpha * lam / X.shape[0] < 1,
@@ -270,31 +297,58 @@ shrink_factor_below_one = dc.holds(
     source=f"{SRC} § 过拟合：每一次迭代，θ_j 都要先乘以一个小于1的因子",
     note="α > 0 (learning rate), λ > 0, m ≥ 1.")
 
-shrink_makes_theta_decrease = dc.holds(
-    lambda theta, X, alpha, lam: theta * (1 - alpha * lam / X.shape[0]) <= theta,
+shrink_step_reduces_magnitude = dc.holds(
+    lambda theta, X, alpha, lam: (alpha * lam / X.shape[0] >= 1)
+    | (jnp.abs(theta * (1 - alpha * lam / X.shape[0])) <= jnp.abs(theta)),
     space=S_LIN,
-    latex=r"\theta_j \left(1 - \alpha \frac{\lambda}{m}\right) \le \theta_j\ "
-          r"\text{(从而使得 } \theta_j \text{ 不断减小)}",
-    source=f"{SRC} § 过拟合：从而使得θ_j不断减小，因此总得来看，θ是不断减小的",
-    erratum="read literally (θ_j's value decreases) it is false for θ_j < 0, where a factor "
-            "in (0, 1) increases θ_j; what shrinks is |θ_j|, and only while αλ/m ≤ 2",
-    fix=dc.Line(r"0 < \alpha\frac{\lambda}{m} \le 2 \Rightarrow \left|\theta_j \left(1 - "
-                r"\alpha \frac{\lambda}{m}\right)\right| \le |\theta_j|",
-                lambda theta, X, alpha, lam: (alpha * lam / X.shape[0] > 2)
-                | (jnp.abs(theta * (1 - alpha * lam / X.shape[0])) <= jnp.abs(theta))),
-    note="the shrink step alone (the gradient term is a separate step); '总得来看 θ 不断减小' "
-         "with the gradient term included does not follow from the factor.")
+    latex=r"0 < 1 - \alpha \frac{\lambda}{m} < 1 \Rightarrow \left|\theta_j \left(1 - "
+          r"\alpha \frac{\lambda}{m}\right)\right| \le |\theta_j|",
+    source=f"{SRC} § 过拟合：每一次迭代，θ_j 都要先乘以一个小于1的因子，从而使得θ_j不断减小",
+    note="the shrink step alone, with '小于1的因子' read as a weight-decay factor in (0, 1) "
+         "(αλ < m): it reduces the magnitude of every θ_j.  The sentence's conclusion about "
+         "the whole iteration is theta_keeps_decreasing.")
 
-shrink_factor_magnitude = dc.holds(
-    lambda theta, X, alpha, lam: jnp.abs(theta * (1 - alpha * lam / X.shape[0]))
-    <= jnp.abs(theta),
-    space=S_LIN,
-    latex=r"\left|\theta_j \left(1 - \alpha \frac{\lambda}{m}\right)\right| \le |\theta_j|",
-    source=f"{SRC} § 过拟合：从而使得θ_j不断减小",
-    erratum="the intended (magnitude) reading holds only with a step-size condition: for "
-            "αλ/m > 2 the factor is below −1 and |θ_j| grows (e.g. α = λ = 3, m = 1)",
-    fix=dc.Line(r"0 < \alpha\frac{\lambda}{m} \le 2 \Rightarrow \left|\theta_j \left(1 - "
-                r"\alpha \frac{\lambda}{m}\right)\right| \le |\theta_j|",
-                lambda theta, X, alpha, lam: (alpha * lam / X.shape[0] > 2)
-                | (jnp.abs(theta * (1 - alpha * lam / X.shape[0])) <= jnp.abs(theta))),
-    note="intended (magnitude) reading of 'θ_j 不断减小', without a step-size condition.")
+
+def _ridge_solution(X, yv, lam):
+    """(XᵀX + λI)⁻¹Xᵀy through the SVD X = U diag(s) Vᵀ: V diag(s/(s² + λ)) Uᵀy."""
+    U, sv, Vt = jnp.linalg.svd(X, full_matrices=False)
+    return Vt.T @ (sv / (sv ** 2 + lam) * (U.T @ yv))
+
+
+def _is_fixed_point_of_update(theta, X, yv, alpha, lam):
+    """The page's update leaves θ unchanged, to the rounding of its terms.
+
+    The step is compared with the size of the terms it sums, α/m (XᵀX + λ)θ and
+    α/m Xᵀy, and with the rounding of θ(1 − αλ/m) itself (≈ 1e-16 |θ|).
+    """
+    m = X.shape[0]
+    step = _ridge_update_page(theta, X, yv, alpha, lam) - theta
+    xn, tn = jnp.linalg.norm(X), jnp.linalg.norm(theta)
+    scale = alpha / m * ((xn ** 2 + lam) * tn + xn * jnp.linalg.norm(yv))
+    return jnp.linalg.norm(step) <= 1e-9 * scale + 1e-13 * tn + 1e-300
+
+
+# "从而使得θ_j不断减小，因此总得来看，θ是不断减小的": the conclusion drops the data term
+# −α/m Σ (h − y) x_j of the same update.  Read charitably (the norm of θ, not the sign of
+# θ_j), it is still false: the iteration stops shrinking at the regularised minimiser.
+theta_keeps_decreasing = dc.holds(
+    lambda theta, X, yv, alpha, lam: jnp.linalg.norm(_ridge_update_page(theta, X, yv, alpha, lam))
+    <= jnp.linalg.norm(theta) * (1 + 1e-12) + 1e-300,
+    space=S_LIN2,
+    latex=r"\|\theta^{\text{new}}\| \le \|\theta\|,\ \theta_j^{\text{new}} = \theta_j "
+          r"\left(1 - \alpha \frac{\lambda}{m}\right) - \alpha \frac{1}{m} \sum_{i=1}^m "
+          r"(h_{\theta}(x^{(i)}) - y^{(i)}) x_j^{(i)}\ \text{(因此总得来看，θ是不断减小的)}",
+    source=f"{SRC} § 过拟合：从而使得θ_j不断减小，因此总得来看，θ是不断减小的",
+    erratum_class="error",
+    erratum="the conclusion ignores the data term −α/m Σ (h − y) x_j of the update: θ does "
+            "not keep decreasing (from θ = 0 it grows); the iteration converges to the "
+            "minimiser of the regularised cost, (XᵀX + λI)⁻¹Xᵀy, which is not 0",
+    fix=dc.Line(r"\theta_\lambda = (X^T X + \lambda I)^{-1} X^T y \text{ is a fixed point of the "
+                r"update, and } \|\theta_{\lambda + \mu}\| \le \|\theta_\lambda\|\ (\mu > 0)",
+                lambda X, yv, alpha, lam, mu: _is_fixed_point_of_update(
+                    _ridge_solution(X, yv, lam), X, yv, alpha, lam)
+                & (jnp.linalg.norm(_ridge_solution(X, yv, lam + mu))
+                   <= jnp.linalg.norm(_ridge_solution(X, yv, lam)))),
+    note="one full iteration of the document's update, compared in norm (the reading most "
+         "favourable to the sentence).  What the L2 term does shrink is the solution: "
+         "the fixed point's norm decreases as λ grows.")

@@ -13,18 +13,25 @@ with rows x_i; Y is N x C with one-hot rows y^(i). Every line of the gradient ch
 C x D array whose row t is the expression written for w_t. The illustrative table (a one-hot
 y next to probabilities 0.1, 0.09, 0.16, ... with an ellipsis) has no checkable statement.
 
-Errata found (each kept as written, with a fix that checks):
+Errata, by class (each kept as written; every root has a fix that checks):
 
-- Gradient chain, line 4 (and line 5, which expands it): in the terms j != t the derivative
-  of log sum_l e^{w_l^T x_i} over w_t is written e^{w_j^T x_i} x_i / sum_l e^{w_l^T x_i};
-  it is e^{w_t^T x_i} x_i / sum_l e^{w_l^T x_i} (the numerator must carry w_t, not w_j).
-- Gradient chain, line 6: x_i (sum_j y_j e^{w_j^T x_i}/sum_l e^{...}) / sum_l e^{...} divides
-  by sum_l e^{w_l^T x_i} twice. Even read with a single division (its evident intent,
-  sum_j y_j softmax(w_j^T x_i)) it inherits the w_j error: sum_j y_j softmax(w_j^T x_i) is the
-  probability of the true class, not softmax(w_t^T x_i), so the next step "sum_j y_j
-  softmax_j -> softmax_t" is invalid as written; with the corrected numerator
-  sum_j y_j softmax(w_t^T x_i) = softmax(w_t^T x_i) because sum_j y_j = 1.
-  Lines 7-9 and the final gradient -1/N sum_i x_i (y_t - softmax(w_t^T x_i)) are right.
+- error (mathematical mistakes):
+  1. Gradient chain, line 4: in the terms j != t the derivative of
+     log sum_l e^{w_l^T x_i} over w_t is written e^{w_j^T x_i} x_i / sum_l e^{w_l^T x_i};
+     it is e^{w_t^T x_i} x_i / sum_l e^{w_l^T x_i} (the numerator must carry w_t, not w_j).
+     Line 5 only expands line 4 (propagated, computed by derivcheck).
+  2. The step from line 6 to line 7 replaces sum_j y_j e^{w_j^T x_i}/sum_l by
+     e^{w_t^T x_i}/sum_l: sum_j y_j softmax(w_j^T x_i) is the probability of the true class,
+     not softmax(w_t^T x_i) (``replace_sum_by_softmax_t``). It cancels error 1, so line 7
+     is right again: the chain reports it as a repair. From the corrected line 6 the step
+     holds because sum_j y_j = 1 (``replace_sum_by_softmax_t_corrected``).
+- notation (slips a reader fixes silently; the reading is recorded):
+  3. Gradient chain, line 6: the outer fraction bar divides
+     x_i sum_j y_j e^{w_j^T x_i}/sum_l e^{...} by sum_l e^{w_l^T x_i} a second time. Read
+     with one division, line 6 is exactly the sum of line 5's last two terms
+     (``grad_J_line6_reading``), i.e. it inherits error 1 and nothing more.
+Lines 7-9, the final gradient -1/N sum_i x_i (y_t - softmax(w_t^T x_i)) and the update
+are right.
 """
 
 import jax
@@ -198,21 +205,10 @@ def _line6_literal(W, X, Y):
     return _rows(Y - (inner / S)[:, None], X)        # ... divided again by sum_l
 
 
-def _line6_single_division(W, X, Y):
-    E, S = _exp_parts(W, X)
-    inner = jnp.sum(Y * (E / S[:, None]), axis=-1)
-    return _rows(Y - inner[:, None], X)
-
-
 def _fix_line4(W, X, Y):
     P = _probs(W, X)  # P[i, t] = softmax(w_t^T x_i)
     others = (Y @ _not_t(W.shape[0])) * (0 - P)  # sum_{j != t} y_j (0 - softmax(w_t^T x_i))
     return _rows(Y * (1 - P) + others, X)
-
-
-def _fix_line5(W, X, Y):
-    P = _probs(W, X)
-    return _rows(Y - Y * P - (Y @ _not_t(W.shape[0])) * P, X)
 
 
 def _fix_line6(W, X, Y):
@@ -240,6 +236,7 @@ grad_J_chain = dc.Derivation(
                 r"{\sum_{l=1}^C e^{w_l^T x_i}}) + \sum_{j \neq t}^C y_j^{(i)} (0 - "
                 r"\frac{e^{w_j^T x_i} \cdot x_i}{\sum_{l=1}^C e^{w_l^T x_i}}) ]",
                 _line4,
+                erratum_class="error",  # the root; line 5 propagated
                 erratum="the terms j != t differentiate log sum_l e^{w_l^T x_i} over w_t as "
                         "e^{w_j^T x_i} x_i / sum_l; it is e^{w_t^T x_i} x_i / sum_l",
                 fix=dc.Line(r"- \frac{1}{N} \sum_{i=1}^N [ y_t^{(i)} (x_i - "
@@ -250,24 +247,24 @@ grad_J_chain = dc.Derivation(
                 r"\cdot x_i}{\sum_{l=1}^C e^{w_l^T x_i}} - \sum_{j \neq t}^C y_j^{(i)} "
                 r"\frac{e^{w_j^T x_i} \cdot x_i}{\sum_{l=1}^C e^{w_l^T x_i}})",
                 _line5,
-                erratum="carries the e^{w_j^T x_i} of the line before into the sum over "
-                        "j != t; the numerator must be e^{w_t^T x_i}",
-                fix=dc.Line(r"- \frac{1}{N} \sum_{i=1}^N (x_i y_t^{(i)} - y_t^{(i)} "
-                            r"\text{softmax}(w_t^T x_i) \cdot x_i - \sum_{j \neq t}^C "
-                            r"y_j^{(i)} \text{softmax}(w_t^T x_i) \cdot x_i)",
-                            _fix_line5)),
+                erratum="inherits line 4: carries the e^{w_j^T x_i} of the line before into "
+                        "the sum over j != t; the numerator must be e^{w_t^T x_i}"),
         dc.Line(r"- \frac{1}{N} \sum_{i=1}^N (x_i y_t^{(i)} - x_i \frac{\sum_{j=1}^C "
                 r"y_j^{(i)} \cdot \frac{e^{w_j^T x_i}}{\sum_{l=1}^C e^{w_l^T x_i}}}"
                 r"{\sum_{l=1}^C e^{w_l^T x_i}})",
                 _line6_literal,
-                erratum="divides by sum_l e^{w_l^T x_i} twice, and the numerator has "
-                        "e^{w_j^T x_i} (the true-class probability) instead of e^{w_t^T x_i}",
+                erratum_class="notation",
+                reading="one division by sum_l e^{w_l^T x_i}: x_i sum_j y_j e^{w_j^T x_i} / "
+                        "sum_l e^{w_l^T x_i}, the sum of line 5's terms",
+                erratum="the outer fraction bar divides by sum_l e^{w_l^T x_i} a second time; "
+                        "read with one division it still has e^{w_j^T x_i} (the true-class "
+                        "probability) from line 4 instead of e^{w_t^T x_i}",
                 fix=dc.Line(r"- \frac{1}{N} \sum_{i=1}^N (x_i y_t^{(i)} - x_i \sum_{j=1}^C "
                             r"y_j^{(i)} \cdot \text{softmax}(w_t^T x_i))",
                             _fix_line6),
                 note="read literally: the outer fraction bar divides the inner softmax-weighted "
-                     "sum by sum_l e^{w_l^T x_i} once more; the single-division reading is "
-                     "grad_J_line6_single_division"),
+                     "sum by sum_l e^{w_l^T x_i} once more; grad_J_line6_reading checks the "
+                     "single-division reading against line 5"),
         dc.Line(r"- \frac{1}{N} \sum_{i=1}^N (x_i y_t^{(i)} - x_i \frac{e^{w_t^T x_i}}"
                 r"{\sum_{l=1}^C e^{w_l^T x_i}})",
                 lambda W, X, Y: _rows(Y - _exp_parts(W, X)[0]
@@ -289,23 +286,30 @@ grad_J_chain = dc.Derivation(
     note="row t of each line is the expression written for w_t, for every t = 1..C",
 )
 
-grad_J_line6_single_division = dc.gradient(
-    _J,
-    _line6_single_division,
+def _line5_stable(W, X, Y):
+    """Line 5 with e^{w_j^T x_i}/sum_l e^{w_l^T x_i} evaluated as softmax(w_j^T x_i)."""
+    R = _probs(W, X)
+    return _rows(Y - Y * R - (Y * R) @ _not_t(W.shape[0]), X)
+
+
+def _line6_one_division_stable(W, X, Y):
+    return _rows(Y - jnp.sum(Y * _probs(W, X), axis=-1, keepdims=True), X)
+
+
+grad_J_line6_reading = dc.equal(
+    _line5_stable,
+    _line6_one_division_stable,
     space=space_J,
-    wrt="W",
     latex=r"- \frac{1}{N} \sum_{i=1}^N (x_i y_t^{(i)} - x_i \sum_{j=1}^C y_j^{(i)} \cdot "
           r"\frac{e^{w_j^T x_i}}{\sum_{l=1}^C e^{w_l^T x_i}})",
-    source=f"{SRC} § 总损失 J(W) 对 w_t 的梯度 (line 6, single-division reading)",
-    erratum="sum_j y_j e^{w_j^T x_i} / sum_l e^{w_l^T x_i} is the probability of the true "
-            "class, the same for every t; the gradient needs softmax(w_t^T x_i)",
-    fix=dc.Line(r"- \frac{1}{N} \sum_{i=1}^N (x_i y_t^{(i)} - x_i \sum_{j=1}^C y_j^{(i)} "
-                r"\cdot \text{softmax}(w_t^T x_i))",
-                _fix_line6),
-    note="the evident intent of line 6 (one division by sum_l e^{w_l^T x_i}), which sums "
-         "the lines before it; checked beside the literal double division",
+    source=f"{SRC} § 总损失 J(W) 对 w_t 的梯度 (line 6, read with one division)",
+    note="the reading of line 6's double fraction bar: with one division it is exactly "
+         "line 5 with its two e^{w_.^T x_i} terms summed into sum_j (left side: line 5 as "
+         "written). So line 6 adds only the typesetting slip to line 4's error. Both sides "
+         "evaluate the quotient e^{w_j^T x_i}/sum_l e^{w_l^T x_i} as softmax(w_j^T x_i).",
 )
 
+# the step 6 -> 7 that cancels line 4's error (a repair in the chain)
 replace_sum_by_softmax_t = dc.equal(
     lambda W, x, y: jnp.full(W.shape[0], jnp.sum(y * _softmax(W, x))),
     lambda W, x, y: _softmax(W, x),
@@ -313,6 +317,7 @@ replace_sum_by_softmax_t = dc.equal(
     latex=r"\sum_{j=1}^C y_j \cdot \frac{e^{w_j^T x}}{\sum_{l=1}^C e^{w_l^T x}} = "
           r"\frac{e^{w_t^T x}}{\sum_{l=1}^C e^{w_l^T x}}",
     source=f"{SRC} § 总损失 J(W) 对 w_t 的梯度 (step from line 6 to line 7)",
+    erratum_class="error",
     erratum="sum_j y_j softmax(w_j^T x) = softmax(w_k^T x) for the true class k, "
             "which equals softmax(w_t^T x) only when t = k",
     fix=dc.Line(r"\text{softmax}(w_k^T x), \; k = \text{真实类}",

@@ -17,31 +17,35 @@ Reading conventions:
   over i repeats the same factor m times; the intended reading has x^{(i)},
   y^{(i)}. Both are checked.
 - In the gradient chain the summation index j of Σ_{j=1}^{k} reuses the name of
-  the free j of ∂/∂θ_j. Literally the inner j is bound by its sum (shadowing);
-  the lines are checked that way, and also with the other readings noted at
-  each line.
+  the free j of ∂/∂θ_j. The lines are checked as written, with the inner j bound
+  by its sum (shadowing), which is also how the document's LaTeX reads when
+  compiled as written. (Identifying the inner j with the outer j instead makes
+  lines 3–5 −1/m Σ_i x^{(i)}𝟙{y^{(i)}=j}(1 − p_j): wrong for the same reason as
+  error 1 below, so it is not a second mistake and is not encoded separately.)
 - Fixes whose page line uses raw exponentials evaluate the same quotient
   e^{a_j}/Σ_l e^{a_l} max-shifted (``jax.nn.softmax`` / ``log_softmax``) so
   that they verify; the raw form is checked on the page's own lines, where it
   is ``unstable``.
 
-Errata found:
+Errata, by class:
 
-1. Likelihood / log-likelihood with x, y lacking the index (i): literally
-   P(y|x;θ)^m and m·log P(y|x;θ), not the likelihood of the m examples
-   (``likelihood_literal``, ``log_likelihood_literal``).
-2. ∂J/∂θ_j, lines 3 and 4 put 𝟙{y^{(i)}=j} in front of the log-partition term
-   as well: literally (inner Σ_j of the softmax = 1) they are 0; with the inner
-   j read as the outer j they are −1/m Σ_i x^{(i)}𝟙{y^{(i)}=j}(1 − p_j), which
-   misses −p_j x^{(i)} for the examples with y^{(i)} ≠ j. Correct:
-   −1/m Σ_i x^{(i)}(𝟙{y^{(i)}=j} − p_j).
-3. ∂J/∂θ_j, line 5: literally Σ_{j=1}^{k} 𝟙{y^{(i)}=j} e^{θ_j^T x}/Σ_l is
-   p_{y^{(i)}}, not p_j; it is right only when the indicator's sum index is a
-   new name j' and e^{θ_j^T x} keeps the outer j (``grad_J_line5_intended``).
-4. L = −Σ_j y_i ln p_i: the summand does not depend on j (typo for
-   −Σ_i y_i ln p_i).
-5. L_i = −log(e^{f_{y_i}}/Σ_j e^{f_i}): denominator Σ_j e^{f_i} = K e^{f_i}
-   (typo for Σ_j e^{f_j}).
+- error (mathematical mistakes):
+  1. ∂J/∂θ_j, line 3: 𝟙{y^{(i)}=j} is factored out of both terms, so it also
+     multiplies the derivative of the log-partition term, which should carry
+     Σ_{j'}𝟙{y^{(i)}=j'} = 1; as written (inner Σ_j of the softmax = 1) the line
+     is x^{(i)} − x^{(i)} = 0. Line 4 only rewrites it (propagated, computed by
+     derivcheck). Correct: −1/m Σ_i x^{(i)}(𝟙{y^{(i)}=j} − p_j).
+- notation (slips a reader fixes silently; the reading is recorded):
+  2. Likelihood with x, y lacking the index (i): literally P(y|x;θ)^m
+     (``likelihood_literal``); read x^{(i)}, y^{(i)}.
+  3. Log-likelihood, the same slip (``log_likelihood_literal``).
+  4. ∂J/∂θ_j, line 5: Σ_{j=1}^{k} 𝟙{y^{(i)}=j} e^{θ_j^T x}/Σ_l reuses j for the
+     indicator's sum (literally p_{y^{(i)}}); read Σ_{j'} 𝟙{y^{(i)}=j'} with
+     e^{θ_j^T x} keeping the outer j (``grad_J_line5_intended``). With that reading
+     line 5 is right: the step from line 4 repairs error 1.
+  5. L = −Σ_j y_i ln p_i: the summand does not depend on j; read −Σ_i y_i ln p_i
+     (``cross_entropy_typo``).
+  6. L_i = −log(e^{f_{y_i}}/Σ_j e^{f_i}): read Σ_j e^{f_j} (``loss_Li_literal``).
 """
 
 import jax
@@ -161,6 +165,7 @@ likelihood_literal = dc.equal(
     space=data_space,
     latex=r"L(\theta) = \prod^m_{i=1} \prod^k_{j=1} \left(  \frac{e^{\theta^T_j x}}{\sum^k_{l=1} e^{\theta^T_l x}} \right)^{\mathbb1 \left\{y=j\right\}}",
     source=f"{SEED} § Softmax损失函数的由来",
+    erratum_class="notation", reading="x^{(i)}, y^{(i)}: the i-th example in the i-th factor",
     erratum="x and y carry no index i, so every factor of Π_i is the same: literally "
             "P(y|x;θ)^m for one fixed example, not the likelihood of the m examples",
     fix=dc.Line(
@@ -202,6 +207,7 @@ log_likelihood_literal = dc.equal(
     space=data_space,
     latex=r"l(\theta) = \sum^m_{i=1}\sum^k_{j=1} \mathbb1\left\{y=j\right\} \log \frac{e^{\theta^T_j x}}{\sum^k_{l=1} e^{\theta^T_l x}}",
     source=f"{SEED} § Softmax损失函数的由来",
+    erratum_class="notation", reading="x^{(i)}, y^{(i)}: the i-th example in the i-th term",
     erratum="x and y carry no index i: literally m·log P(y|x;θ) for one fixed example, not "
             "the log-likelihood of the m examples",
     fix=dc.Line(
@@ -275,12 +281,6 @@ def _g7(Theta, X, y):
     return -((I - jax.nn.softmax(_S(Theta, X), axis=-1)).T @ X) / X.shape[0]
 
 
-def _g_inner_as_outer(Theta, X, y):
-    # inner j identified with the outer j: −1/m Σ_i x^{(i)} 𝟙{y^{(i)}=j}(1 − p_j)
-    I = _ind(y, Theta.shape[0])
-    return -((I * (1.0 - _p_raw(_S(Theta, X)))).T @ X) / X.shape[0]
-
-
 _G1 = (r"-\frac{1}{m} \frac{\partial}{\partial \theta_j} \left[  \sum_{i=1}^{m}\sum_{j=1}^{k} \mathbb1 \left\{  y^{(i) }=j\right\} "
        r"\log \frac{e^{\theta^T_j x^{(i)}}}{\sum^k_{l=1}e^{\theta^T_lx^{(i)}} }    \right]")
 _G2 = (r"-\frac{1}{m} \frac{\partial}{\partial \theta_j} \left[  \sum_{i=1}^{m}\sum_{j=1}^{k} \mathbb1 \left\{  y^{(i) }=j\right\}"
@@ -322,37 +322,24 @@ grad_J = dc.Derivation(
                 note="∂/∂θ_j of the bracket (the bound inner j does not clash). " + _RAW),
         dc.Line(_G2, _g2, expect="unstable", note=_RAW),
         dc.Line(_G3, _g3,
-                erratum="𝟙{y^{(i)}=j} also multiplies the log-partition term, and the inner "
-                        "Σ_{j=1}^{k} of the softmax terms is 1: literally x^{(i)} − x^{(i)} = 0",
+                erratum_class="error",  # the root; line 4 propagated
+                erratum="𝟙{y^{(i)}=j} is factored out of both terms, so it also multiplies the "
+                        "log-partition term, which should carry Σ_{j'}𝟙{y^{(i)}=j'} = 1; as "
+                        "written (inner Σ_{j=1}^{k} of the softmax terms = 1) the line is "
+                        "x^{(i)} − x^{(i)} = 0",
                 fix=_FIX34),
         dc.Line(_G4, _g4,
-                erratum="same as line 3: literally 1 − Σ_j p_j = 0",
-                fix=_FIX34),
+                erratum="inherits line 3: literally 1 − Σ_j p_j = 0"),
         dc.Line(_G5, _g5,
+                erratum_class="notation",
+                reading="Σ_{j'=1}^{k} 𝟙{y^{(i)}=j'} e^{θ_j^T x^{(i)}}/Σ_l: a new index j' for "
+                        "the indicator's sum, θ_j keeps the outer j",
                 erratum="literally Σ_{j=1}^{k} 𝟙{y^{(i)}=j} e^{θ_j^T x^{(i)}}/Σ_l is "
                         "p_{y^{(i)}}, not p_j (see grad_J_line5_intended for the reading "
                         "that makes it right)",
                 fix=_FIX5),
         dc.Line(_G6, _g6, expect="unstable", note=_RAW),
         dc.Line(_G7, _g7, note="p(y^{(i)}=j|x^{(i)};θ) = softmax of the scores (stable)."),
-    ],
-)
-
-grad_J_inner_j_as_outer = dc.Derivation(
-    target=dc.grad_of(_J, wrt="Theta"),
-    latex=r"\frac{\partial J(\theta)}{\partial \theta_j}\ \text{(lines 3–5, inner } j = \text{outer } j)",
-    source=f"{SEED} § Softmax Gradient",
-    note="Second reading of lines 3–5: the inner j is the j of ∂/∂θ_j (the Σ_{j=1}^{k} sign "
-         "ignored). All three then equal −1/m Σ_i x^{(i)}𝟙{y^{(i)}=j}(1 − p_j).",
-    space=data_space,
-    lines=[
-        dc.Line(_G3, _g_inner_as_outer,
-                erratum="𝟙{y^{(i)}=j}(x − p_j x) drops −p_j x^{(i)} for the examples with "
-                        "y^{(i)} ≠ j", fix=_FIX34),
-        dc.Line(_G4, _g_inner_as_outer,
-                erratum="x 𝟙{y^{(i)}=j}(1 − p_j): same omission as line 3", fix=_FIX34),
-        dc.Line(_G5, _g_inner_as_outer,
-                erratum="𝟙{y=j} − 𝟙{y=j}p_j: same omission as line 3", fix=_FIX5),
     ],
 )
 
@@ -364,7 +351,7 @@ grad_J_line5_intended = dc.gradient(
     latex=r"-\frac{1}{m} \left[  \sum^m_{i=1} x^{(i)}( \mathbb1\left \{ y^{(i)} =j\right\} -\sum^k_{j'=1}"
           r"\mathbb1\left \{ y^{(i)} =j'\right\}  \frac{e^{\theta^T_j x^{(i)}}}{\sum^k_{l=1} e^{\theta^T_lx^{(i)}}} ) \right]",
     source=f"{SEED} § Softmax Gradient",
-    note="Third reading of line 5 (the evident intent): indicator summed over a new index j', "
+    note="Reading of line 5 (the evident intent): indicator summed over a new index j', "
          "e^{θ_j^T x} keeps the outer j; Σ_{j'}𝟙{y^{(i)}=j'} = 1 gives line 6. Raw "
          "exponentials: unstable.",
 )
@@ -402,6 +389,7 @@ cross_entropy_typo = dc.equal(
     space=ce_space,
     latex=r"L = -\sum_jy_i \ln p_i",
     source=f"{SEED} § Softmax Gradient (使用交叉熵作为我们的损失函数)",
+    erratum_class="notation", reading="−Σ_i y_i ln p_i: one index for the sum and the summand",
     erratum="the summation index j does not occur in the summand: literally K copies of "
             "−y_i ln p_i (K·L when i is the target class, 0 otherwise)",
     fix=dc.Line(r"L = -\sum_i y_i \ln p_i",
@@ -437,6 +425,7 @@ loss_Li_literal = dc.equal(
     space=ce_space,
     latex=r"L_i = -\log(\frac{e^{f_{y_i}}}{\sum_je^{f_i}})",
     source=f"{SEED} § Softmax Gradient (使用交叉熵作为我们的损失函数)",
+    erratum_class="notation", reading="Σ_j e^{f_j}: the summation index in the exponent",
     erratum="the denominator Σ_j e^{f_i} does not depend on j: literally K e^{f_i}, so "
             "L_i = f_i − f_{y_i} + log K instead of −log p_{y_i}",
     fix=dc.Line(r"L_i = -\log(\frac{e^{f_{y_i}}}{\sum_je^{f_j}})",

@@ -16,21 +16,28 @@ A claim "∂·/∂θ_c" is checked with θ_c as its own input ``tc`` that replac
 evaluated literally and are expected to be ``unstable`` (overflow at large inputs);
 lines written with p(·) use a stable softmax.
 
-Readings:
+Readings (the document's evident meaning is the one the derivation uses; the
+literal form of each slip is checked on its own as a ``notation`` erratum):
+- p(y_i = d|x_i, θ_d) conditions on θ_d only, yet case 2 (d ≠ c) differentiates it
+  with respect to θ_c: read as p(y_i = d|x_i, θ), which depends on every θ_k.
 - J(θ) is written with ``I(y_i = j)`` inside ``\\sum_{d=1}^D`` (j is not bound).
-  Intent: I(y_i = d) (the document's own expansion and its L2 section use that).
-  Literal, for a fixed free j: -1/m Σ_i I(y_i=j) Σ_d log p_d — well-formed, and an
-  erratum against the softmax loss.  Both are encoded.
-- The combined-gradient chain's second line sums over ``y_i \\neq c``: intent
-  Σ_{j≠c}; literal (y_i as the bound index, j free) gives I(j≠c).  Both encoded.
+  Read as I(y_i = d), as the document's own expansion and its L2 section write it.
+- The combined-gradient chain's second line sums over ``y_i \\neq c``: read as
+  Σ_{j≠c} (literally, with y_i bound and j free, it gives I(j≠c)).
+- The θ matrix of § Loss 最小化 labels its rows θ^{(1)} … θ^{(d)} … θ^{(N)}; N is not
+  defined in this document and θ has n rows (the same slip as θ_d^{(D)} below, in a
+  display with no checkable statement of its own).
 
-Errata found:
-1. J(θ) (§ Loss function, § Loss 最小化): ``I(y_i = j)`` inside Σ_d should be
-   ``I(y_i = d)``; read literally (j fixed) it is I(y_i=j)·Σ_d log p_d, not the softmax loss.
-2. § Loss 最小化: ∂J/∂θ_d is listed with components θ_d^{(1)} … θ_d^{(D)}; θ_d has
-   n components, so the last one is θ_d^{(n)}.
-3. § 推导 (combined chain), line 2 read literally with Σ_{y_i≠c} binding y_i (j free):
-   not the gradient; Σ_{j≠c} I(y_i=j) is meant.
+Errata, by class:
+- error: none in this half (the regularization half has two).
+- notation (index or symbol slips a reader fixes silently; the reading is recorded):
+  1. § Softmax回顾: p(y_i=d|x_i,θ_d) — read p(y_i=d|x_i,θ) (``p_depends_on_theta_d_only``).
+  2. § Loss function / § Loss 最小化: I(y_i = j) inside Σ_d — read I(y_i = d)
+     (``softmax_loss_literal_j``).
+  3. § Loss 最小化: ∂J/∂θ_d listed with components θ_d^{(1)} … θ_d^{(D)} — θ_d has n
+     components, read θ_d^{(n)} (``grad_column_components``).
+  4. § 推导 (combined chain), line 2: Σ_{y_i≠c} I(y_i = j) — read Σ_{j≠c}
+     (``combined_line2_literal``).
 """
 
 import jax
@@ -127,7 +134,29 @@ softmax_normalised_scores = dc.equal(
           r"e^{\theta_k^T x_i}} \end{Bmatrix}",
     source=f"{SRC} § Softmax回顾：向量形式",
     note="p(y_i=d|x_i,θ_d) on the page conditions on θ_d only; the value depends on all "
-         "of θ (read as p(y_i=d|x_i,θ)).")
+         "of θ (read as p(y_i=d|x_i,θ), see p_depends_on_theta_d_only).")
+
+# The notation p(y_i = d|x_i, θ_d), used from here to the final result, says that the
+# probability of label d depends on θ_d alone: then ∂p_d/∂θ_c would be 0 for c ≠ d.
+# The document's own case 2 (d ≠ c) computes it as -x_i p_d p_c, so the reading it
+# uses is p(y_i = d|x_i, θ).
+p_depends_on_theta_d_only = dc.gradient(
+    lambda theta, tc, x, c, e: _p(_with_col(theta, c, tc), x)[_other(c, e, theta.shape[1])],
+    lambda tc: jnp.zeros_like(tc),
+    space=S_PC, wrt="tc",
+    latex=r"p(y_i = d|x_i, \theta_d) \ \Rightarrow\ \frac{\partial p(y_i = d|x_i, "
+          r"\theta_d)}{\partial \theta_c} = 0 \quad (c \neq d)",
+    source=f"{SRC} § Softmax回顾：向量形式 p(y_i = d|x_i, θ_d)",
+    erratum_class="notation", reading="p(y_i = d|x_i, θ): the probability depends on every θ_k",
+    erratum="p(y_i = d|x_i, θ_d) conditions on θ_d alone, but the probability depends on "
+            "every θ_k through the normalising sum: for c ≠ d, ∂p_d/∂θ_c = -x_i p_d p_c ≠ 0 "
+            "(the document's own case 2)",
+    fix=dc.Line(r"\frac{\partial p(y_i = d|x_i, \theta)}{\partial \theta_c} = -x_i\, "
+                r"p(y_i = d|x_i, \theta)\, p(y_i = c|x_i, \theta) \quad (c \neq d)",
+                lambda theta, tc, x, c, e: (lambda th, d: -x * _p(th, x)[d] * _p(th, x)[c])(
+                    _with_col(theta, c, tc), _other(c, e, theta.shape[1]))),
+    note="literal reading of the conditioning on θ_d: as a function of another column θ_c "
+         "(input tc, c ≠ d built from the labels c and e) the probability would be constant.")
 
 softmax_normalisation = dc.equal(
     lambda theta, x: jnp.sum(_p(theta, x)),
@@ -172,6 +201,7 @@ softmax_loss_literal_j = dc.equal(
     latex=r"J(\theta) = -\frac{1}{m} \left[ \sum_{i=1}^m \sum_{d=1}^D I(y_i = j) \log "
           r"\left( \frac{e^{\theta_d^T x_i}}{\sum_{k=1}^D e^{\theta_k^T x_i}} \right) \right]",
     source=f"{SRC} § Loss function：推导到多分类的softmax loss",
+    erratum_class="notation", reading="I(y_i = d): the indicator takes the summation index d",
     erratum="the indicator uses j, which is not the summation index: read literally (j "
             "fixed) it is -1/m Σ_i I(y_i=j) Σ_d log p_d, not the softmax loss; I(y_i = d) is meant",
     fix=dc.Line(r"J(\theta) = -\frac{1}{m} \left[ \sum_{i=1}^m \sum_{d=1}^D I(y_i = d) \log "
@@ -219,6 +249,7 @@ grad_column_components = dc.holds(
           r"{\partial \theta_d^{(1)}}, \frac{\partial J(\theta)}{\partial \theta_d^{(2)}}, "
           r"\dots, \frac{\partial J(\theta)}{\partial \theta_d^{(D)}} \right\}",
     source=f"{SRC} § Loss 最小化：θ_d 是一个与输入样本维度一致的n维向量",
+    erratum_class="notation", reading="θ_d^{(n)}: θ_d has n components, one per feature",
     erratum="θ_d is n-dimensional (as the next sentence says), so ∂J/∂θ_d runs to "
             "θ_d^{(n)}, not θ_d^{(D)} (D is the number of labels)",
     fix=dc.Line(r"\frac{\partial J(\theta)}{\partial \theta_d} = \left\{ \frac{\partial "
@@ -393,6 +424,7 @@ combined_line2_literal = dc.gradient(
           r"\left[ -\sum_{y_i \neq c} I(y_i = j) p(y_i = c|x_i, \theta_c) + I(y_i = c) "
           r"(1 - p(y_i = c|x_i, \theta_c)) \right]",
     source=f"{SRC} § 推导：将两种情况的结果综合到 ∂J(θ)/∂θ_c",
+    erratum_class="notation", reading="Σ_{j≠c} I(y_i = j), the sum over the other labels",
     erratum="read literally, Σ_{y_i≠c} I(y_i = j) binds y_i and leaves j free, giving "
             "I(j ≠ c) instead of Σ_{j≠c} I(y_i = j) = I(y_i ≠ c)",
     fix=dc.Line(r"-\frac{1}{m} \sum_{i=1}^m x_i \left[ -\sum_{j \neq c} I(y_i = j) "

@@ -184,8 +184,9 @@ def test_show_prints_every_line_with_its_status_and_exits_0(folder):
     assert out[0] == "proof.py::chain  (derivation)  — notes § chain"
     assert "  ✓ line 1: verified  3 x x" in out
     assert "  ✗ line 2: refuted  x^2" in out
-    assert "        erratum: drops the factor 3" in out
+    assert "        erratum (error): drops the factor 3" in out
     assert "        fix (verified): 3 x^2" in out
+    assert "root cause: the step from line 1 to line 2" in out
 
 
 def test_show_exits_1_for_a_claim_that_is_not_as_expected(folder):

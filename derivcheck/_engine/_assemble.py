@@ -16,6 +16,7 @@ import jax
 
 from .._claims import Claim, ClaimError
 from .._profiles import Profile
+from .._rootcause import analyse
 from .._verdict import LineResult, Result, Status
 from ._compile import Compiler
 from ._diagnosis import diagnosis
@@ -79,10 +80,11 @@ class Engine:
 
         def failed(message: str, trace: str | None = None) -> Result:
             lines = [LineResult(i + 1, ln.latex, Status.ERROR, ln.expected, message=message,
-                                erratum=ln.erratum, note=ln.note)
+                                erratum=ln.erratum, note=ln.note, reading=ln.reading)
                      for i, ln in enumerate(claim.lines)]
-            return Result(status=Status.ERROR, message=message, lines=lines, trace=trace,
-                          seconds=time.perf_counter() - t0, **base)
+            result = Result(status=Status.ERROR, message=message, lines=lines, trace=trace,
+                            seconds=time.perf_counter() - t0, **base)
+            return _classify(result, claim, chained=False)
 
         too_big = _too_big(claim, profile)
         if too_big:
@@ -102,9 +104,11 @@ class Engine:
             return failed(f"ran out of memory ({exc}); give the space smaller dimensions")
         judge = Judge(ck)
         verdicts = {slot.index: self._line(ck, judge, slot, diagnose) for slot in ck.slots}
+        steps = judge.steps() if diagnose else {}
         lines = []
         for i in range(len(claim.lines)):
             lr = verdicts[i]
+            lr.step_status = steps.get(i)
             if i in ck.fix_slot:
                 lr.fix = verdicts[ck.fix_slot[i]]
             lines.append(lr)
@@ -123,7 +127,7 @@ class Engine:
                         unstable_from=head.unstable_from, seconds=time.perf_counter() - t0,
                         lines=lines, compilations=ck.fused.traces - traced_before, **base)
         result.trace = next((ln.trace for ln in lines if ln.trace), None)
-        return result
+        return _classify(result, claim, chained=claim.kind.chained)
 
     @staticmethod
     def _line(ck: Checker, judge: Judge, slot: LineSlot, diagnose: bool) -> LineResult:
@@ -135,7 +139,7 @@ class Engine:
         lr = LineResult(index=slot.index + 1, latex=src.latex, status=Status.VERIFIED,
                         expected=src.expected, examples=slot.examples,
                         max_error=slot.max_err, step_error=slot.max_step,
-                        erratum=src.erratum, note=src.note)
+                        erratum=src.erratum, note=src.note, reading=src.reading)
         if ck.truth_error is not None:
             lr.status, lr.message, lr.trace = Status.ERROR, ck.truth_error, ck.truth_trace
         elif any(not mode.runs for mode in slot.mode.values()):
@@ -155,3 +159,15 @@ class Engine:
             lr.status = Status.ERROR
             lr.message = "the truth was never finite on the inputs drawn; check the reference"
         return lr
+
+
+def _classify(result: Result, claim: Claim, *, chained: bool) -> Result:
+    """Roles, root cause and erratum classes (:mod:`derivcheck._rootcause`) onto a Result."""
+    found = analyse(result.lines, declared=[ln.erratum_class for ln in claim.lines],
+                    derivation=chained)
+    for lr, role, under, cls in zip(result.lines, found.roles, found.under, found.classes,
+                                    strict=True):
+        lr.role, lr.under, lr.erratum_class = role, under, cls
+    result.root_cause = found.root
+    result.erratum_class = found.claim_class
+    return result

@@ -5,7 +5,8 @@ The rules (what output is checkable, what counts as failing) are in
 counterexample and decides between ``refuted`` (it fails at a calm input:
 the formula is wrong), ``unstable`` (it fails only at large magnitudes: the
 formula is right but its float64 evaluation breaks down) and ``error``
-(nan or inf at a calm input).
+(nan or inf at a calm input). :meth:`Judge.steps` judges each derivation
+line against the line before it at calm inputs: its step holds or fails.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from .._shrink import magnitude, shrink
 from .._verdict import Status
 from ._evaluate import Checker
 from ._records import Conclusion, LineMode, LineSlot
-from ._rules import failing
+from ._rules import failing, step_failing
 
 __all__ = ["Judge"]
 
@@ -88,3 +89,28 @@ class Judge:
         starts = [magnitude(self.space, c) for c, f in zip(cands, fails, strict=True) if f]
         return Conclusion(Status.UNSTABLE, x, b, self.space.bucket(b), err,
                           unstable_from=min(starts) if starts else mag)
+
+    def steps(self) -> dict[int, str | None]:
+        """Each chained line's step verdict at calm inputs: "holds", "fails" or None.
+
+        A step fails where the line differs from the line before it at a calm
+        input at which both are finite. Calm batches of the smallest and the
+        largest shape bucket are checked (compiled already by the search); a
+        step is None when no such input exists (a line that raises or is never
+        finite there).
+        """
+        ck = self.checker
+        chained = [s for s in ck.slots if s.prev is not None]
+        if not chained or ck.truth_error is not None:
+            return {}
+        judged = {s.index: False for s in chained}
+        fails = {s.index: False for s in chained}
+        for b in sorted({0, ck.profile.buckets - 1}):
+            out = ck.evaluate(b, ck.calm_batch(b, seed=ck.seed + 53))
+            for slot in chained:
+                if not (slot.runs_in(b) and ck.slots[slot.prev].runs_in(b)):
+                    continue
+                ok, bad = step_failing(out, slot.index, slot.prev)
+                judged[slot.index] |= bool(np.any(ok))
+                fails[slot.index] |= bool(np.any(bad))
+        return {j: ("fails" if fails[j] else "holds") if judged[j] else None for j in judged}

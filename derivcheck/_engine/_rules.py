@@ -4,6 +4,8 @@
   Its :class:`LineMode` in a bucket follows.
 - :func:`failing`: which inputs a line fails, by the tolerance of
   :mod:`derivcheck._tolerance`.
+- :func:`step_failing`: at which inputs a derivation line differs from the
+  line before it (its step), by the same tolerance.
 
 The compile stage applies :func:`judge_output` while tracing; search and
 judge apply :func:`failing` to every batch.
@@ -18,7 +20,7 @@ import numpy as np
 from .. import _tolerance as tol
 from ._records import Errors, LineMode
 
-__all__ = ["failing", "first_line", "judge_output"]
+__all__ = ["failing", "first_line", "judge_output", "step_failing"]
 
 
 def first_line(exc: BaseException) -> str:
@@ -57,3 +59,16 @@ def failing(out: Errors) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         bad = (~out.fin) | (out.err > tol.THRESHOLD)
     return bad & out.tfin[:, None] & out.ran
+
+
+def step_failing(out: Errors, j: int, prev: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where line ``j`` differs from line ``prev``, and where that could be judged.
+
+    Returns two (B,) masks: *judged* (both lines ran and are finite) and
+    *failing* (judged, and the step error is above the threshold). The truth
+    plays no part: a step can hold between two wrong lines.
+    """
+    judged = out.ran[:, j] & out.ran[:, prev] & out.fin[:, j] & out.fin[:, prev]
+    with np.errstate(invalid="ignore"):
+        bad = judged & ~(out.step[:, j] <= tol.THRESHOLD)
+    return judged, bad

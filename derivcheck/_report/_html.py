@@ -1,8 +1,8 @@
 """``--format html``: one self-contained page (no network, no external CSS, JS or fonts).
 
 A summary at the top, then every claim as its chain of lines with ✓/✗ marks,
-the LaTeX rendered as MathML by a small converter (:func:`latex_to_mathml`,
-for the subset proofs use), errata highlighted with the corrected line
+the LaTeX rendered as MathML (:func:`latex_to_mathml`, with latex2mathml),
+errata highlighted with the corrected line
 beside them, counterexamples as small tables and instability thresholds.
 Every piece of user text goes through :func:`html.escape`; LaTeX the
 converter cannot read is shown as escaped ``<code>``.
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._data import document_tallies, errata, is_derivation
-from ._mathml import _e, latex_to_mathml
+from ._data import CLASS_HEADINGS, document_tallies, errata_by_class, inheriting, is_derivation
+from ._math import _e, latex_to_mathml
 from ._texts import NOT_AS_EXPECTED, breaks_at, missed, status_vs_expected
 
 __all__ = ["latex_to_mathml", "render"]
@@ -23,7 +23,9 @@ MARK = {"verified": "✓", "refuted": "✗", "unstable": "~", "error": "!"}
 CSS = """
 :root{--ok:#1a7f37;--bad:#cf222e;--warn:#9a6700;--err:#8250df;--muted:#57606a;--line:#d0d7de}
 *{box-sizing:border-box}
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:#1f2328;
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC",
+ "PingFang SC","Hiragino Sans GB","Microsoft YaHei","Source Han Sans SC",sans-serif;
+ margin:0;color:#1f2328;
  background:#f6f8fa}
 main{max-width:1100px;margin:0 auto;padding:20px}
 h1{font-size:22px;margin:0 0 6px} h2{font-size:18px;margin:28px 0 10px}
@@ -75,15 +77,6 @@ pre{background:#f6f8fa;border:1px solid var(--line);border-radius:6px;padding:8p
  overflow-x:auto;font-size:12px}
 code.tex{font-size:13px;background:#f6f8fa;padding:1px 4px;border-radius:4px;
  white-space:pre-wrap;word-break:break-word}
-.m-brackets,.m-parens,.m-bars,.m-dbars{padding:0 .3em;
- border:solid currentColor;border-width:0 1.3px;margin:0 .15em}
-.m-brackets{background:linear-gradient(currentColor,currentColor) 0 0/.3em 1.3px,
- linear-gradient(currentColor,currentColor) 0 100%/.3em 1.3px,
- linear-gradient(currentColor,currentColor) 100% 0/.3em 1.3px,
- linear-gradient(currentColor,currentColor) 100% 100%/.3em 1.3px;background-repeat:no-repeat}
-.m-parens{border-radius:.6em/50%;border-top-color:transparent;
- border-bottom-color:transparent}
-.m-dbars{border-width:0 3.5px;border-style:double}
 math{font-size:17px} math[display=block]{margin:4px 0}
 table.errata{width:100%;table-layout:fixed}
 table.errata td{overflow-x:auto;overflow-wrap:anywhere}
@@ -202,6 +195,29 @@ def _claim(r, anchor: str) -> str:
     return (f'<details open class="{classes}" id="{anchor}">{"".join(parts)}</details>')
 
 
+def _erratum_row(e, every) -> str:
+    """One row of an errata table: mark, claim, LaTeX, what is wrong (and why), fix."""
+    why = _e(e.note)
+    if e.erratum_class == "propagated":
+        why = f"<b>inherits line {e.under}</b> (listed under it): " + why
+        fix = "–"
+    else:
+        fix = (f"{MARK.get(e.fix_status or '', '?')} {latex_to_mathml(e.fix_latex)}"
+               if e.fix_latex else "–")
+    if e.reading:
+        why += f'<div class="note">read as: {_e(e.reading)}</div>'
+    if e.root_cause:
+        why += f'<div class="why"><b>{_e(e.root_cause)}</b></div>'
+    for p in inheriting(every, e):
+        why += (f'<div class="note">propagated: line {p.index} only inherits it: '
+                f"{latex_to_mathml(p.latex)}</div>")
+    for k, latex in e.repairs:
+        why += f'<div class="note">repair: line {k} is right again: {latex_to_mathml(latex)}</div>'
+    return (f'<tr><td class="mark {_e(e.status)}">{MARK.get(e.status, "?")}</td>'
+            f"<td><code>{_e(e.where)}</code></td><td>{latex_to_mathml(e.latex)}</td>"
+            f"<td>{why}</td><td>{fix}</td></tr>")
+
+
 def render(report, *, title: str = "derivcheck report") -> str:
     """The report as one self-contained HTML page."""
     from .. import __version__
@@ -238,20 +254,17 @@ def render(report, *, title: str = "derivcheck report") -> str:
                        f'<td class="n">{t["unstable"]}</td><td class="n">{t["errata"]}</td>'
                        f'<td class="n{" miss" if bad else ""}">{bad}</td></tr>')
         out.append("</table>")
-    errs = errata(report)
-    if errs:
-        out.append('<h2>Errata</h2><table class="errata"><colgroup><col class="m">'
-                   '<col class="c"><col><col class="w"><col></colgroup><tr><th></th>'
-                   "<th>claim</th><th>as written</th><th>what is wrong</th>"
-                   "<th>corrected form</th></tr>")
-        for e in errs:
-            where = e.claim.rpartition("::")[2] + (f" [{e.index}]" if e.index else "")
-            fix = (f"{MARK.get(e.fix_status or '', '?')} {latex_to_mathml(e.fix_latex)}"
-                   if e.fix_latex else "–")
-            out.append(f'<tr><td class="mark {_e(e.status)}">{MARK.get(e.status, "?")}</td>'
-                       f"<td><code>{_e(where)}</code></td><td>{latex_to_mathml(e.latex)}</td>"
-                       f"<td>{_e(e.note)}</td><td>{fix}</td></tr>")
-        out.append("</table>")
+    groups = errata_by_class(report)
+    if groups:
+        out.append("<h2>Errata</h2>")
+        every = [e for _, es in groups for e in es]
+        for cls, es in groups:
+            out.append(f"<h3>{_e(CLASS_HEADINGS[cls])} ({len(es)})</h3>")
+            out.append('<table class="errata"><colgroup><col class="m"><col class="c"><col>'
+                       '<col class="w"><col></colgroup><tr><th></th><th>claim</th>'
+                       "<th>as written</th><th>what is wrong</th><th>corrected form</th></tr>")
+            out.extend(_erratum_row(e, every) for e in es)
+            out.append("</table>")
     unexpected = [r for r in report.results if not r.ok]
     if unexpected:
         out.append(f"<h2>{NOT_AS_EXPECTED}</h2><ul>")

@@ -6,7 +6,7 @@ a table (``|``) nor inject HTML (``<``); LaTeX goes in code spans.
 
 from __future__ import annotations
 
-from ._data import document_tallies, errata
+from ._data import CLASS_HEADINGS, document_tallies, errata_by_class
 from ._texts import NOT_AS_EXPECTED, missed, status_vs_expected
 
 __all__ = ["render"]
@@ -56,6 +56,16 @@ def _err(x) -> str:
     return "–" if x is None else f"{x:.1e}"
 
 
+_NAMES = {"error": ("error", "errors"), "notation": ("notation slip", "notation slips"),
+          "propagated": ("propagated", "propagated")}
+
+
+def _shown(e) -> str:
+    if e.status == "refuted":
+        return MARK["refuted"]
+    return f"**{MARK.get(e.status, '?')} {status_vs_expected(e.status, 'refuted')}**"
+
+
 def render(report) -> str:
     """Summary, per-document table, errata (line, what is wrong, fix), claims not as expected."""
     s = report.summary()
@@ -86,21 +96,31 @@ def render(report) -> str:
                        f"{t['unstable']} | {t['errata']} | {bad} |")
         out.append("")
 
-    errs = errata(report)
-    if errs:
-        out += ["#### Errata (line as written → corrected form)", "",
-                "| | claim | line as written | what is wrong | corrected form |",
-                "| --- | --- | --- | --- | --- |"]
-        for e in errs:
-            where = e.claim.split("::", 1)[-1] + (f" [{e.index}]" if e.index else "")
-            fix = (f"{code(e.fix_latex)} ({MARK.get(e.fix_status or '', '?')} {e.fix_status})"
-                   if e.fix_latex else "–")
-            shown = MARK.get(e.status, "?") if e.status == "refuted" else \
-                f"**{MARK.get(e.status, '?')} {status_vs_expected(e.status, 'refuted')}**"
-            out.append(f"| {shown} | {code(where)} | {code(e.latex)} | {text(e.note)} | "
-                       f"{fix} |")
-        out.append("")
-
+    groups = errata_by_class(report)
+    if groups:
+        counts = ", ".join(f"{len(es)} {_NAMES[cls][len(es) != 1]}" for cls, es in groups)
+        out += [f"#### Errata: {counts}", ""]
+        for cls, es in groups:
+            out += [f"##### {text(CLASS_HEADINGS[cls])} ({len(es)})", ""]
+            if cls == "propagated":
+                out += ["| | line | inherits | what is wrong |", "| --- | --- | --- | --- |"]
+                out += [f"| {_shown(e)} | {code(e.where)} | line {e.under} | {text(e.note)} |"
+                        for e in es]
+                out.append("")
+                continue
+            out += ["| | claim | line as written | what is wrong | corrected form |",
+                    "| --- | --- | --- | --- | --- |"]
+            for e in es:
+                fix = (f"{code(e.fix_latex)} ({MARK.get(e.fix_status or '', '?')} "
+                       f"{e.fix_status})" if e.fix_latex else "–")
+                why = text(e.note)
+                if e.reading:
+                    why += f" — read as: {text(e.reading)}"
+                if e.root_cause:
+                    why += f" — {text(e.root_cause)}"
+                out.append(f"| {_shown(e)} | {code(e.where)} | {code(e.latex)} | {why} | "
+                           f"{fix} |")
+            out.append("")
     unexpected = [r for r in report.results if not r.ok]
     if unexpected:
         out += [f"#### {NOT_AS_EXPECTED}", ""]

@@ -6,7 +6,7 @@ with status words that a colouring pass can find.
 
 from __future__ import annotations
 
-from ._data import document_tallies, errata
+from ._data import CLASS_HEADINGS, document_tallies, errata_by_class, inheriting
 from ._texts import NOT_AS_EXPECTED, claim_note, missed
 
 __all__ = ["render"]
@@ -21,6 +21,25 @@ def _err(x) -> str:
 def _clip(text: str, n: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _erratum(e, every) -> list[str]:
+    """One erratum: what is wrong, the line, its fix, its reading or root cause."""
+    mark = MARK.get(e.status, "?")
+    if e.erratum_class == "propagated":
+        return [f"    {mark} {e.file}::{e.where} ← line {e.under}: {e.note}"]
+    out = [f"    {mark} {e.file}::{e.where}: {e.note}", f"        {_clip(e.latex, 108)}"]
+    if e.fix_latex:
+        out.append(f"      {_clip(f'→ {e.fix_latex} ({e.fix_status})', 112)}")
+    if e.reading:
+        out.append(f"        reading: {e.reading}")
+    if e.root_cause:
+        out.append(f"        {e.root_cause}")
+    for p in inheriting(every, e):
+        out.append(f"        propagated: line {p.index}: {_clip(p.latex, 90)}")
+    for k, latex in e.repairs:
+        out.append(f"        repair: line {k} is right again: {_clip(latex, 86)}")
+    return out
 
 
 def render(report, *, quiet: bool = False) -> str:
@@ -53,16 +72,14 @@ def render(report, *, quiet: bool = False) -> str:
                          f"{t['unstable']} unstable, {t['errata']} errata"
                          + (f", {t['unexpected']} NOT AS EXPECTED" if t["unexpected"] else ""))
         lines.append("")
-    errs = errata(report)
-    if errs and not quiet:
-        lines.append("Errata found (line as written → corrected form):")
-        for e in errs:
-            where = f"{e.claim}" + (f"[{e.index}]" if e.index else "")
-            fix = f"  → {e.fix_latex} ({e.fix_status})" if e.fix_latex else ""
-            lines.append(f"  {MARK.get(e.status, '?')} {where}: {e.note}")
-            lines.append(f"      {_clip(e.latex, 110)}")
-            if fix:
-                lines.append(f"    {_clip(fix, 114)}")
+    groups = errata_by_class(report)
+    if groups and not quiet:
+        lines.append("Errata by class (line as written → corrected form):")
+        every = [e for _, es in groups for e in es]
+        for cls, es in groups:
+            lines.append(f"  {CLASS_HEADINGS[cls]} ({len(es)}):")
+            for e in es:
+                lines.extend(_erratum(e, every))
         lines.append("")
     unexpected = [r for r in report.results if not r.ok]
     if unexpected:

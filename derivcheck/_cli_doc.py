@@ -1,0 +1,78 @@
+"""``derivcheck doc``: check a Markdown or LaTeX document as it is written."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from ._cli_common import CACHE_HELP, CONTEXT, cache_dir, check_output, fail, write_atomic
+
+
+def find_notation(path: str, given: str | None) -> tuple[str | None, list[str]]:
+    """The notation file for ``path``: ``--notation``, else
+    ``proofs/notation/<stem>.toml`` under the current directory, else ``<stem>.toml``
+    beside the document. Returns (file or None, places looked at).
+    """
+    if given:
+        return given, [given]
+    stem = Path(path).stem
+    places = [os.path.join("proofs", "notation", f"{stem}.toml"),
+              str(Path(path).with_suffix(".toml"))]
+    for p in places:
+        if os.path.isfile(p):
+            return p, places
+    return None, places
+
+
+@click.command("doc", context_settings=CONTEXT)
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--notation", type=click.Path(exists=True, dir_okay=False),
+              help="The notation file (TOML) [default: proofs/notation/<stem>.toml, "
+                   "else <stem>.toml beside the document].")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html", "markdown"]),
+              default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--profile", type=click.Choice(["quick", "default", "thorough"]), default="quick",
+              show_default=True, help="Search budget per relation chain.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--cache-dir", "cache_dir_option", default=None, help=CACHE_HELP)
+def doc(path, notation, fmt, output, profile, seed, cache_dir_option):
+    """Check every relation of a Markdown or LaTeX document, compiled from its LaTeX.
+
+    Each chain a = b = c is checked line by line against its first side (the
+    truth) and against the line before (the step). Notation a relation uses
+    but the compiler does not read is reported as skipped, naming the construct.
+
+    \b
+    Examples:
+      derivcheck doc ../shared/seeds/004_c952ce22524d4f3f.txt
+      derivcheck doc notes.md --notation notes.toml --format json
+    """
+    check_output(output)
+    found, places = find_notation(path, notation)
+    if found is None:
+        fail(f"{path}: no notation file (looked at {', '.join(places)}); write one or pass "
+             "--notation FILE")
+    from ._latex import NotationError, check_document, load_notation, render, summary
+
+    try:
+        nt = load_notation(found)
+        nt.space()
+        text = Path(path).read_text(encoding="utf-8")
+    except (NotationError, OSError, UnicodeDecodeError) as exc:
+        fail(str(exc))
+    except ValueError as exc:  # the [inputs] do not make a space (dc.SpaceError)
+        fail(f"{found}: [inputs]: {exc}")
+    from ._runner import compile_cache
+
+    with compile_cache(cache_dir(cache_dir_option)):
+        formulas = check_document(text, nt, name=Path(path).name, profile=profile, seed=seed)
+    report = render(fmt, path, formulas, summary(formulas))
+    if output:
+        write_atomic(output, report)
+    else:
+        click.echo(report, nl=False)
+    sys.exit(1 if any(f.status in ("refuted", "error") for f in formulas) else 0)

@@ -1,0 +1,268 @@
+"""Executable LaTeX: parser and compiler, through ``derivcheck doc`` on small documents.
+
+Every test that expects a formula to verify has a twin, one edit away, that
+must be refuted (or skipped, for unsupported notation).
+"""
+
+import json
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from derivcheck.cli import main
+
+NOTATION = """
+    [inputs]
+    a = "real K"
+    b = "real K"
+    A = "real D D"
+    v = "real D"
+    W = "real D K"
+    X = "real N D"
+    y = "labels N K"
+
+    [symbols]
+    a = { input = "a" }
+    b = { input = "b" }
+    "\\\\hat{b}" = { input = "b" }
+    A = { input = "A" }
+    x = { input = "v" }
+    "\\\\theta" = { input = "W", sub = "K" }
+    X = { input = "X", sub = "N" }
+    y = { input = "y", sub = "N" }
+    K = "K"
+    D = "D"
+    m = "N"
+
+    [functions]
+    f = { args = ["u"], latex = "u^2 + 1" }
+    p = { args = ["z = c", "u"], latex = "c u" }
+
+    [quantities]
+    E = "\\\\frac{1}{2} \\\\sum_{k=1}^K \\\\|\\\\theta_k\\\\|_2^2"
+"""
+
+
+def run_doc(tmp_path, body: str, *, notation: str = NOTATION, name: str = "note.md"):
+    doc = tmp_path / name
+    doc.write_text(textwrap.dedent(body), encoding="utf-8")
+    nt = tmp_path / "note.toml"
+    nt.write_text(textwrap.dedent(notation), encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(nt), "--format", "json",
+                                    "--cache-dir", ""])
+    assert res.exit_code in (0, 1), res.output
+    return json.loads(res.output), res.exit_code
+
+
+def statuses(body: str, tmp_path) -> list[str]:
+    out, _ = run_doc(tmp_path, body)
+    return [f["status"] for f in out["formulas"]]
+
+
+# -- index semantics -------------------------------------------------------------
+
+def test_inner_sum_shadows_the_outer_index(tmp_path):
+    body = r"$$\sum_{j=1}^K (a_j + \sum_{j=1}^K b_j) = \sum_{j=1}^K a_j + K \sum_{j=1}^K b_j$$"
+    assert statuses(body, tmp_path) == ["verified"]
+
+
+def test_reading_the_inner_index_as_the_outer_one_is_refuted(tmp_path):
+    body = r"$$\sum_{j=1}^K (a_j + \sum_{j=1}^K b_j) = \sum_{j=1}^K (a_j + b_j)$$"
+    assert statuses(body, tmp_path) == ["refuted"]
+
+
+def test_a_free_index_is_checked_entry_by_entry(tmp_path):
+    body = r"$$\frac{\partial}{\partial a_j} \sum_{i=1}^K a_i^2 = 2 a_j$$"
+    assert statuses(body, tmp_path) == ["verified"]
+
+
+def test_a_bound_index_where_a_free_one_is_meant_is_refuted(tmp_path):
+    body = r"$$\frac{\partial}{\partial a_j} \sum_{i=1}^K a_i^2 = 2 \sum_{j=1}^K a_j$$"
+    assert statuses(body, tmp_path) == ["refuted"]
+
+
+def test_transposes_in_a_quadratic_form_gradient(tmp_path):
+    body = r"$$\frac{\partial (x^T A x)}{\partial x} = (A + A^T) x$$"
+    assert statuses(body, tmp_path) == ["verified"]
+
+
+def test_a_dropped_transpose_is_refuted(tmp_path):
+    body = r"$$\frac{\partial (x^T A x)}{\partial x} = 2 A x$$"
+    assert statuses(body, tmp_path) == ["refuted"]
+
+
+def test_indicators_of_a_label_sum_to_one_in_every_spelling(tmp_path):
+    body = r"""
+    $$\sum_{j=1}^K 1\{y_i = j\} = 1$$
+    $$\sum_{j=1}^K \mathbb1\left\{y_i = j\right\} = 1$$
+    $$\sum_{j=1}^K I(y_i = j) = \sum_{k=1}^K \mathbb{1}(y_i = k)$$
+    """
+    assert statuses(body, tmp_path) == ["verified"] * 3
+
+
+def test_an_indicator_that_cannot_hold_twice_is_refuted(tmp_path):
+    body = r"$$\sum_{j=1}^K 1\{y_i = j\} = 2$$"
+    assert statuses(body, tmp_path) == ["refuted"]
+
+
+def test_the_derivative_operator_is_autodiff_of_the_defined_quantity(tmp_path):
+    body = r"$$\frac{\partial E}{\partial \theta_j} = \theta_j$$"
+    assert statuses(body, tmp_path) == ["verified"]
+
+
+def test_a_derivative_off_by_a_factor_of_two_is_refuted_and_diagnosed(tmp_path):
+    out, code = run_doc(tmp_path, r"$$\frac{\partial E}{\partial \theta_j} = 2\theta_j$$")
+    (f,) = out["formulas"]
+    assert (f["status"], code) == ("refuted", 1)
+    assert "2" in f["diagnosis"]
+
+
+def test_markdown_escapes_are_read_as_latex(tmp_path):
+    body = r"""
+    $$
+    \begin{align}
+    \sum\_{i=1}^{K} a\_i &= \sum\_{j=1}^{K} a\_j \\\\
+    &= \sum\_{k=1}^{K} a\_{k} \\\\
+    \end{align}
+    $$
+    """
+    out, _ = run_doc(tmp_path, body)
+    assert [(f["status"], f["step_status"]) for f in out["formulas"]] == [
+        ("verified", None), ("verified", "verified")]
+    assert [f["line"] for f in out["formulas"]] == [4, 5]
+
+
+def test_an_escaped_chain_with_a_wrong_line_is_refuted_at_that_line(tmp_path):
+    body = r"""
+    $$
+    \begin{align}
+    \sum\_{i=1}^{K} a\_i &= \sum\_{j=1}^{K} a\_j \\\\
+    &= 2\sum\_{k=1}^{K} a\_{k} \\\\
+    \end{align}
+    $$
+    """
+    out, _ = run_doc(tmp_path, body)
+    assert [(f["status"], f["step_status"]) for f in out["formulas"]] == [
+        ("verified", None), ("refuted", "refuted")]
+
+
+# -- what is not checked is said -----------------------------------------------------
+
+@pytest.mark.parametrize(("formula", "named"), [
+    (r"$$\int_0^1 a_1 = a_1$$", "\\int"),
+    (r"$$q_j = a_j$$", "`q`"),
+    (r"$$a_1 = \frac{a_1$$", "grammar"),
+    (r"$$a_1 \leq a_1 + 1$$", "\\leq"),
+], ids=["integral", "unknown-symbol", "broken-latex", "inequality"])
+def test_unsupported_notation_is_skipped_naming_the_construct(tmp_path, formula, named):
+    out, code = run_doc(tmp_path, formula)
+    (f,) = out["formulas"]
+    assert (f["status"], code) == ("skipped", 0)
+    assert named in f["reason"]
+    assert out["summary"] == {"formulas": 1, "checked": 0, "skipped": 1}
+
+
+def test_the_json_report_has_exactly_the_documented_fields(tmp_path):
+    out, _ = run_doc(tmp_path, "text $a_1 = a_1$ and $a_1$\n\n$$a_1 + a_2 = a_2 + a_1$$\n")
+    assert set(out) == {"document", "formulas", "summary"}
+    assert [set(f) for f in out["formulas"]] == [
+        {"line", "latex", "status", "step_status", "reason", "diagnosis"}] * 2
+    assert [f["line"] for f in out["formulas"]] == [1, 3]
+    assert out["summary"] == {"formulas": 2, "checked": 2, "skipped": 0}
+
+
+def test_a_document_without_a_notation_file_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.md").write_text("$$a = b$$\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", "n.md"])
+    assert res.exit_code == 2
+    assert "no notation file" in res.output and "--notation" in res.output
+
+
+def test_the_notation_is_found_beside_the_document(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "n.md").write_text("$$a_1 + a_2 = a_2 + a_1$$\n", encoding="utf-8")
+    (tmp_path / "n.toml").write_text(textwrap.dedent(NOTATION), encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", "n.md", "--cache-dir", ""])
+    assert res.exit_code == 0, res.output
+    assert "1 checked" in res.output
+
+
+# -- the rest of the notation, each construct with a broken twin ------------------------
+
+CONSTRUCTS = [
+    # (name, correct, broken)
+    ("left-right-cdot-times", r"\left( a_1 \cdot b_1 \right) \times 2 = 2 a_1 b_1",
+     r"\left( a_1 \cdot b_1 \right) \times 2 = a_1 b_1"),
+    ("exp-log-ln", r"\log e^{a_1} + \ln \exp(b_1) = a_1 + b_1",
+     r"\log e^{a_1} + \ln \exp(b_1) = a_1 - b_1"),
+    ("frac-power", r"\frac{a_1^2 - b_1^2}{2} = \frac{(a_1 - b_1)(a_1 + b_1)}{2}",
+     r"\frac{a_1^2 - b_1^2}{2} = \frac{(a_1 - b_1)^2}{2}"),
+    ("norm-squared", r"\|a\|_2^2 = \sum_{k=1}^K a_k^2", r"\|a\|_2^2 = \sum_{k=1}^K a_k"),
+    ("abs", r"|a_1 - b_1| = |b_1 - a_1|", r"|a_1 - b_1| = b_1 - a_1"),
+    ("transpose-top", r"a^\top b = \sum_{k=1}^K a_k b_k", r"a^\top b = \sum_{k=1}^K a_k b_1"),
+    ("hat-bold-text", r"\mathbf{a}^T \hat{b} = \hat{b}^T a \quad \text{(对称)}",
+     r"\mathbf{a}^T \hat{b} = 2\hat{b}^T a \quad \text{(对称)}"),
+    ("sum-condition", r"\sum_{k \neq 1}^K a_k = \sum_{k=1}^K a_k - a_1",
+     r"\sum_{k \neq 1}^K a_k = \sum_{k=1}^K a_k"),
+    ("product", r"\prod_{k=1}^K a_k^2 = (\prod_{k=1}^K a_k)^2",
+     r"\prod_{k=1}^K a_k^2 = \prod_{k=1}^K a_k"),
+    ("declared-function", r"f(a_1) + p(y = 2 | b_1) = a_1^2 + 1 + 2 b_1",
+     r"f(a_1) + p(y = 2 | b_1) = a_1^2 + 2 b_1"),
+    ("elided-sum", r"a_1 + a_2 + \dots + a_K = \sum_{k=1}^K a_k",
+     r"a_1 + a_2 + \dots + a_K = \sum_{k=2}^K a_k"),
+]
+
+
+def _doc(formulas):
+    return "\n\n".join(f"$${f}$$" for f in formulas) + "\n"
+
+
+def test_each_construct_verifies_when_correct(tmp_path):
+    out, code = run_doc(tmp_path, _doc([c[1] for c in CONSTRUCTS]))
+    got = {c[0]: f["status"] for c, f in zip(CONSTRUCTS, out["formulas"], strict=True)}
+    assert got == {c[0]: "verified" for c in CONSTRUCTS}
+    assert code == 0
+
+
+def test_each_construct_is_refuted_when_broken(tmp_path):
+    out, code = run_doc(tmp_path, _doc([c[2] for c in CONSTRUCTS]))
+    got = {c[0]: f["status"] for c, f in zip(CONSTRUCTS, out["formulas"], strict=True)}
+    assert got == {c[0]: "refuted" for c in CONSTRUCTS}
+    assert code == 1
+
+
+def test_a_rightarrow_separates_two_relations_of_one_display(tmp_path):
+    out, _ = run_doc(tmp_path, r"$$a_1 + b_1 = b_1 + a_1 \Rightarrow 2 a_1 = a_1 + a_1$$")
+    assert [f["status"] for f in out["formulas"]] == ["verified", "verified"]
+    assert [f["step_status"] for f in out["formulas"]] == [None, None]
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html"])
+def test_every_format_shows_each_relation_and_its_verdict(tmp_path, fmt):
+    doc = tmp_path / "n.md"
+    doc.write_text("$$a_1 + b_1 = b_1 + a_1$$\n\n$$\\int a_1 = 0$$\n", encoding="utf-8")
+    nt = tmp_path / "n.toml"
+    nt.write_text(textwrap.dedent(NOTATION), encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(nt), "--format", fmt,
+                                    "--cache-dir", ""])
+    assert res.exit_code == 0, res.output
+    assert "verified" in res.output and "skipped" in res.output and "\\int" in res.output
+    if fmt == "html":
+        assert "<math" in res.output and "Noto Sans CJK SC" in res.output
+
+
+@pytest.mark.parametrize(("toml", "said"), [
+    ('[inputs]\nX = "weird N"\n', "unknown kind 'weird'"),
+    ("[inputs\n", "Expected"),
+    ('[inputs]\nX = "real N"\n[symbols]\nx = { input = "Z" }\n', "input 'Z'"),
+], ids=["unknown-kind", "broken-toml", "unknown-input"])
+def test_a_malformed_notation_file_is_a_one_line_usage_error(tmp_path, toml, said):
+    (tmp_path / "n.md").write_text("$$a = b$$\n", encoding="utf-8")
+    (tmp_path / "n.toml").write_text(toml, encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", str(tmp_path / "n.md"),
+                                    "--notation", str(tmp_path / "n.toml")])
+    assert res.exit_code == 2
+    assert said in res.output and "n.toml" in res.output
+    assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1

@@ -1,0 +1,67 @@
+"""Editing a seed's LaTeX (a sign, a factor of 2, an index) is caught by ``derivcheck doc``.
+
+The tests copy the gradient chain of seed 002 (lines 27-43, ∂J/∂w_t) into a
+temporary document at the same lines, edit one line, and check it with the
+seed's notation file; the unedited copy is the twin that must not be refuted.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from derivcheck.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT.parent / "shared" / "seeds"
+SEED = SEEDS / "002_2f0647c44ebf4bca.txt"
+NOTATION = ROOT / "proofs" / "notation" / "002_2f0647c44ebf4bca.toml"
+
+pytestmark = pytest.mark.skipif(not SEED.exists(), reason=f"the seed documents are not at {SEEDS}")
+
+
+def chain_copy(tmp_path, edit=None) -> dict:
+    """Check lines 27-43 of the seed (other lines blanked), with ``edit(lines)`` applied."""
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    kept = [ln if 27 <= k + 1 <= 43 else "" for k, ln in enumerate(lines)]
+    if edit is not None:
+        edit(kept)
+    doc = tmp_path / SEED.name
+    doc.write_text("\n".join(kept), encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(NOTATION),
+                                    "--format", "json", "--cache-dir", ""])
+    assert res.exit_code in (0, 1), res.output
+    return {f["line"]: f for f in json.loads(res.output)["formulas"]}
+
+
+def replace(line: int, old: str, new: str):
+    def edit(lines):
+        assert old in lines[line - 1], lines[line - 1]
+        lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    return edit
+
+
+def caught(f: dict) -> bool:
+    return "refuted" in (f["status"], f["step_status"])
+
+
+@pytest.fixture(scope="module")
+def unedited(tmp_path_factory):
+    return chain_copy(tmp_path_factory.mktemp("unedited"))
+
+
+def test_the_unedited_chain_is_not_refuted_at_the_lines_we_edit(unedited):
+    for line in (41, 43):
+        assert not caught(unedited[line]), unedited[line]
+        assert unedited[line]["status"] in ("verified", "unstable")
+
+
+@pytest.mark.parametrize(("line", "old", "new"), [
+    (43, r"- \text{softmax}", r"+ \text{softmax}"),
+    (41, r"= - \frac{1}{N}", r"= - \frac{2}{N}"),
+    (43, r"\text{softmax}(w_t^T x_i)", r"\text{softmax}(w_1^T x_i)"),
+], ids=["sign", "factor-of-2", "index"])
+def test_an_edited_line_of_the_seed_is_refuted(tmp_path, line, old, new):
+    formulas = chain_copy(tmp_path, replace(line, old, new))
+    assert caught(formulas[line]), formulas[line]
