@@ -50,12 +50,12 @@ def write(folder, *, scale=2.0, factor=2.0):
     (folder / "_common.py").write_text(textwrap.dedent(HELPER.format(factor=factor)))
 
 
-def check(folder, cache):
+def check(folder, cache, *args):
     before = os.getcwd()
     try:
         os.chdir(folder)
         res = CliRunner().invoke(main, ["check", "proof.py", "--format", "json", "-j", "1",
-                                        "--profile", "quick", "--cache-dir", str(cache)],
+                                        "--profile", "quick", "--cache-dir", str(cache), *args],
                                  catch_exceptions=False)
     finally:
         os.chdir(before)
@@ -142,3 +142,13 @@ def test_checks_that_jax_loaded_from_its_own_cache_are_stored_as_fresh_compiles(
     warm = check(tmp_path, cache)
     assert all(c["compilations"] == 0 for c in warm.values()), "the store was not used"
     assert verdicts(warm) == verdicts(fresh)
+
+
+def test_a_claim_checked_alone_takes_the_program_stored_by_a_run_of_the_whole_file(tmp_path):
+    # The key once read a Space's bucket memo, which the claims before it had filled:
+    # a claim then missed the store whenever it ran after other claims than before.
+    write(tmp_path)
+    cache = tmp_path / "cache"
+    check(tmp_path, cache)
+    alone = check(tmp_path, cache, "-k", "helper")
+    assert alone["helper"]["compilations"] == 0
