@@ -152,3 +152,28 @@ def test_a_claim_checked_alone_takes_the_program_stored_by_a_run_of_the_whole_fi
     check(tmp_path, cache)
     alone = check(tmp_path, cache, "-k", "helper")
     assert alone["helper"]["compilations"] == 0
+
+
+LINALG = """
+    import jax.numpy as jnp
+    import derivcheck as dc
+
+    S = dc.Space(A=dc.real("N N"))
+    psd = dc.holds(lambda A: jnp.all(jnp.linalg.eigvalsh(A @ A.T) >= -1e-9 * (1 + jnp.sum(A * A))),
+                   space=S)
+"""
+
+
+def test_a_claim_calling_lapack_gives_its_verdict_in_a_new_warm_process(tmp_path):
+    # jaxlib registers LAPACK's functions when it lowers a linalg call; a stored
+    # program run in a process that lowered none called a null pointer and crashed.
+    import subprocess
+    import sys
+
+    (tmp_path / "linalg.py").write_text(textwrap.dedent(LINALG))
+    cmd = [sys.executable, "-m", "derivcheck.cli", "check", "linalg.py", "-q", "-j", "1",
+           "--profile", "quick", "--cache-dir", str(tmp_path / "cache")]
+    runs = [subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+            for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr[-2000:]
+    assert "1 verified" in runs[-1].stdout
