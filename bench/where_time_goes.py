@@ -45,7 +45,17 @@ import jax
 t_jax = time.perf_counter()
 from jax import monitoring
 import derivcheck as dc
+from derivcheck._engine import _store
 from derivcheck._loader import load_paths
+store_s = [0.0]
+_get = _store.ProgramStore.get
+def timed_get(self, key):
+    t = time.perf_counter()
+    try:
+        return _get(self, key)
+    finally:
+        store_s[0] += time.perf_counter() - t
+_store.ProgramStore.get = timed_get
 from derivcheck._runner import compile_cache, run_catalog
 t_imports = time.perf_counter()
 sums = collections.defaultdict(float)
@@ -72,7 +82,7 @@ if prof is not None:
     pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(40)
     top = buf.getvalue().splitlines()
 print(json.dumps({{"jax_import": t_jax - t_start, "imports": t_imports - t_start,
-                   "load": t_loaded - t_imports, "run": t_done - t_loaded,
+                   "load": t_loaded - t_imports, "run": t_done - t_loaded, "store_s": store_s[0],
                    "events": sums, "counts": counts, "claims": len(report.results),
                    "summary": report.summary(), "top": top}}))
 """
@@ -99,6 +109,7 @@ def one_run(cache: str, cprofile: bool) -> dict:
         "lowering to MLIR": ev.get(EV + "jaxpr_to_mlir_module_duration", 0.0),
         "XLA compile": ev.get(EV + "backend_compile_duration", 0.0) - read,
         "persistent cache reads": read,
+        "program store reads (derivcheck)": out["store_s"],
     }
     accounted = sum(v for k, v in parts.items() if k not in ("process start + imports "
                                                              "(JAX alone)",
@@ -117,9 +128,15 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--cprofile", action="store_true")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--warm-cache", metavar="DIR",
+                    help="only warm runs, on this (already filled) cache folder")
     args = ap.parse_args(argv)
     runs: dict[str, list[dict]] = {"cold": [], "warm": []}
     for _ in range(args.repeats):
+        if args.warm_cache:
+            runs.pop("cold", None)
+            runs["warm"].append(one_run(args.warm_cache, args.cprofile))
+            continue
         with tempfile.TemporaryDirectory(prefix="dcwhere-") as tmp:
             runs["cold"].append(one_run(tmp, False))
             runs["warm"].append(one_run(tmp, args.cprofile))

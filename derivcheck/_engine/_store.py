@@ -100,8 +100,10 @@ class _Keyer:
 
     def value(self, obj: Any) -> None:  # noqa: C901 (one branch per kind of value)
         t = type(obj)
-        if obj is None or t in (bool, int, float, complex, str, bytes):
+        if obj is None or obj is Ellipsis or t in (bool, int, float, complex, str, bytes):
             return self.put("v", t.__name__, obj)
+        if t is slice:
+            return self.put("slice", repr(obj))
         if id(obj) in self.seen:
             return self.put("ref", self.seen[id(obj)])
         self.seen[id(obj)] = len(self.seen)
