@@ -32,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -51,6 +52,8 @@ from derivcheck import _tolerance as tol  # noqa: E402
 from derivcheck._space import REGIMES  # noqa: E402
 
 GROUPS = ("correct", "mutants", "errata", "expected unstable")
+#: The threshold the gap is measured around (``--dtype`` sets it).
+THRESHOLD = tol.THRESHOLD
 
 
 # -- hand-written correct gradients and their mutants ----------------------
@@ -222,7 +225,7 @@ def log_stats(e: np.ndarray) -> dict:
     pos = finite[finite > 0]
     out = {"n": int(e.size), "zeros": int(np.count_nonzero(finite == 0)),
            "nonfinite": int(e.size - finite.size),
-           "above_threshold": float(np.mean(~(e <= tol.THRESHOLD))) if e.size else None}
+           "above_threshold": float(np.mean(~(e <= THRESHOLD))) if e.size else None}
     if pos.size:
         lg = np.log10(pos)
         out.update(min=float(lg.min()), median=float(np.median(lg)), max=float(lg.max()))
@@ -248,7 +251,7 @@ def line_summary(line: dict) -> dict:
             "log10_median_moderate": _log10_median(moderate),
             "log10_max": (math.log10(worst) if worst else -math.inf) if worst is not None
             else None,
-            "frac_above": float(np.mean(~(e <= tol.THRESHOLD))) if e.size else None}
+            "frac_above": float(np.mean(~(e <= THRESHOLD))) if e.size else None}
 
 
 def summarize(lines: list[dict]) -> dict:
@@ -265,7 +268,7 @@ def summarize(lines: list[dict]) -> dict:
                      "moderate": log_stats(e[r == "moderate"]),
                      "by_regime": {reg: log_stats(e[r == reg]) for reg in dict.fromkeys(REGIMES)}}
     per_line = [line_summary(ln) for ln in lines]
-    thr = math.log10(tol.THRESHOLD)
+    thr = math.log10(THRESHOLD)
     correct = [p for p in per_line if p["group"] == "correct" and p["log10_max"] is not None]
     wrong = [p for p in per_line if p["group"] in ("mutants", "errata")
              and p["log10_median_moderate"] is not None]
@@ -302,7 +305,8 @@ def f1(x):
 def print_report(res: dict) -> None:
     s = res["summary"]
     print(f"profile {res['profile']!r}: {res['buckets']} bucket(s) x {res['seeds']} batch(es) "
-          f"of {res['batch']} per line; THRESHOLD = {tol.THRESHOLD:g}, KAPPA = {tol.KAPPA:g}, "
+          f"of {res['batch']} per line; dtype {res['dtype']}, "
+          f"THRESHOLD = {res['threshold']:g}, KAPPA = {tol.KAPPA:g}, "
           f"MODERATE = {tol.MODERATE:g}; catalog: {res['catalog']}")
     print()
     print("log10(normalized error) per input, where the truth is finite "
@@ -356,8 +360,13 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print JSON")
     ap.add_argument("--no-catalog", action="store_true", help="skip proofs/")
     ap.add_argument("--seeds", type=int, default=None, help="batches per bucket")
+    ap.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                    help="what the claimed side computes in (float32: the float32 tolerance)")
     args = ap.parse_args(argv)
-    profile = dc.PROFILES["quick" if args.quick else "default"]
+    global THRESHOLD
+    THRESHOLD = tol.threshold(args.dtype)
+    profile = dataclasses.replace(dc.PROFILES["quick" if args.quick else "default"],
+                                  dtype=args.dtype)
     seeds = args.seeds or (1 if args.quick else 4)
     t0 = time.perf_counter()
     lines: list[dict] = []
@@ -378,7 +387,7 @@ def main(argv=None) -> int:
             if groups:
                 lines += measure_claim(claim, groups, profile=profile, seeds=seeds)
     res = {"profile": profile.name, "buckets": profile.buckets, "batch": profile.batch,
-           "seeds": seeds, "catalog": catalog, "threshold": tol.THRESHOLD,
+           "seeds": seeds, "catalog": catalog, "threshold": THRESHOLD, "dtype": args.dtype,
            "summary": summarize(lines), "seconds": time.perf_counter() - t0}
     if args.json:
         print(json.dumps(res, indent=2, default=lambda x: None if x is None else str(x)))

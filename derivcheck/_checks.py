@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _claims
-from ._claims import Claim
+from ._claims import Claim, Wrt
 from ._profiles import Profile, get_profile
 from ._space import Space
 from ._verdict import Result
@@ -43,7 +43,7 @@ ProfileArg = str | Profile | None
 
 
 def check(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
-          max_examples: int | None = None) -> Result:
+          max_examples: int | None = None, dtype: str = "float64") -> Result:
     """Check a built claim against autodiff and return its :class:`Result`.
 
     Works inside your own Hypothesis test too (``@given``): there the seeded
@@ -56,6 +56,8 @@ def check(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
         or "default").
       seed: the search seed; the same seed reproduces the same run.
       max_examples: overrides the profile's number of Hypothesis examples.
+      dtype: "float64", or "float32" for code that only runs in float32: the
+        claimed side then gets float32 inputs and the float32 tolerance applies.
 
     Returns:
       The :class:`Result`; its ``status`` is "verified", "refuted", "unstable"
@@ -72,12 +74,12 @@ def check(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
     if not isinstance(claim, Claim):
         raise TypeError(f"dc.check takes a claim built by dc.gradient, dc.jacobian, dc.equal, "
                         f"dc.holds or dc.Derivation, got {type(claim).__name__}")
-    prof = get_profile(profile, max_examples=max_examples)
+    prof = get_profile(profile, max_examples=max_examples, dtype=dtype)
     return run_claim(claim, profile=prof, seed=seed)
 
 
 def assert_claim(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
-                 max_examples: int | None = None) -> Result:
+                 max_examples: int | None = None, dtype: str = "float64") -> Result:
     """Like :func:`check`, but raise ``AssertionError`` unless the claim is verified.
 
     The message is the verdict with its counterexample and how to reproduce it.
@@ -91,7 +93,7 @@ def assert_claim(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
     >>> dc.assert_claim(d, profile="quick").status
     'verified'
     """
-    result = check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    result = check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
     if result.status != "verified":
         detail = str(result)
         if result.counterexample:
@@ -100,10 +102,19 @@ def assert_claim(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
     return result
 
 
-def check_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
-                   seed: int = 0, max_examples: int | None = None,
+def check_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: Wrt,
+                   flat: bool = False, rtol: float | None = None, profile: ProfileArg = None,
+                   seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
                    id: str = "gradient") -> Result:
     """Check that ``grad(**inputs)`` is ``∂f/∂wrt``. Options as for :func:`check`.
+
+    Without ``grad``, ``f`` returns ``(loss, gradient)``. ``f`` and ``grad`` may
+    be NumPy code: a reference JAX cannot trace is differentiated by finite
+    differences (``Result.oracle`` says which). They take the inputs by name,
+    or all of them positionally in the space's order. ``wrt`` may be a tuple of
+    inputs (``grad`` returns one block per input, or one packed vector with
+    ``flat=True``); ``rtol`` is the claim's own tolerance (see
+    :func:`derivcheck.gradient`).
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> space = dc.Space(w=dc.real("D"), x=dc.real("D"))
@@ -113,14 +124,18 @@ def check_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileA
     >>> r.status, r.diagnosis
     ('refuted', 'looks like a sign error: claimed = -1 × autodiff')
     """
-    claim = _claims.gradient(f, grad, space=space, wrt=wrt, id=id)
-    return check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    claim = _claims.gradient(f, grad, space=space, wrt=wrt, flat=flat, rtol=rtol, id=id)
+    return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
-def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
-                   seed: int = 0, max_examples: int | None = None,
+def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: Wrt, flat: bool = False,
+                   rtol: float | None = None, profile: ProfileArg = None,
+                   seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
                    id: str = "jacobian") -> Result:
     """Check that ``jac(**inputs)`` is the Jacobian of ``fn`` (``out.shape + wrt.shape``).
+
+    ``wrt``, ``flat`` and ``rtol`` as for :func:`check_gradient`; ``fn`` may be
+    ``jax.grad(loglike)`` (a Hessian as the Jacobian of the gradient).
 
     >>> import derivcheck as dc, jax, jax.numpy as jnp
     >>> r = dc.check_jacobian(jax.nn.softmax,
@@ -129,12 +144,13 @@ def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileA
     >>> r.status
     'verified'
     """
-    claim = _claims.jacobian(fn, jac, space=space, wrt=wrt, id=id)
-    return check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    claim = _claims.jacobian(fn, jac, space=space, wrt=wrt, flat=flat, rtol=rtol, id=id)
+    return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def check_equal(lhs: Fn, rhs: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
-                max_examples: int | None = None, id: str = "equality") -> Result:
+                max_examples: int | None = None,
+                dtype: str = "float64", id: str = "equality") -> Result:
     """Check the identity ``lhs(**inputs) == rhs(**inputs)``.
 
     >>> import derivcheck as dc, jax, jax.numpy as jnp
@@ -144,11 +160,12 @@ def check_equal(lhs: Fn, rhs: Fn, *, space: Space, profile: ProfileArg = None, s
     'verified'
     """
     claim = _claims.equal(lhs, rhs, space=space, id=id)
-    return check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def check_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
-                max_examples: int | None = None, id: str = "property") -> Result:
+                max_examples: int | None = None,
+                dtype: str = "float64", id: str = "property") -> Result:
     """Check that ``predicate(**inputs)`` is true (every entry, if an array).
 
     >>> import derivcheck as dc, jax.numpy as jnp
@@ -157,12 +174,13 @@ def check_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed
     'verified'
     """
     claim = _claims.holds(predicate, space=space, id=id)
-    return check(claim, profile=profile, seed=seed, max_examples=max_examples)
+    return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
-def assert_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
+def assert_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: Wrt,
+                    flat: bool = False, rtol: float | None = None, profile: ProfileArg = None,
                     seed: int = 0, max_examples: int | None = None,
-                    id: str = "gradient") -> Result:
+                    dtype: str = "float64", id: str = "gradient") -> Result:
     """Like :func:`check_gradient`, but raise AssertionError unless verified.
 
     Works inside your own ``@given`` test (no nested ``@given``).
@@ -171,12 +189,14 @@ def assert_gradient(f: Fn, grad: Fn, *, space: Space, wrt: str, profile: Profile
     >>> _ = dc.assert_gradient(lambda x: (x ** 3).sum(), lambda x: 3 * x ** 2,
     ...                        space=dc.Space(x=dc.real("D")), wrt="x", profile="quick")
     """
-    return assert_claim(_claims.gradient(f, grad, space=space, wrt=wrt, id=id),
-                        profile=profile, seed=seed, max_examples=max_examples)
+    return assert_claim(_claims.gradient(f, grad, space=space, wrt=wrt, flat=flat, rtol=rtol,
+                                         id=id),
+                        profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
-def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: ProfileArg = None,
-                    seed: int = 0, max_examples: int | None = None,
+def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: Wrt, flat: bool = False,
+                    rtol: float | None = None, profile: ProfileArg = None,
+                    seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
                     id: str = "jacobian") -> Result:
     """Like :func:`check_jacobian`, but raise AssertionError unless verified.
 
@@ -184,12 +204,14 @@ def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: str, profile: Profile
     >>> _ = dc.assert_jacobian(lambda z: 2 * z, lambda z: 2 * jnp.eye(z.shape[0]),
     ...                        space=dc.Space(z=dc.real("K")), wrt="z", profile="quick")
     """
-    return assert_claim(_claims.jacobian(fn, jac, space=space, wrt=wrt, id=id),
-                        profile=profile, seed=seed, max_examples=max_examples)
+    return assert_claim(_claims.jacobian(fn, jac, space=space, wrt=wrt, flat=flat, rtol=rtol,
+                                         id=id),
+                        profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def assert_equal(lhs: Fn, rhs: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
-                 max_examples: int | None = None, id: str = "equality") -> Result:
+                 max_examples: int | None = None,
+                 dtype: str = "float64", id: str = "equality") -> Result:
     """Like :func:`check_equal`, but raise AssertionError unless verified.
 
     >>> import derivcheck as dc
@@ -197,11 +219,12 @@ def assert_equal(lhs: Fn, rhs: Fn, *, space: Space, profile: ProfileArg = None, 
     ...                     space=dc.Space(a=dc.real("D")), profile="quick")
     """
     return assert_claim(_claims.equal(lhs, rhs, space=space, id=id),
-                        profile=profile, seed=seed, max_examples=max_examples)
+                        profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def assert_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed: int = 0,
-                 max_examples: int | None = None, id: str = "property") -> Result:
+                 max_examples: int | None = None,
+                 dtype: str = "float64", id: str = "property") -> Result:
     """Like :func:`check_holds`, but raise AssertionError unless verified.
 
     >>> import derivcheck as dc
@@ -209,4 +232,4 @@ def assert_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, see
     ...                     profile="quick")
     """
     return assert_claim(_claims.holds(predicate, space=space, id=id),
-                        profile=profile, seed=seed, max_examples=max_examples)
+                        profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)

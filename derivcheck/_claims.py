@@ -12,7 +12,7 @@ No JAX here: claims only hold functions and text.
 from __future__ import annotations
 
 import dataclasses
-import inspect
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -124,16 +124,37 @@ class Line:
         return Status(self.expect or "verified")
 
 
-def grad_of(f: Callable[..., Any], *, wrt: str) -> Target:
+Wrt = str | Sequence[str]
+
+
+def _wrt(wrt: Wrt) -> str | tuple[str, ...]:
+    """``wrt`` as given: one name, or a tuple of names (a list becomes a tuple)."""
+    if isinstance(wrt, str):
+        return wrt
+    try:
+        names = tuple(wrt)
+    except TypeError:
+        raise ClaimError(f"wrt must name an input or be a tuple of names, got {wrt!r}") from None
+    if not names or not all(isinstance(n, str) for n in names):
+        raise ClaimError(f"wrt must name an input or be a tuple of names, got {wrt!r}")
+    if len(set(names)) != len(names):
+        raise ClaimError(f"wrt={names!r} names an input twice")
+    return names
+
+
+def grad_of(f: Callable[..., Any], *, wrt: Wrt, flat: bool = False) -> Target:
     """Truth ``jax.grad(f)`` with respect to input ``wrt``, for a :class:`Derivation`.
+
+    ``wrt`` may be a tuple of inputs: the lines then return a tuple of blocks,
+    or one packed vector with ``flat=True`` (see :func:`gradient`).
 
     >>> grad_of(lambda x: (x ** 2).sum(), wrt="x").wrt
     'x'
     """
-    return Gradient(f, wrt)
+    return Gradient(f, _wrt(wrt), flat)
 
 
-def jacobian_of(fn: Callable[..., Any], *, wrt: str) -> Target:
+def jacobian_of(fn: Callable[..., Any], *, wrt: Wrt, flat: bool = False) -> Target:
     """Truth ``jax.jacobian(fn)`` with respect to input ``wrt``.
 
     The Jacobian has shape ``out.shape + wrt.shape``: entry ``[i, m]`` is
@@ -142,7 +163,7 @@ def jacobian_of(fn: Callable[..., Any], *, wrt: str) -> Target:
     >>> jacobian_of(lambda z: 2 * z, wrt="z").wrt
     'z'
     """
-    return Jacobian(fn, wrt)
+    return Jacobian(fn, _wrt(wrt), flat)
 
 
 class Claim:
@@ -156,7 +177,7 @@ class Claim:
     def __init__(self, *, kind: str | ClaimKind, target: Target, lines: Sequence[Line],
                  space: Space,
                  id: str | None = None, latex: str = "", source: str = "",
-                 note: str | None = None) -> None:
+                 note: str | None = None, rtol: float | None = None) -> None:
         if not isinstance(space, Space):
             raise ClaimError(f"space must be a dc.Space, got {type(space).__name__}")
         if not lines:
@@ -170,15 +191,27 @@ class Claim:
         self.source = source
         self.note = note
         self.file: str | None = None
-        if target.wrt is not None:
-            if target.wrt not in space:
+        if rtol is not None and not (isinstance(rtol, (int, float)) and 0 < rtol < 1):
+            raise ClaimError(f"rtol must be a number between 0 and 1, got {rtol!r}")
+        #: The claim's own tolerance on the normalized error, if it declares one.
+        self.rtol = None if rtol is None else float(rtol)
+        if getattr(target, "flat", False) and target.wrt is None:
+            raise ClaimError("flat=True needs wrt=: it lays out a derivative")
+        for name in target.wrt_names:
+            if name not in space:
                 raise ClaimError(
-                    f"wrt={target.wrt!r} is not an input of the space "
+                    f"wrt={name!r} is not an input of the space "
                     f"(it has {', '.join(space.names)})")
-            if not space.inputs[target.wrt].differentiable:
+            if not space.inputs[name].differentiable:
                 raise ClaimError(
-                    f"wrt={target.wrt!r} is a {space.inputs[target.wrt].kind} input; "
+                    f"wrt={name!r} is a {space.inputs[name].kind} input; "
                     "differentiate with respect to a real, positive or simplex input")
+        for extra in target.extra_inputs:
+            if extra not in space:
+                raise ClaimError(
+                    f"{extra!r} is not an input of the space (it has "
+                    f"{', '.join(space.names)}); declare it, e.g. {extra}=dc.real(...) "
+                    "with the shape it needs")
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.qualname} ({self.kind}, {len(self.lines)} line(s))>"
@@ -200,31 +233,76 @@ def _one_line(claimed, *, latex, erratum, expect, fix, note, erratum_class=None,
                 erratum_class=erratum_class, reading=reading)
 
 
-def gradient(f: Callable[..., Any], grad: Callable[..., Any], *, space: Space, wrt: str,
+def output(fn: Callable[..., Any], index: int, *, count: int | None = None,
+           what: str = "values") -> Callable[..., Any]:
+    """``fn``'s output number ``index``, as a function with ``fn``'s signature (so inputs
+    still bind by name) that keeps a :func:`~derivcheck.numpy_fn` mark.
+
+    >>> first = output(lambda a, b: (a + b, a - b), 0, count=2)
+    >>> first(a=3, b=1)
+    4
+    """
+    @functools.wraps(fn)
+    def part(*args: Any, **kwargs: Any) -> Any:
+        out = fn(*args, **kwargs)
+        if count == 1 and not isinstance(out, (tuple, list)):
+            return out
+        if not isinstance(out, (tuple, list)) or (count is not None and len(out) != count):
+            got = f"{len(out)} values" if isinstance(out, (tuple, list)) else "one array"
+            raise ClaimError(f"returns {got}; it should return {count} {what}, in order")
+        return out[index]
+
+    return part
+
+
+def gradient(f: Callable[..., Any], grad: Callable[..., Any] | None = None, *, space: Space,
+             wrt: Wrt, flat: bool = False, rtol: float | None = None,
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
              fix: Line | None = None, note: str | None = None,
              erratum_class: str | None = None, reading: str | None = None) -> Claim:
     """Claim that ``grad(**inputs)`` equals ``jax.grad(f)`` with respect to ``wrt``.
 
+    Without ``grad``, ``f`` returns ``(loss, gradient)``, as course assignments
+    write it. ``f`` may be NumPy code that JAX cannot trace: the truth is then
+    taken by finite differences (:func:`derivcheck.numpy_fn`).
+
+    ``wrt`` may be a tuple of inputs, e.g. ``("beta", "alpha")``: ``grad`` then
+    returns a tuple with one block per input, or, with ``flat=True``, one
+    vector holding each block raveled and concatenated in the order of
+    ``wrt`` (the layout of a library's flattened parameters). ``flat=True``
+    also applies to one input. ``rtol`` declares the claim's own tolerance
+    (for an approximation by design, such as finite differences).
+
     >>> import derivcheck as dc
     >>> c = dc.gradient(lambda x: (x ** 2).sum(), lambda x: 2 * x,
     ...                 space=dc.Space(x=dc.real("D")), wrt="x", id="square")
     >>> c.kind, c.expected
     ('gradient', 'verified')
+    >>> dc.gradient(lambda x: ((x ** 2).sum(), 2 * x), space=dc.Space(x=dc.real("D")),
+    ...             wrt="x").kind
+    'gradient'
     """
+    if grad is None:
+        f, grad = (output(f, 0, count=2, what="values (loss, gradient)"),
+                   output(f, 1, count=2, what="values (loss, gradient)"))
     line = _one_line(grad, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note,
                      erratum_class=erratum_class, reading=reading)
-    return Claim(kind=ClaimKind.GRADIENT, target=Gradient(f, wrt), lines=[line], space=space,
-                 id=id, latex=latex, source=source, note=note)
+    return Claim(kind=ClaimKind.GRADIENT, target=Gradient(f, _wrt(wrt), flat), lines=[line],
+                 space=space, id=id, latex=latex, source=source, note=note, rtol=rtol)
 
 
-def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, wrt: str,
+def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, wrt: Wrt,
+             flat: bool = False, rtol: float | None = None,
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
              fix: Line | None = None, note: str | None = None,
              erratum_class: str | None = None, reading: str | None = None) -> Claim:
     """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` with respect to ``wrt``.
+
+    ``wrt``, ``flat`` and ``rtol`` as for :func:`gradient`. Over a tuple of
+    inputs the Jacobian has shape ``out.shape + (P,)``; with ``flat=True``,
+    ``(M, P)``, ``M`` the size of the output (a tuple's outputs stacked).
 
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> c = dc.jacobian(lambda z: 3 * z, lambda z: 3 * jnp.eye(z.shape[0]),
@@ -234,8 +312,8 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
     """
     line = _one_line(jac, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note,
                      erratum_class=erratum_class, reading=reading)
-    return Claim(kind=ClaimKind.JACOBIAN, target=Jacobian(fn, wrt), lines=[line],
-                 space=space, id=id, latex=latex, source=source, note=note)
+    return Claim(kind=ClaimKind.JACOBIAN, target=Jacobian(fn, _wrt(wrt), flat), lines=[line],
+                 space=space, id=id, latex=latex, source=source, note=note, rtol=rtol)
 
 
 def equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
@@ -315,44 +393,3 @@ class Derivation(Claim):
                 raise ClaimError(f"line {i + 1} of a derivation must be a dc.Line, got {ln!r}")
         super().__init__(kind=ClaimKind.DERIVATION, target=target, lines=lines, space=space, id=id,
                          latex=latex, source=source, note=note)
-
-
-# -- calling user functions by input name ----------------------------------
-
-def bind(fn: Callable[..., Any], space: Space, *, where: str) -> Callable[[dict], Any]:
-    """Wrap ``fn`` to take the inputs dict, passing only the names it asks for.
-
-    Raises:
-      ClaimError: if ``fn`` asks for an input the space does not have, or is
-        missing (a line with only LaTeX outside a proof file with a NOTATION).
-    """
-    if fn is None:
-        raise ClaimError(f"{where} has only LaTeX; LaTeX-only lines are compiled with the "
-                         "NOTATION of a proof file (derivcheck check, pytest); give it fn=...")
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return lambda inputs: fn(**inputs)
-    params = list(sig.parameters.values())
-    required = [p for p in params if p.default is inspect.Parameter.empty
-                and p.kind in (inspect.Parameter.POSITIONAL_ONLY,
-                               inspect.Parameter.POSITIONAL_OR_KEYWORD)]
-    if len(space.inputs) == 1 and len(required) == 1 and required[0].name not in space.inputs:
-        (only,) = space.inputs  # a one-input space: pass it positionally, e.g. jax.nn.softmax
-        return lambda inputs: fn(inputs[only])
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return lambda inputs: fn(**inputs)
-    wanted = []
-    for p in params:
-        if p.kind in (inspect.Parameter.VAR_POSITIONAL,):
-            continue
-        if p.name not in space.inputs:
-            if p.default is not inspect.Parameter.empty:
-                continue
-            raise ClaimError(
-                f"{where} asks for input {p.name!r}, which the space does not have "
-                f"(it has {', '.join(space.names)}); add it to the Space or rename the argument")
-        wanted.append(p.name)
-    if [p for p in params if p.kind is inspect.Parameter.POSITIONAL_ONLY]:
-        return lambda inputs: fn(*(inputs[n] for n in wanted))
-    return lambda inputs: fn(**{n: inputs[n] for n in wanted})

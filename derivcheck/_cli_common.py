@@ -70,12 +70,13 @@ def cache_dir(option: str | None, environ: Mapping[str, str] = os.environ) -> st
     return default_cache_dir(environ)
 
 
-def profile_or_fail(name: str | None, *, max_examples: int | None = None):
+def profile_or_fail(name: str | None, *, max_examples: int | None = None,
+                    dtype: str | None = None):
     """The search budget named (or ``$DERIVCHECK_PROFILE``); a bad name exits 2 with one line."""
     from ._profiles import get_profile
 
     try:
-        return get_profile(name, max_examples=max_examples)
+        return get_profile(name, max_examples=max_examples, dtype=dtype)
     except ValueError as exc:
         fail(f"{exc} (from --profile or $DERIVCHECK_PROFILE)")
 

@@ -214,6 +214,14 @@ class _Positive(_Real):
     def calm(self, inp, v):
         return np.clip(v, 0.1, 1.0)
 
+    def magnitude(self, v):
+        """Large and tiny values alike are far from calm: ``max(v, 0.1 / v)``, at most 1
+        exactly on the calm range [0.1, 1]. A correct formula in 1/λ or log λ breaks
+        down at λ = 1e-40 as surely as one in λ at 1e40."""
+        if not v.size:
+            return 0.0
+        return float(max(np.max(v), 0.1 / np.min(v)))
+
     def scaled(self, inp, v, t):
         return v
 
@@ -292,12 +300,32 @@ class _OneHot(_Simplex):
         return [u]
 
 
+def _covering(v: np.ndarray, k: int) -> np.ndarray:
+    """The simplest labels of ``v``'s shape holding every class: 0, 1, ..., k-1, then 0s."""
+    u = np.zeros(v.size, dtype=v.dtype)
+    u[:k] = np.arange(k)
+    return u.reshape(v.shape)
+
+
+def _cover(v: np.ndarray, k: int) -> np.ndarray:
+    """``v`` with its first ``k`` labels set to 0, 1, ..., k-1 (if it has that many)."""
+    u = np.array(v).reshape(-1)
+    if u.size >= k:
+        u[:k] = np.arange(k)
+    return u.reshape(np.shape(v))
+
+
 class _Labels(Kind):
     name = "labels"
     is_float = False
 
     def draw(self, inp, shape, regimes, rng, *, classes=None):
-        return rng.integers(classes, size=shape).astype(np.int64)
+        v = rng.integers(classes, size=shape).astype(np.int64)
+        if inp.all_classes:  # every class at random places of every example
+            flat = v.reshape(shape[0], -1)
+            at = np.argsort(rng.random(flat.shape), axis=1)[:, :classes]
+            flat[np.arange(shape[0])[:, None], at] = np.arange(classes)
+        return v
 
     def strategy(self, inp, shape, regime, *, classes=None):
         from hypothesis import strategies as st
@@ -305,14 +333,23 @@ class _Labels(Kind):
 
         from ._elements import fill_for
 
-        return hnp.arrays(np.int64, shape, elements=st.integers(0, classes - 1),
-                          fill=fill_for(shape))
+        values = hnp.arrays(np.int64, shape, elements=st.integers(0, classes - 1),
+                            fill=fill_for(shape))
+        if inp.all_classes:  # the first labels name every class once
+            values = values.map(lambda v: _cover(v, classes))
+        return values
 
     def simplicity(self, v):
         return 0, 0, float(np.sum(v)) * 1e-3
 
     def reset_candidates(self, v):
         return [np.zeros_like(v)] if np.any(v) else []
+
+    def shrink_candidates(self, inp, v):
+        if inp.all_classes:  # shrink only to labels that still hold every class
+            simplest = _covering(v, int(np.max(v)) + 1)
+            return [] if np.array_equal(simplest, v) else [(1, simplest)]
+        return super().shrink_candidates(inp, v)
 
     def class_shift(self, inp, name, xp, class_count):
         return (f"{name} → ({name} + 1) mod {inp.classes}",

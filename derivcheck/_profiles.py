@@ -7,7 +7,10 @@ import os
 
 from ._space import EXTREME_REGIMES, REGIMES
 
-__all__ = ["PROFILES", "Profile", "get_profile"]
+__all__ = ["DTYPES", "PROFILES", "Profile", "get_profile"]
+
+#: The precisions a check can run the user's functions in.
+DTYPES = ("float64", "float32")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -21,6 +24,11 @@ class Profile:
       buckets: how many shape buckets (bucket 0 is the smallest: N=1, one
         feature, two classes).
       regimes: the value regimes mixed into every batch.
+      dtype: what the user's functions compute in: "float64" (the default)
+        or "float32" for code that only runs in float32. In float32 the
+        claimed side gets the inputs rounded to float32, the truth gets the
+        same values in float64, and the float32 tolerance applies
+        (:mod:`derivcheck._tolerance`).
     """
 
     name: str
@@ -28,6 +36,7 @@ class Profile:
     batch: int
     buckets: int
     regimes: tuple[str, ...] = REGIMES
+    dtype: str = "float64"
 
     @property
     def inputs(self) -> int:
@@ -43,13 +52,16 @@ PROFILES = {
 }
 
 
-def get_profile(name: str | Profile | None = None, *, max_examples: int | None = None) -> Profile:
+def get_profile(name: str | Profile | None = None, *, max_examples: int | None = None,
+                dtype: str | None = None) -> Profile:
     """Look up a profile by name (``DERIVCHECK_PROFILE`` if None), with overrides.
 
     >>> get_profile("quick").inputs
     192
     >>> get_profile("default", max_examples=4).inputs
     256
+    >>> get_profile("quick", dtype="float32").dtype
+    'float32'
     """
     if isinstance(name, Profile):
         prof = name
@@ -63,4 +75,8 @@ def get_profile(name: str | Profile | None = None, *, max_examples: int | None =
         if max_examples < 1:
             raise ValueError(f"max_examples must be at least 1, got {max_examples}")
         prof = dataclasses.replace(prof, max_examples=max(max_examples, 1))
+    if dtype is not None:
+        if dtype not in DTYPES:
+            raise ValueError(f"unknown dtype {dtype!r}; choose one of {', '.join(DTYPES)}")
+        prof = dataclasses.replace(prof, dtype=dtype)
     return prof

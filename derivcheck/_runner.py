@@ -152,7 +152,7 @@ def run_catalog(claims: Sequence[Claim], *, profile: Profile, seed: int,
     ``interrupted=True``; the claims not reached are listed in ``skipped``.
     """
     t0 = time.perf_counter()
-    report = Report(results=[], load_errors=list(load_errors), profile=profile.name, seed=seed)
+    report = Report(results=[], load_errors=list(load_errors), profile=_label(profile), seed=seed)
     for i, claim in enumerate(claims):
         if on_start:
             on_start(claim)
@@ -167,6 +167,11 @@ def run_catalog(claims: Sequence[Claim], *, profile: Profile, seed: int,
             on_result(result)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _label(profile: Profile) -> str:
+    """The profile's name, with its dtype when it is not float64 ("default (float32)")."""
+    return profile.name if profile.dtype == "float64" else f"{profile.name} ({profile.dtype})"
 
 
 def _run_one(claim: Claim, profile: Profile, seed: int) -> Result:
@@ -310,7 +315,7 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
         raise ValueError(f"{unloaded[0]}: run_parallel checks claims loaded from proof files "
                          "only; use run_catalog for claims built in code")
     t0 = time.perf_counter()
-    report = Report(results=[], load_errors=list(load_errors), profile=profile.name, seed=seed)
+    report = Report(results=[], load_errors=list(load_errors), profile=_label(profile), seed=seed)
     done: dict[int, Result] = {}
     if pool is None:
         pool = start_workers(jobs, profile=profile, seed=seed, cache_dir=cache_dir)

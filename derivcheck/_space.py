@@ -12,13 +12,22 @@ Everything here is plain NumPy: no JAX import.
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from collections.abc import Mapping
 
 import numpy as np
 
-from ._kinds import KINDS, Kind
+from ._dims import axis_length, cover_classes, lowest, names_in
+from ._inputs import (
+    Input,
+    SpaceError,
+    binary,
+    counts,
+    labels,
+    one_hot,
+    positive,
+    real,
+    simplex,
+)
 
 __all__ = [
     "EXTREME_REGIMES",
@@ -27,6 +36,7 @@ __all__ = [
     "Space",
     "SpaceError",
     "binary",
+    "counts",
     "labels",
     "one_hot",
     "positive",
@@ -61,145 +71,11 @@ DEFAULT_CLASS_RANGE = (2, 6)
 MAX_DIM = 4096
 MAX_ENTRIES = 2**24
 
-_DIM_NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
-
-
-class SpaceError(ValueError):
-    """A space is declared inconsistently (bad shape string, dimension range)."""
-
-
 def _bytes(n: int) -> str:
     for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
         if n >= size:
             return f"{n / size:.3g} {unit}"
     return f"{n} bytes"
-
-
-def _parse_shape(shape: str) -> tuple[str, ...]:
-    if not isinstance(shape, str):
-        raise SpaceError(
-            f"shape must be a string of dimension names such as 'N D', got {shape!r}"
-        )
-    dims = tuple(shape.split())
-    for d in dims:
-        if d.isdigit():
-            continue
-        if not _DIM_NAME.match(d):
-            raise SpaceError(f"bad dimension name {d!r} in shape {shape!r}")
-    return dims
-
-
-@dataclasses.dataclass(frozen=True)
-class Input:
-    """One named input of a space: its kind, symbolic shape and options.
-
-    Build inputs with :func:`real`, :func:`positive`, :func:`simplex`,
-    :func:`one_hot`, :func:`labels` or :func:`binary` rather than directly.
-    ``kind`` is the kind's name; what the kind does lives in
-    :attr:`kind_object` (see ``_kinds.py``).
-    """
-
-    kind: str
-    dims: tuple[str, ...]
-    classes: str | None = None
-    nonzero: bool = False
-
-    @property
-    def kind_object(self) -> Kind:
-        """The :class:`~derivcheck._kinds.Kind` that draws, calms and shrinks this input."""
-        return KINDS[self.kind]
-
-    @property
-    def is_float(self) -> bool:
-        return self.kind_object.is_float
-
-    @property
-    def varies(self) -> bool:
-        """Whether values of this input follow the value regimes."""
-        return self.kind_object.varies
-
-    @property
-    def differentiable(self) -> bool:
-        """Whether the input may be the ``wrt`` of a gradient or Jacobian.
-
-        >>> real("D").differentiable, one_hot("K").differentiable
-        (True, False)
-        """
-        return self.kind_object.differentiable
-
-    def shape_string(self) -> str:
-        return " ".join(self.dims)
-
-    def __repr__(self) -> str:
-        extra = f", classes={self.classes!r}" if self.classes else ""
-        extra += ", nonzero=True" if self.nonzero else ""
-        return f"{self.kind}({self.shape_string()!r}{extra})"
-
-
-def real(shape: str = "", *, nonzero: bool = False) -> Input:
-    """Real arrays of any rank (``""`` is a scalar).
-
-    Args:
-      shape: dimension names separated by spaces, e.g. ``"N D"``.
-      nonzero: keep every entry away from zero (for subgradients of ``|w|``).
-
-    >>> real("N D")
-    real('N D')
-    """
-    return Input("real", _parse_shape(shape), nonzero=nonzero)
-
-
-def positive(shape: str = "") -> Input:
-    """Strictly positive reals, e.g. a regularization strength ``lam > 0``.
-
-    >>> positive()
-    positive('')
-    """
-    return Input("positive", _parse_shape(shape))
-
-
-def simplex(shape: str) -> Input:
-    """Probability vectors: positive entries summing to one over the last axis.
-
-    >>> simplex("K")
-    simplex('K')
-    """
-    dims = _parse_shape(shape)
-    if not dims:
-        raise SpaceError("simplex needs at least one dimension, e.g. simplex('K')")
-    return Input("simplex", dims)
-
-
-def one_hot(shape: str) -> Input:
-    """One-hot label rows over the last axis (float64 zeros and ones).
-
-    >>> one_hot("N K")
-    one_hot('N K')
-    """
-    dims = _parse_shape(shape)
-    if not dims:
-        raise SpaceError("one_hot needs at least one dimension, e.g. one_hot('N K')")
-    return Input("one_hot", dims)
-
-
-def labels(shape: str, *, classes: str) -> Input:
-    """Integer class labels in ``[0, classes)``.
-
-    >>> labels("N", classes="K")
-    labels('N', classes='K')
-    """
-    if not isinstance(classes, str) or not _DIM_NAME.match(classes):
-        raise SpaceError(f"classes must name a dimension such as 'K', got {classes!r}")
-    return Input("labels", _parse_shape(shape), classes=classes)
-
-
-def binary(shape: str) -> Input:
-    """Binary labels in {0, 1}, as float64.
-
-    >>> binary("N")
-    binary('N')
-    """
-    return Input("binary", _parse_shape(shape))
 
 
 def _class_dims(inputs: Mapping[str, Input]) -> set[str]:
@@ -242,8 +118,8 @@ class Space:
                 )
         self.inputs: dict[str, Input] = dict(inputs)
         self._buckets: dict[int, dict[str, int]] = {}
-        names = sorted({d for i in inputs.values() for d in i.dims if not d.isdigit()}
-                       | {i.classes for i in inputs.values() if i.classes})
+        tokens = [d for i in inputs.values() for d in i.dims]
+        names = sorted(names_in(tokens) | {i.classes for i in inputs.values() if i.classes})
         classes = _class_dims(inputs)
         self.ranges: dict[str, tuple[int, int]] = {}
         overrides = dict(dims or {})
@@ -264,19 +140,33 @@ class Space:
                     f"dimension {d!r} counts classes and must be at least 2, got ({lo}, {hi})"
                 )
             self.ranges[d] = (lo, hi)
+        for d, need in lowest(tokens).items():  # K-1 needs K >= 2
+            lo, hi = self.ranges[d]
+            if hi < need:
+                raise SpaceError(f"dimension {d!r} is at most {hi}, but a shape uses it in an "
+                                 f"expression that needs {d} ≥ {need}")
+            self.ranges[d] = (max(lo, need), hi)
+        #: (labels dims, class dimension) of the labels that cover every class
+        self._cover = [(i.dims, i.classes) for i in inputs.values() if i.all_classes]
+        for dims_, k in self._cover:
+            top = cover_classes({**{d: hi for d, (_, hi) in self.ranges.items()},
+                                 k: self.ranges[k][0]}, [], self.ranges)
+            if int(np.prod([axis_length(t, top) for t in dims_])) < self.ranges[k][0]:
+                raise SpaceError(f"labels of shape {' '.join(dims_)!r} cannot hold all "
+                                 f"{self.ranges[k][0]} classes of {k}; allow larger dimensions")
         self._check_sizes()
 
     def _check_sizes(self) -> None:
         """Refuse dimensions whose inputs would not fit in memory, saying what to change."""
         for name, inp in self.inputs.items():
-            entries = 1
-            for d in inp.dims:
-                entries *= int(d) if d.isdigit() else self.ranges[d][1]
-            big = [d for d in inp.dims if not d.isdigit() and self.ranges[d][1] > MAX_DIM]
+            top = {d: hi for d, (_, hi) in self.ranges.items()}
+            sizes = [axis_length(d, top) for d in inp.dims]
+            entries = int(np.prod(sizes, dtype=np.int64))
+            big = [d for d, n in zip(inp.dims, sizes, strict=True) if n > MAX_DIM]
             if big or entries > MAX_ENTRIES:
-                what = (f"dimension {big[0]} up to {self.ranges[big[0]][1]}" if big
+                what = (f"dimension {big[0]} up to {axis_length(big[0], top)}" if big
                         else f"dimensions {inp.shape_string()!r} up to "
-                             f"{' × '.join(str(self.ranges[d][1]) for d in inp.dims)}")
+                             f"{' × '.join(str(n) for n in sizes)}")
                 raise SpaceError(
                     f"{what} would make input {name!r} of {_bytes(entries * 8)} per example; "
                     f"keep every dimension ≤ {MAX_DIM} and every input ≤ {MAX_ENTRIES:,} "
@@ -303,8 +193,16 @@ class Space:
         """
         cached = self._buckets.get(index)
         if cached is None:
-            cached = self._buckets[index] = self._make_bucket(index)
+            cached = self._buckets[index] = self.constrain(self._make_bucket(index))
         return dict(cached)
+
+    def constrain(self, dims: Mapping[str, int]) -> dict[str, int]:
+        """``dims`` adjusted so that labels with ``all_classes=True`` can hold every class.
+
+        >>> Space(y=labels("N", classes="K", all_classes=True)).constrain({"N": 1, "K": 4})
+        {'N': 4, 'K': 4}
+        """
+        return cover_classes(dict(dims), self._cover, self.ranges)
 
     def _make_bucket(self, index: int) -> dict[str, int]:
         if index == 0:
@@ -325,7 +223,12 @@ class Space:
         return out
 
     def shape_of(self, name: str, bucket: Mapping[str, int]) -> tuple[int, ...]:
-        return tuple(int(d) if d.isdigit() else bucket[d] for d in self.inputs[name].dims)
+        """The shape of input ``name`` in a bucket (derived dimensions such as ``K-1`` included).
+
+        >>> Space(b=real("K-1 D+1")).shape_of("b", {"K": 3, "D": 2})
+        (2, 3)
+        """
+        return tuple(axis_length(d, bucket) for d in self.inputs[name].dims)
 
     # -- values ------------------------------------------------------------
     def draw(self, bucket: Mapping[str, int], *, seed: int, size: int,

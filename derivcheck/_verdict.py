@@ -129,6 +129,12 @@ class Result:
       examples: how many inputs were checked.
       counterexample: the shrunk failing input, name -> array, or None.
       diagnosis: the kind of mistake it looks like, or None.
+      oracle: where the truth came from: "autodiff", or "finite differences"
+        for a reference JAX cannot trace (None for a property).
+      accuracy: for finite differences, the largest error estimate of the
+        truth relative to its size over the inputs checked.
+      rtol: the claim's own tolerance on the normalized error, if it declares
+        one (else the calibrated threshold applies).
     """
 
     id: str
@@ -149,6 +155,14 @@ class Result:
     compilations: int = 0
     unstable_from: float | None = None
     trace: str | None = dataclasses.field(default=None, repr=False)
+    #: Where the truth came from: "autodiff" or "finite differences" (None: a property).
+    oracle: str | None = "autodiff"
+    #: For finite differences: the largest error estimate of the truth, relative to
+    #: its size, over the inputs checked (None for autodiff, exact to rounding).
+    accuracy: float | None = None
+    rtol: float | None = None
+    #: For a check made from Python: what to call in :meth:`reproduce`.
+    origin: Any = dataclasses.field(default=None, repr=False, compare=False)
     #: The class of the claim's erratum (a derivation: of its root), or None.
     erratum_class: str | None = None
     #: Where a derivation first goes wrong and what follows from it, or None.
@@ -194,16 +208,46 @@ class Result:
             text += f" ({self.examples} inputs, max rel. error {_fmt_err(self.max_error)})"
         elif self.status == "unstable" and self.unstable_from is not None:
             text += f" (breaks for inputs of magnitude >= {self.unstable_from:.3g})"
+        if self.rtol is not None:
+            text += f" [rtol={self.rtol:g} declared by the claim]"
         if self.diagnosis:
             text += f"; {self.diagnosis}"
         if self.message:
             text += f"; {self.message}"
+        if self.oracle == "finite differences":
+            text += f"; truth by {self.truth}"
         if self.status != self.expected:
             text += f" [expected {self.expected}]"
         return text
 
+    @property
+    def truth(self) -> str:
+        """Where the truth came from, with the accuracy finite differences reached.
+
+        >>> Result("c", "gradient", "verified", "verified").truth
+        'autodiff'
+        >>> Result("c", "gradient", "verified", "verified", oracle="finite differences",
+        ...        accuracy=2e-9).truth
+        'finite differences (accurate to 2.0e-09)'
+        """
+        if self.oracle is None:
+            return ""
+        if self.oracle == "finite differences" and self.accuracy is not None:
+            return f"{self.oracle} (accurate to {self.accuracy:.1e})"
+        return self.oracle
+
     def reproduce(self) -> str:
-        """A snippet that re-checks the counterexample by hand."""
+        """A snippet that re-checks the counterexample by hand.
+
+        For a check made from Python (``dc.check_gradient`` and friends), a
+        short script that rebuilds the failing input, calls your functions and
+        prints how far the claimed value is from the truth; for a proof file,
+        the command line that re-runs it and the failing input.
+        """
+        if self.counterexample and self.origin is not None:
+            from ._reproduce import python_snippet
+
+            return python_snippet(self.counterexample, self.origin)
         if not self.counterexample:
             return f"derivcheck check --seed {self.seed} (claim {self.id})"
         args = ", ".join(
@@ -246,8 +290,11 @@ class Result:
             "diagnosis": self.diagnosis,
             "message": self.message,
             "unstable_from": self.unstable_from,
+            "rtol": self.rtol,
             "seconds": round(self.seconds, 4),
             "compilations": self.compilations,
+            "oracle": self.oracle,
+            "accuracy": self.accuracy,
             "erratum_class": self.erratum_class,
             "root_cause": None if self.root_cause is None else self.root_cause.to_dict(),
         }

@@ -62,6 +62,10 @@ def main() -> None:
               help="Search budget [default: $DERIVCHECK_PROFILE or default].")
 @click.option("--max-examples", type=click.IntRange(min=1),
               help="Hypothesis examples per claim (each checks a batch of inputs).")
+@click.option("--dtype", default="float64", show_default=True,
+              type=click.Choice(["float64", "float32"]),
+              help="What the claimed side computes in: float32 for code that only runs in "
+              "float32 (its inputs are rounded to float32 and the float32 tolerance applies).")
 @click.option("-k", "select", help="Only claims whose id contains this text.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only load errors and the summary.")
 @click.option("--color/--no-color", default=None, help="Colour output [default: on a TTY].")
@@ -70,7 +74,7 @@ def main() -> None:
               help="Processes checking claims, this one included "
               "[default: the number of CPUs, at most 4].")
 @click.option("--traceback", "traceback_", is_flag=True, help="Show full Python tracebacks.")
-def check(paths, fmt, output, seed, profile, max_examples, select, quiet, color,
+def check(paths, fmt, output, seed, profile, max_examples, dtype, select, quiet, color,
           cache_dir_option, jobs, traceback_):
     """Check the claims in proof files or folders (default: ./proofs).
 
@@ -78,13 +82,14 @@ def check(paths, fmt, output, seed, profile, max_examples, select, quiet, color,
     Examples:
       derivcheck check
       derivcheck check proofs/softmax_note.py --seed 3 --profile thorough
+      derivcheck check proofs/float32_model.py --dtype float32
       derivcheck check --format html -o report.html
       derivcheck check --format json | jq .summary
     """
     from ._loader import UsageError, discover
     from ._runner import start_workers
 
-    prof = profile_or_fail(profile, max_examples=max_examples)
+    prof = profile_or_fail(profile, max_examples=max_examples, dtype=dtype)
     try:
         files = discover(paths or ["proofs"])
     except UsageError as exc:

@@ -74,7 +74,7 @@ def shapes(space: Space, *, buckets: int | None = None) -> st.SearchStrategy[dic
             raise ValueError(f"buckets must be a positive int, got {buckets!r}")
         return st.integers(0, buckets - 1).map(space.bucket)
     return st.fixed_dictionaries(
-        {d: st.integers(lo, hi) for d, (lo, hi) in space.ranges.items()})
+        {d: st.integers(lo, hi) for d, (lo, hi) in space.ranges.items()}).map(space.constrain)
 
 
 def inputs(space: Space, *, bucket: int | Mapping[str, int] | None = None,

@@ -149,7 +149,7 @@ def test_quiet_prints_only_the_summary(folder):
 def test_not_quiet_prints_the_table(folder):
     r = run(folder, "check", "--profile", "quick", "proof.py")
     assert r.output.splitlines()[0].split() == ["status", "claim", "kind", "inputs", "max",
-                                                "err", "note"]
+                                                "err", "truth", "note"]
     assert "proof.py::cube" in r.output
 
 

@@ -27,10 +27,10 @@ RELATIONS = {
     "factor 1/N": (lambda t, x: t / x["X"].shape[0], "claimed = 1/N × autodiff"),
     "factor 2": (lambda t, x: 2 * t, "claimed = 2 × autodiff"),
     "factor 1/2": (lambda t, x: t / 2, "claimed = 1/2 × autodiff"),
-    "lam W": (lambda t, x: t + x["lam"] * x["W"], "= +lam·W"),
+    "lam W": (lambda t, x: t + x["lam"] * x["W"], "= lam·W"),
     "minus lam W": (lambda t, x: t - x["lam"] * x["W"], "= -lam·W"),
-    "lam/2 W": (lambda t, x: t + x["lam"] / 2 * x["W"], "= +lam/2·W"),
-    "lam sign W": (lambda t, x: t + x["lam"] * np.sign(x["W"]), "= +lam·sign(W)"),
+    "lam/2 W": (lambda t, x: t + x["lam"] / 2 * x["W"], "= 1/2·lam·W"),
+    "lam sign W": (lambda t, x: t + x["lam"] * np.sign(x["W"]), "= lam·sign(W)"),
     "classes shifted": (lambda t, x: np.roll(t, 1, axis=1), "classes shifted by +1"),
     "classes permuted": (lambda t, x: t[:, [1, 0, 3, 2]], "classes permuted"),
     "constant term": (lambda t, x: t + 0.5, "constant term"),
@@ -76,6 +76,42 @@ def test_noise_fits_no_simple_relation():
     ts = truths(xs)
     gs = [RNG.normal(size=t.shape) for t in ts]
     assert diagnose(gs, ts, xs, claim=CLAIM).startswith("no simple relation fits")
+
+
+def test_a_claim_that_cancels_to_zero_is_named_as_such():
+    xs = inputs()
+    ts = truths(xs)
+    text = diagnose([np.zeros_like(t) for t in ts], ts, xs, claim=CLAIM)
+    assert text.startswith("claimed is 0 at every input")
+
+
+def test_a_claim_that_is_zero_up_to_rounding_is_named_zero():
+    xs = inputs()
+    ts = truths(xs)
+    text = diagnose([1e-17 * t for t in ts], ts, xs, claim=CLAIM)
+    assert text.startswith("claimed is 0 at every input")
+
+
+def test_a_claim_that_is_zero_somewhere_only_is_not_called_zero():
+    xs = inputs()
+    ts = truths(xs)
+    gs = [np.zeros_like(t) for t in ts]
+    gs[0] = -ts[0]
+    assert not diagnose(gs, ts, xs, claim=CLAIM).startswith("claimed is 0")
+
+
+def test_classes_shifted_are_named_across_inputs_of_two_sizes():
+    xs = inputs(d=3, k=4, count=2) + inputs(n=4, d=2, k=3, count=2)
+    ts = truths(xs)
+    text = diagnose([np.roll(t, 1, axis=1) for t in ts], ts, xs, claim=CLAIM)
+    assert "classes shifted by +1" in text
+
+
+def test_classes_shifted_at_some_inputs_only_are_not_named():
+    xs = inputs(d=3, k=4, count=2) + inputs(n=4, d=2, k=3, count=2)
+    ts = truths(xs)
+    gs = [np.roll(t, 1, axis=1) for t in ts[:3]] + [-ts[3]]
+    assert "classes shifted" not in diagnose(gs, ts, xs, claim=CLAIM)
 
 
 SQUARE = dc.Space(w=dc.real("D"), dims={"D": 3})

@@ -38,9 +38,11 @@ WRONG = {
     "missing_1_over_N": (risk, lambda W, X, Y: grad(W, X, Y) * X.shape[0], "factor: claimed = N"),
     "extra_2": (risk, lambda W, X, Y: 2 * grad(W, X, Y), "factor: claimed = 2"),
     "transpose": (risk, lambda W, X, Y: grad(W, X, Y).T, "transpose"),
-    "dropped_regularization": (risk_l2, grad, "regularization term: claimed - autodiff = -lam·W"),
+    "dropped_regularization": (
+        risk_l2, grad,
+        "claimed - autodiff = -lam·W: the regularization term is missing (penalty 1/2·lam‖W‖²)"),
     "half_regularization": (risk_l2, lambda W, X, Y, lam: grad(W, X, Y) + lam / 2 * W,
-                            "regularization term: claimed - autodiff = -lam/2·W"),
+                            "claimed - autodiff = -1/2·lam·W"),
     "class_index_off_by_one": (
         risk, lambda W, X, Y: jnp.roll(grad(W, X, Y), 1, axis=1), "classes shifted by +1"),
     "numpy_sign": (risk, lambda W, X, Y: -grad_numpy(W, X, Y), "sign error"),

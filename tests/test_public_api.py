@@ -24,7 +24,7 @@ SPACE = dc.Space(x=dc.real("D"))
 def test_each_check_has_one_assert_twin_and_no_other_spelling():
     checks = {n[len("check_"):] for n in dc.__all__ if n.startswith("check_")}
     asserts = {n[len("assert_"):] for n in dc.__all__ if n.startswith("assert_")}
-    assert checks == {"gradient", "jacobian", "equal", "holds"}
+    assert checks == {"gradient", "jacobian", "equal", "holds", "vjp", "hessian", "hvp"}
     assert asserts == checks | {"claim"}
     assert not hasattr(dc.Claim, "check")  # dc.check(claim) is the one spelling
 

@@ -41,7 +41,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._claims import Line, bind
+from .._binding import bind
+from .._claims import Line
 from .._engine import in_float64
 from .._space import Space, _class_dims
 from ._jaxpr import additive_eqn, drop_mutant

@@ -13,16 +13,19 @@ from __future__ import annotations
 import time
 
 import jax
+import numpy as np
 
 from .._claims import Claim, ClaimError
+from .._numpy import is_numpy_fn
 from .._profiles import Profile
 from .._rootcause import analyse
 from .._verdict import LineResult, Result, Status
 from ._compile import Compiler
 from ._diagnosis import diagnosis
 from ._evaluate import Checker
+from ._fd_check import FiniteDifferenceChecker
 from ._judge import Judge
-from ._oracle import Oracle, autodiff
+from ._oracle import FiniteDifferenceOracle, Oracle, autodiff, runs_on_numpy
 from ._records import LineSlot
 from ._search import Search
 
@@ -53,6 +56,14 @@ def _too_big(claim: Claim, profile: Profile) -> str | None:
     return None
 
 
+def choose_oracle(claim: Claim) -> Oracle | None:
+    """Finite differences for a reference declared NumPy (``dc.numpy_fn``), else autodiff
+    (which falls back to finite differences if JAX cannot trace the reference)."""
+    if not claim.target.is_property and is_numpy_fn(claim.target.fn):
+        return FiniteDifferenceOracle(claim)
+    return autodiff(claim)
+
+
 class Engine:
     """Checks claims; owns the compiler and its per-claim cache of fused checks."""
 
@@ -76,7 +87,8 @@ class Engine:
     def _run(self, claim, *, profile, seed, diagnose, oracle) -> Result:
         t0 = time.perf_counter()
         base = dict(id=claim.qualname, kind=claim.kind, expected=claim.expected,
-                    source=claim.source, latex=claim.latex, seed=seed)
+                    source=claim.source, latex=claim.latex, seed=seed,
+                    rtol=getattr(claim, "rtol", None))
 
         def failed(message: str, trace: str | None = None) -> Result:
             lines = [LineResult(i + 1, ln.latex, Status.ERROR, ln.expected, message=message,
@@ -89,17 +101,29 @@ class Engine:
         too_big = _too_big(claim, profile)
         if too_big:
             return failed(too_big)
+        chosen = oracle is not None
         try:
             if oracle is None:
-                oracle = autodiff(claim)
-            name = "property" if oracle is None else oracle.name
-            ck = Checker(claim, profile, seed, oracle=oracle, oracle_name=name,
-                         compiler=self.compiler)
+                oracle = choose_oracle(claim)
+            ck = self._checker(claim, profile, seed, oracle)
         except ClaimError as exc:
             return failed(str(exc))
         traced_before = ck.fused.traces
         try:
             Search(ck).run()
+            if ck.truth_untraceable and not chosen:
+                # The reference failed under JAX tracing: if it runs on NumPy arrays,
+                # it is NumPy code, and finite differences give the truth.
+                x = ck.space.calm(ck.space.draw(ck.space.bucket(0), seed=seed, size=1))
+                why = runs_on_numpy(claim, {k: np.array(v[0]) for k, v in x.items()})
+                if why is None:
+                    oracle = FiniteDifferenceOracle(claim)
+                    ck = self._checker(claim, profile, seed, oracle)
+                    Search(ck).run()
+                else:
+                    ck.truth_error = (f"the reference raised {why} (on NumPy arrays; JAX "
+                                      "could not trace it either); fix the function "
+                                      "(--traceback shows where)")
         except MemoryError as exc:
             return failed(f"ran out of memory ({exc}); give the space smaller dimensions")
         judge = Judge(ck)
@@ -127,7 +151,22 @@ class Engine:
                         unstable_from=head.unstable_from, seconds=time.perf_counter() - t0,
                         lines=lines, compilations=ck.fused.traces - traced_before, **base)
         result.trace = next((ln.trace for ln in lines if ln.trace), None)
+        if isinstance(ck, FiniteDifferenceChecker):
+            result.oracle = FiniteDifferenceOracle.name
+            result.accuracy = ck.accuracy if result.examples else None
+        elif ck.property:
+            result.oracle = None
+        if failed_head:
+            from .._reproduce import origin_of
+
+            result.origin = origin_of(claim)
         return _classify(result, claim, chained=claim.kind.chained)
+
+    def _checker(self, claim: Claim, profile: Profile, seed: int,
+                 oracle: Oracle | None) -> Checker:
+        name = "property" if oracle is None else oracle.name
+        cls = FiniteDifferenceChecker if oracle is not None and oracle.truth is None else Checker
+        return cls(claim, profile, seed, oracle=oracle, oracle_name=name, compiler=self.compiler)
 
     @staticmethod
     def _line(ck: Checker, judge: Judge, slot: LineSlot, diagnose: bool) -> LineResult:
@@ -140,8 +179,11 @@ class Engine:
                         expected=src.expected, examples=slot.examples,
                         max_error=slot.max_err, step_error=slot.max_step,
                         erratum=src.erratum, note=src.note, reading=src.reading)
+        unresolved = ck.unresolved() if isinstance(ck, FiniteDifferenceChecker) else None
         if ck.truth_error is not None:
             lr.status, lr.message, lr.trace = Status.ERROR, ck.truth_error, ck.truth_trace
+        elif unresolved and slot.examples == 0:
+            lr.status, lr.message = Status.ERROR, unresolved
         elif any(not mode.runs for mode in slot.mode.values()):
             lr.status, lr.message, lr.trace = Status.ERROR, slot.message, slot.trace
         elif slot.failures:
@@ -155,6 +197,10 @@ class Engine:
             lr.unstable_from = c.unstable_from
             if lr.status == Status.REFUTED and not ck.property and diagnose:
                 lr.diagnosis = diagnosis(ck, slot, c.x, c.b)
+                if lr.diagnosis and isinstance(ck, FiniteDifferenceChecker):
+                    lr.diagnosis = lr.diagnosis.replace("autodiff", "finite differences")
+        elif unresolved and not slot.failures:
+            lr.message = unresolved  # a verdict on the inputs it resolved, and how few they were
         elif slot.examples == 0:
             lr.status = Status.ERROR
             lr.message = "the truth was never finite on the inputs drawn; check the reference"

@@ -26,18 +26,11 @@ import numpy as np
 
 from .. import _tolerance as tol
 from .._claims import Claim, ClaimError
-from ._records import LineMode, LineSlot, TraceRecord
+from ._records import LineMode, LineSlot, TraceRecord, part_of
 from ._rules import first_line, judge_output
 from ._store import ProgramStore, Unkeyable, program_key
 
 __all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
-
-_TRACER_ERRORS = (
-    jax.errors.TracerArrayConversionError,
-    jax.errors.ConcretizationTypeError,
-    jax.errors.TracerBoolConversionError,
-    jax.errors.TracerIntegerConversionError,
-)
 
 #: derivcheck compiles many small programs and runs each briefly. On the CPU,
 #: XLA's older (non-MLIR) fusion emitters and a single codegen split took
@@ -66,18 +59,20 @@ class FusedCheck:
 
     def __init__(self, slots: list[LineSlot], truth: Callable[[dict], Any] | None,
                  float_names: list[str], jit: Callable[[Callable], Callable],
-                 compiler: Compiler | None = None, oracle_name: str = "") -> None:
+                 dtype: str = "float64", compiler: Compiler | None = None,
+                 oracle_name: str = "") -> None:
         self.records: dict[Shapes, TraceRecord] = {}
         self.traces = 0
         self.loaded = 0  # compiled checks taken from the program store
         self.lines = len(slots)
+        self.dtype = dtype
         self._fn = jit(jax.vmap(self._single_fn(slots, truth, float_names)))
         self._compiler = compiler
         self._compiled: dict[tuple, Any] = {}
         # What the program store's key reads (see :mod:`._store`).
         self._key_functions = [truth, *[sl.fn for sl in slots]]
-        self._key_extra = (oracle_name, truth is None, tuple(float_names),
-                           tuple(sl.prev for sl in slots))
+        self._key_extra = (oracle_name, dtype, truth is None, tuple(float_names),
+                           tuple((sl.prev, sl.numpy, sl.part) for sl in slots))
 
     def __call__(self, batch: dict) -> tuple[Any, TraceRecord]:
         """Dispatch the check on a batch; return its (async) result and the trace record."""
@@ -129,11 +124,19 @@ class FusedCheck:
     def _single_fn(self, slots, truth, float_names):
         prop = truth is None
         n = len(slots)
-        slot_fns = [(sl.index, sl.fn, sl.prev) for sl in slots]
+        slot_fns = [(sl.index, sl.fn, sl.prev, sl.numpy, sl.part) for sl in slots]
+
+        low = self.dtype == "float32"
 
         def single(inp):
             self.traces += 1  # runs once per trace
             rec = self.records[shapes_of(inp, batched=False)] = TraceRecord()
+            line_inp = inp
+            if low:  # lines compute in float32; the truth sees the same values in float64
+                line_inp = {k: v.astype(jnp.float32) if jnp.issubdtype(v.dtype, jnp.floating)
+                            else v for k, v in inp.items()}
+                inp = {k: v.astype(jnp.float64) if jnp.issubdtype(v.dtype, jnp.floating)
+                       else v for k, v in line_inp.items()}
             mags = [jnp.max(jnp.abs(inp[k])) for k in float_names if inp[k].size]
             s = jnp.max(jnp.stack(mags)) if mags else jnp.asarray(0.0)
             nan = jnp.asarray(jnp.nan)
@@ -141,31 +144,36 @@ class FusedCheck:
             t = None
             if not prop:
                 try:
-                    t = jnp.asarray(truth(inp), jnp.float64)
-                except Exception as exc:  # the reference itself is broken
+                    t = truth(inp)
+                    t = (tuple(jnp.asarray(p, jnp.float64) for p in t) if isinstance(t, tuple)
+                         else jnp.asarray(t, jnp.float64))
+                except Exception as exc:  # NumPy code, or a broken reference
+                    rec.truth_untraceable = not isinstance(exc, ClaimError)
                     rec.truth_error = (f"the reference raised {first_line(exc)}; fix the "
                                        "function (--traceback shows where)")
                     rec.truth_trace = traceback.format_exc()
                     return jnp.zeros(3 * n + 2), nan, (nan,) * n
-                rec.truth_shape = tuple(t.shape)
+                rec.truth_shape = (tuple(p.shape for p in t) if isinstance(t, tuple)
+                                   else tuple(t.shape))
             vals = {}
             raws = [nan] * n  # each line's own output, for the diagnosis
-            for i, fn, prev in slot_fns:
-                try:
-                    raw = fn(inp)
-                except _TRACER_ERRORS:
+            for i, fn, prev, numpy, part in slot_fns:
+                if numpy:  # declared NumPy code (dc.numpy_fn): never traced
                     rec.modes[i] = LineMode.NUMPY
                     continue
+                try:
+                    raw = fn(line_inp)
                 except ClaimError as exc:
                     rec.modes[i], rec.messages[i] = LineMode.ERROR, str(exc)
                     continue
-                except Exception as exc:
-                    rec.modes[i] = LineMode.ERROR
-                    rec.messages[i] = (f"raised {first_line(exc)}; fix the function "
-                                       "(--traceback shows where)")
-                    rec.traces[i] = traceback.format_exc()
+                except Exception:  # noqa: BLE001 - any failure under tracing: try NumPy
+                    # NumPy code fails under tracing in many ways (np.exp of a tracer,
+                    # scores[range(N), y], in-place assignment, `if x > 0`). The line
+                    # then runs on NumPy arrays; if it fails there too, that is its error.
+                    rec.modes[i] = LineMode.NUMPY
                     continue
-                mode, why = judge_output(raw, rec.truth_shape, prop=prop)
+                mode, why = judge_output(raw, part_of(rec.truth_shape, part), prop=prop,
+                                         dtype=self.dtype)
                 rec.modes[i] = mode
                 if why:
                     rec.messages[i] = why
@@ -185,11 +193,13 @@ class FusedCheck:
                 if mode is LineMode.TRANSPOSED:
                     g = g.T
                 vals[i] = g
-                errs[i] = tol.normalized_error(g, t, s, jnp)
+                errs[i] = tol.normalized_error(g, part_of(t, part), s, jnp)
                 ref = vals.get(prev) if prev is not None else None
                 steps[i] = errs[i] if ref is None else tol.normalized_error(g, ref, s, jnp)
                 fins[i] = jnp.all(jnp.isfinite(g))
-            tfin = jnp.asarray(True) if prop else jnp.all(jnp.isfinite(t))
+            tfin = (jnp.asarray(True) if prop else
+                    jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in
+                                       (t if isinstance(t, tuple) else (t,))])))
             # One packed vector per input: a single device-to-host transfer per batch.
             packed = jnp.concatenate([
                 jnp.stack(errs), jnp.stack(steps), jnp.stack(fins).astype(jnp.float64),
@@ -276,14 +286,16 @@ class Compiler:
         return sum(c.traces for c in self._fused.get(claim, {}).values())
 
     def fused(self, claim: Claim, oracle_name: str, slots: list[LineSlot],
-              truth: Callable[[dict], Any] | None, float_names: list[str]) -> FusedCheck:
+              truth: Callable[[dict], Any] | None, float_names: list[str],
+              dtype: str = "float64") -> FusedCheck:
         """The claim's fused check, from the cache if the claim was checked before."""
         try:
             per_claim = self._fused.setdefault(claim, {})
         except TypeError:  # a claim that cannot be weakly referenced: no reuse
             per_claim = {}
-        check = per_claim.get(oracle_name)
+        key = (oracle_name, dtype)
+        check = per_claim.get(key)
         if check is None or check.lines != len(slots):
-            check = per_claim[oracle_name] = FusedCheck(slots, truth, float_names, self.jit,
-                                                        self, oracle_name)
+            check = per_claim[key] = FusedCheck(slots, truth, float_names, self.jit, dtype,
+                                                self, oracle_name)
         return check

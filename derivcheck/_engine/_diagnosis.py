@@ -11,7 +11,7 @@ import numpy as np
 from .. import _tolerance as tol
 from .._shrink import magnitude
 from ._evaluate import Checker
-from ._records import LineMode, LineSlot
+from ._records import LineMode, LineSlot, part_of
 from ._rules import first_line
 
 __all__ = ["diagnosis"]
@@ -27,6 +27,8 @@ def _sides(ck: Checker, b: int, slot_index: int, xs: list[dict]) -> tuple[list, 
     returns every line's own output beside its errors: no new compilation.
     NumPy lines run one input at a time.
     """
+    if hasattr(ck, "sides"):  # finite differences: whole truths entry by entry
+        return ck.sides(b, slot_index, xs)
     slot = ck.slots[slot_index]
     size = ck.batch_of(b)
     gs, ts = [], []
@@ -34,47 +36,65 @@ def _sides(ck: Checker, b: int, slot_index: int, xs: list[dict]) -> tuple[list, 
         res = ck.call(b, ck.batch_from(xs[start:start + size], b))
         if res is None:
             raise ValueError("the reference cannot be evaluated")
-        ts.extend(np.asarray(res[1]))
+        ts.extend(np.asarray(part_of(res[1], slot.part)))
         if slot.mode.get(b) in (LineMode.JAX, LineMode.TRANSPOSED):  # known after a call
             gs.extend(np.asarray(res[2][slot_index]))
     mode = slot.mode.get(b)
     traced = mode in (LineMode.JAX, LineMode.TRANSPOSED)
     if mode is LineMode.NUMPY:
-        gs = [np.asarray(slot.fn({k: np.asarray(v) for k, v in x.items()})) for x in xs]
+        with np.errstate(all="ignore"):
+            gs = [np.asarray(slot.fn(ck.line_inputs({k: np.asarray(v) for k, v in x.items()})),
+                             dtype=np.float64) for x in xs]
     elif not traced:
         raise ValueError(f"the line does not run in bucket {b}")
     return gs[:len(xs)], ts[:len(xs)]
 
 
-def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
-    """Diagnose from calm failures in the largest bucket (least degenerate), else ``x``.
+def _calm_failures(ck: Checker, slot: LineSlot, b: int, seed: int, count: int) -> list:
+    """Up to ``count`` (claimed, truth, input) triples at calm failing inputs of bucket ``b``."""
+    batch = ck.calm_batch(b, seed=seed)
+    drawn = getattr(ck, "diagnosis_inputs", DIAGNOSIS_BATCH)
+    xs = [{k: np.array(v[i]) for k, v in batch.items()}
+          for i in range(min(drawn, len(next(iter(batch.values())))))]
+    gs, ts = _sides(ck, b, slot.index, xs)
+    picked = []
+    for g, t, xi in zip(gs, ts, xs, strict=True):
+        if g.shape != t.shape or not np.all(np.isfinite(t)):
+            picked.append((g, t, xi))
+            continue
+        with np.errstate(all="ignore"):
+            e = tol.normalized_error(g, t, magnitude(ck.space, xi), np)
+        if not np.all(np.isfinite(g)) or e > ck.threshold:
+            picked.append((g, t, xi))
+    return picked[:count]
 
-    ``x`` is the counterexample, in bucket ``b_x``. Both sides come from the
-    fused checks, which the search has usually compiled for both buckets
-    already, and failures are judged by the same tolerance in NumPy.
+
+def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
+    """Diagnose from calm failures in the two largest buckets of different sizes, else ``x``.
+
+    ``x`` is the counterexample, in bucket ``b_x``. The largest bucket is the
+    least degenerate; a second size tells a coefficient that follows a
+    dimension (``1/N``) from a constant. Both sides come from the fused
+    checks, which the search has usually compiled for those buckets already,
+    and failures are judged by the same tolerance in NumPy.
     """
     from .._diagnose import diagnose
 
-    b = ck.profile.buckets - 1
-    batch = ck.calm_batch(b, seed=ck.seed + 41)
-    xs = [{k: np.array(v[i]) for k, v in batch.items()}
-          for i in range(min(DIAGNOSIS_BATCH, len(next(iter(batch.values())))))]
+    top = ck.profile.buckets - 1
     try:
-        gs, ts = _sides(ck, b, slot.index, xs)
-        picked = []
-        for g, t, xi in zip(gs, ts, xs, strict=True):
-            if g.shape != t.shape or not np.all(np.isfinite(t)):
-                picked.append((g, t, xi))
-                continue
-            with np.errstate(all="ignore"):
-                e = tol.normalized_error(g, t, magnitude(ck.space, xi), np)
-            if not np.all(np.isfinite(g)) or e > tol.THRESHOLD:
-                picked.append((g, t, xi))
-        if len(picked) >= 2:
-            gs, ts, xs = (list(z) for z in zip(*picked[:4], strict=True))
-            return diagnose(gs, ts, xs, claim=ck.claim)
+        picked = _calm_failures(ck, slot, top, ck.seed + 41, 3)
     except Exception:  # that bucket does not suit the line: use the counterexample
-        pass
+        picked = []
+    if len(picked) >= 2:
+        second = next((b for b in range(top - 1, -1, -1)
+                       if ck.space.bucket(b) != ck.space.bucket(top)), None)
+        if second is not None:
+            try:
+                picked += _calm_failures(ck, slot, second, ck.seed + 43, 2)
+            except Exception:  # diagnose from one size only
+                pass
+        gs, ts, xs = (list(z) for z in zip(*picked, strict=True))
+        return diagnose(gs, ts, xs, claim=ck.claim)
     try:
         gs, ts = _sides(ck, b_x, slot.index, [x])
         return diagnose(gs, ts, [x], claim=ck.claim)

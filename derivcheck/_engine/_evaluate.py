@@ -8,18 +8,20 @@ NumPy lines that JAX cannot trace one input at a time, and returns
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
-import jax.numpy as jnp
 import numpy as np
 
 from .. import _tolerance as tol
-from .._claims import Claim, bind
+from .._binding import bind_line
+from .._claims import Claim, ClaimError
+from .._numpy import is_numpy_fn
 from .._profiles import Profile
 from .._shrink import magnitude
 from ._compile import Compiler, FusedCheck
 from ._oracle import Oracle
-from ._records import Errors, LineMode, LineSlot
+from ._records import Errors, LineMode, LineSlot, part_of
 from ._rules import failing, first_line, judge_output
 
 __all__ = ["BATCH_FLOATS", "PIPELINE_FLOATS", "Checker", "batch_of_inputs"]
@@ -60,26 +62,37 @@ class Checker:
         self.property = oracle is None
         self.slots: list[LineSlot] = []
         self.fix_slot: dict[int, int] = {}
+        parts = claim.target.parts
         for i, ln in enumerate(claim.lines):
-            fn = bind(ln.fn, self.space, where=f"{claim.qualname} line {i + 1}")
+            fn = bind_line(ln.fn, claim, where=f"{claim.qualname} line {i + 1}")
             prev = i - 1 if i > 0 and claim.kind.chained else None
-            self.slots.append(LineSlot(len(self.slots), fn, prev))
+            self.slots.append(LineSlot(len(self.slots), fn, prev, numpy=is_numpy_fn(ln.fn),
+                                       part=i if parts else None))
         for i, ln in enumerate(claim.lines):
             if ln.fix is not None:
-                fn = bind(ln.fix.fn, self.space, where=f"{claim.qualname} line {i + 1} fix")
+                fn = bind_line(ln.fix.fn, claim, where=f"{claim.qualname} line {i + 1} fix")
                 self.fix_slot[i] = len(self.slots)
-                self.slots.append(LineSlot(len(self.slots), fn, None))
+                self.slots.append(LineSlot(len(self.slots), fn, None,
+                                           numpy=is_numpy_fn(ln.fix.fn),
+                                           part=i if parts else None))
         self.float_names = [n for n, i in self.space.inputs.items() if i.varies]
         # A property carries its own tolerance, so only rounding at large
         # magnitudes (softmax saturating to exactly 1) excuses a failure.
         self.calm_bound = tol.PROPERTY_CALM if self.property else tol.MODERATE
+        #: The normalized error above which an input fails: the claim's own
+        #: ``rtol`` if it declares one, else the calibrated threshold.
+        self.threshold = getattr(claim, "rtol", None) or tol.threshold(profile.dtype)
         self.truth_error: str | None = None
         self.truth_trace: str | None = None
+        self.truth_untraceable = False  # the reference failed under JAX tracing
         self.truth_shape: dict[int, tuple | None] = {}
         self._floats_of: dict[int, int] = {}
-        self.fused: FusedCheck = compiler.fused(
-            claim, oracle_name, self.slots, None if oracle is None else oracle.truth,
-            self.float_names)
+        self.fused: FusedCheck = self._fused(compiler, oracle, oracle_name)
+
+    def _fused(self, compiler: Compiler, oracle: Oracle | None, oracle_name: str) -> FusedCheck:
+        return compiler.fused(self.claim, oracle_name, self.slots,
+                              None if oracle is None else oracle.truth, self.float_names,
+                              self.profile.dtype)
 
     # -- batch sizing ----------------------------------------------------------
     def floats(self, b: int) -> int:
@@ -111,6 +124,10 @@ class Checker:
         big = self.floats(b) * self.profile.batch >= PIPELINE_FLOATS
         return 2 if big and self.profile.batch >= 2 else 1
 
+    def budget(self) -> int:
+        """Inputs to check when nothing fails: the profile's."""
+        return self.profile.inputs
+
     def batch_from(self, xs: list[dict], b: int) -> dict[str, np.ndarray]:
         return batch_of_inputs(xs, self.batch_of(b))
 
@@ -137,6 +154,7 @@ class Checker:
             return res
         if rec.truth_error is not None:
             self.truth_error, self.truth_trace = rec.truth_error, rec.truth_trace
+            self.truth_untraceable = rec.truth_untraceable
             return None
         self.truth_shape[b] = rec.truth_shape
         for slot in self.slots:
@@ -161,7 +179,8 @@ class Checker:
         n = len(self.slots)
         out = Errors(err=np.full((size, n), np.nan), step=np.full((size, n), np.nan),
                      fin=np.ones((size, n), dtype=bool), tfin=np.zeros(size, dtype=bool),
-                     mag=None, ran=np.zeros((size, n), dtype=bool))
+                     mag=None, ran=np.zeros((size, n), dtype=bool),
+                     threshold=self.threshold)
         truth_vals = None
         if res is not None:
             res, truth_vals, _ = res  # the values stay on the device unless needed
@@ -175,26 +194,49 @@ class Checker:
         if out.mag is None:
             out.mag = self._magnitudes(batch, size)
         if numpy_slots:
-            self._evaluate_numpy(numpy_slots, batch, np.asarray(truth_vals), out, b)
+            self._evaluate_numpy(numpy_slots, batch, truth_vals, out, b)
         for slot in self.slots:
             mode = slot.mode.get(b)
-            if mode is not None and mode.runs:
-                out.ran[:, slot.index] = True
+            if mode is not None and mode.runs and mode is not LineMode.NUMPY:
+                out.ran[:, slot.index] = True  # NumPy lines mark the inputs they ran
             if mode is LineMode.TRANSPOSED:  # wrong layout: fails whatever the values
                 out.err[:, slot.index] = np.inf
         return out
 
     def _evaluate_numpy(self, slots, batch, truth_vals, out: Errors, b: int) -> None:
+        """NumPy lines, one input at a time, on the first inputs of a batch only: a
+        profile's share per bucket (the rest of a batch scaled up for the compiled
+        check is marked not run, and the profile's budget is still reached)."""
         size = next(iter(batch.values())).shape[0]
+        prof = self.profile
+        count = min(size, max(prof.batch, prof.inputs // prof.buckets))
         tshape = self.truth_shape.get(b)
+        if truth_vals is not None:
+            truth_vals = (tuple(np.asarray(p) for p in truth_vals)
+                          if isinstance(truth_vals, tuple) else np.asarray(truth_vals))
         for slot in slots:
             j = slot.index
-            for i in range(size):
-                x = {k: np.array(v[i]) for k, v in batch.items()}
+            for i in range(count):
+                x = self.line_inputs({k: np.array(v[i]) for k, v in batch.items()})
                 try:
-                    g = slot.fn(x)
+                    with np.errstate(all="ignore"):
+                        g = slot.fn(x)
+                except ClaimError as exc:  # a claimed tuple of the wrong blocks
+                    slot.message, slot.mode[b] = str(exc), LineMode.ERROR
+                    break
                 except Exception as exc:
-                    slot.message = f"raised {first_line(exc)}"
+                    if out.mag[i] > self.calm_bound and not self.property:
+                        # raises beyond the calm range only: a failure the judge
+                        # may call unstable, not an error of the whole line
+                        out.err[i, j] = out.step[i, j] = np.inf
+                        out.fin[i, j] = False
+                        out.ran[i, j] = True
+                        slot.raised = slot.raised or type(exc).__name__
+                        continue
+                    slot.message = (f"raised {first_line(exc)} (run on NumPy arrays, as JAX "
+                                    "could not trace it); fix the function (--traceback "
+                                    "shows where)")
+                    slot.trace = traceback.format_exc()
                     slot.mode[b] = LineMode.ERROR
                     break
                 if self.property:
@@ -204,10 +246,12 @@ class Checker:
                         break
                     out.err[i, j] = 0.0 if bool(np.all(g)) else 1.0
                     out.step[i, j] = 0.0
+                    out.ran[i, j] = True
                     continue
+                want = part_of(tshape, slot.part)
                 g = np.asarray(g)
-                if g.shape != tshape or g.dtype != np.float64:
-                    mode, why = judge_output(g, tshape, prop=False)
+                if g.shape != want or g.dtype != np.float64:
+                    mode, why = judge_output(g, want, prop=False, dtype=self.profile.dtype)
                     if why:
                         slot.message = why
                     if mode is LineMode.ERROR:
@@ -215,14 +259,32 @@ class Checker:
                         break
                     if mode is LineMode.TRANSPOSED:
                         g = g.T
-                t = truth_vals[i]
-                out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np)
+                g = g.astype(np.float64)
+                t = part_of(truth_vals, slot.part)[i]
+                with np.errstate(all="ignore"):  # inf or nan claims fail, quietly
+                    out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np)
                 ref = t
                 if slot.prev is not None and not np.isnan(out.err[i, slot.prev]):
                     prev_fn = self.slots[slot.prev].fn
-                    ref = np.asarray(prev_fn({k: jnp.asarray(v) for k, v in x.items()}))
-                out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np)
+                    ref = np.asarray(prev_fn(x))
+                with np.errstate(all="ignore"):
+                    out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np)
                 out.fin[i, j] = bool(np.all(np.isfinite(g)))
+                out.ran[i, j] = True
+
+    def line_inputs(self, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """One input as the lines see it: rounded to float32 in float32 mode."""
+        if self.profile.dtype != "float32":
+            return x
+        return {k: v.astype(np.float32) if np.issubdtype(v.dtype, np.floating) else v
+                for k, v in x.items()}
+
+    def truth_inputs(self, x: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """One input as the truth sees it: the lines' values, in float64."""
+        if self.profile.dtype != "float32":
+            return x
+        return {k: v.astype(np.float32).astype(np.float64)
+                if np.issubdtype(v.dtype, np.floating) else v for k, v in x.items()}
 
     def fails_on(self, b: int, j: int, cands: list[dict], floor: float = 0.0) -> np.ndarray:
         """Which candidates still fail line ``j``, with an error of at least ``floor``."""

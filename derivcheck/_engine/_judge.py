@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _tolerance as tol
 from .._shrink import magnitude, shrink
 from .._verdict import Status
 from ._evaluate import Checker
@@ -46,7 +45,7 @@ class Judge:
         j = slot.index
         # Shrink only to inputs that still fail clearly: a relative error that
         # merely grazes the threshold (values near 1e-9) makes a poor example.
-        floor = max(tol.THRESHOLD, 0.1 * first.error)
+        floor = max(ck.threshold, 0.1 * first.error)
         # Try smaller buckets first: the smallest dimensions that still fail.
         for smaller in range(b):
             if self.space.bucket(smaller) == self.space.bucket(b):
@@ -87,8 +86,22 @@ class Judge:
         cands = [self.space.scaled(x, 2.0 ** (-k / 4)) for k in range(0, 120)]
         fails = ck.fails_on(b, j, cands)
         starts = [magnitude(self.space, c) for c, f in zip(cands, fails, strict=True) if f]
-        return Conclusion(Status.UNSTABLE, x, b, self.space.bucket(b), err,
-                          unstable_from=min(starts) if starts else mag)
+        start = min(starts) if starts else mag
+        raised = self._raises(slot, x)
+        message = f"raises {raised} from magnitude ≥ {start:.3g}" if raised else None
+        return Conclusion(Status.UNSTABLE, x, b, self.space.bucket(b), err, message=message,
+                          unstable_from=start)
+
+    @staticmethod
+    def _raises(slot: LineSlot, x: dict) -> str | None:
+        """The exception a NumPy line raises at ``x``, if it raises there."""
+        if slot.raised is None:
+            return None
+        try:
+            slot.fn({k: np.asarray(v) for k, v in x.items()})
+        except Exception as exc:  # the point: it raises here
+            return type(exc).__name__
+        return None
 
     def steps(self) -> dict[int, str | None]:
         """Each chained line's step verdict at calm inputs: "holds", "fails" or None.

@@ -1,5 +1,9 @@
 """THE ORACLE SEAM: where the truth comes from.
 
+Two oracles: autodiff (traced into the fused check) and finite differences
+(for a reference JAX cannot trace; checked one input at a time by
+:class:`~._fd_check.FiniteDifferenceChecker`).
+
 Every non-property claim compares its lines with a *truth*. An :class:`Oracle`
 computes that truth for one input dict, inside the fused check, so it must be
 traceable by JAX (the engine wraps it in ``jit(vmap(...))``).
@@ -23,9 +27,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from .._claims import Claim, bind
+from .._binding import bind
+from .._claims import Claim
 
-__all__ = ["AutodiffOracle", "Oracle", "autodiff"]
+__all__ = ["AutodiffOracle", "FiniteDifferenceOracle", "Oracle", "autodiff", "runs_on_numpy"]
 
 
 class Oracle(Protocol):
@@ -51,3 +56,55 @@ class AutodiffOracle:
 def autodiff(claim: Claim) -> Oracle | None:
     """The autodiff oracle of ``claim``, or None for a property (no truth)."""
     return None if claim.target.is_property else AutodiffOracle(claim)
+
+
+class FiniteDifferenceOracle:
+    """The truth by finite differences of a reference JAX cannot trace (NumPy, SciPy,
+    PyTorch through ``.numpy()``, any Python), run on NumPy arrays.
+
+    It has no traceable ``truth``: :class:`~._fd_check.FiniteDifferenceChecker`
+    asks :meth:`probe` for the truth along random directions at each input,
+    with its error estimate (:mod:`derivcheck._fd`). ``eps``, the precision of
+    the reference's values, is measured on the first inputs (a function that
+    computes in float32 inside shows float32's rounding).
+    """
+
+    name = "finite differences"
+    truth = None
+
+    def __init__(self, claim: Claim) -> None:
+        self.target = claim.target
+        self.f = bind(claim.target.fn, claim.space, where=f"{claim.qualname} (reference)")
+        self.eps: float | None = None
+
+    def measure(self, inp: dict[str, Any], rng: Any) -> None:
+        """Raise :attr:`eps` to the precision the reference shows near ``inp``."""
+        from .. import _fd, _fd_noise
+
+        for name in self.target.wrt_names:
+            w = inp[name]
+
+            def f_w(z, name=name):
+                return self.f({**inp, name: z})
+
+            v = _fd.random_direction(w.shape, rng)
+            eps = max(_fd_noise.precision(f_w, w, v), _fd_noise.precision(f_w, w, -v))
+            self.eps = eps if self.eps is None else max(self.eps, eps)
+
+    def probe(self, inp: dict[str, Any], part: int | None, rng: Any) -> Any:
+        """The truth at ``inp`` along random directions (a :class:`~derivcheck._targets.Probe`)."""
+        return self.target.finite_differences(self.f, inp, part=part, rng=rng, eps=self.eps)
+
+
+def runs_on_numpy(claim: Claim, inp: dict[str, Any]) -> str | None:
+    """Why the claim's reference fails on NumPy arrays at ``inp``, or None if it runs."""
+    import numpy as np
+
+    f = bind(claim.target.fn, claim.space, where=f"{claim.qualname} (reference)")
+    try:
+        with np.errstate(all="ignore"):
+            f(inp)
+    except Exception as exc:  # noqa: BLE001 - any failure is the user's to see
+        text = str(exc).strip().splitlines()
+        return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
+    return None

@@ -17,7 +17,12 @@ import numpy as np
 
 from .._verdict import Status
 
-__all__ = ["Conclusion", "Errors", "Failure", "LineMode", "LineSlot", "TraceRecord"]
+__all__ = ["Conclusion", "Errors", "Failure", "LineMode", "LineSlot", "TraceRecord", "part_of"]
+
+
+def part_of(value: Any, part: int | None) -> Any:
+    """One part of a multi-part truth (or its shape), or the whole when ``part`` is None."""
+    return value if part is None else value[part]
 
 
 class LineMode(str, enum.Enum):
@@ -41,8 +46,9 @@ class LineMode(str, enum.Enum):
 class TraceRecord:
     """What tracing the fused check for one input shape decided."""
 
-    truth_shape: tuple[int, ...] | None = None
+    truth_shape: tuple | None = None  # a tuple of shapes for a multi-part truth
     truth_error: str | None = None
+    truth_untraceable: bool = False  # the reference failed under JAX tracing
     truth_trace: str | None = None
     modes: dict[int, LineMode] = dataclasses.field(default_factory=dict)
     messages: dict[int, str] = dataclasses.field(default_factory=dict)
@@ -66,6 +72,8 @@ class LineSlot:
     index: int            # position among all slots
     fn: Callable[[dict], Any]
     prev: int | None      # slot compared for the step error (None: the truth)
+    numpy: bool = False   # declared NumPy code (dc.numpy_fn): never traced
+    part: int | None = None  # which part of a multi-part truth (a VJP's outputs)
     mode: dict[int, LineMode] = dataclasses.field(default_factory=dict)  # per bucket
     message: str | None = None
     trace: str | None = None
@@ -74,6 +82,7 @@ class LineSlot:
     max_step: float = 0.0
     failures: list[Failure] = dataclasses.field(default_factory=list)
     calm_failure: bool = False
+    raised: str | None = None  # the exception a NumPy line raised beyond the calm range
 
     def runs_in(self, b: int) -> bool:
         mode = self.mode.get(b)
@@ -90,6 +99,11 @@ class Errors:
     tfin: np.ndarray   # (B,) whether the truth is finite
     mag: np.ndarray    # (B,) input magnitude
     ran: np.ndarray    # (B, L) whether the line produced a value
+    #: (B, L) the oracle's own uncertainty in units of ``err`` (finite
+    #: differences); a line fails only beyond it. None for autodiff.
+    slack: np.ndarray | None = None
+    #: The tolerance's threshold for this check's dtype.
+    threshold: float = 1e-6
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,10 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import _tolerance as tol
 from ._records import Errors, LineMode
 
-__all__ = ["failing", "first_line", "judge_output", "step_failing"]
+__all__ = ["failing", "first_line", "judge_output", "shape_hint", "step_failing"]
 
 
 def first_line(exc: BaseException) -> str:
@@ -28,7 +27,8 @@ def first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".strip()
 
 
-def judge_output(raw: Any, tshape: tuple | None, *, prop: bool) -> tuple[LineMode, str | None]:
+def judge_output(raw: Any, tshape: tuple | None, *, prop: bool,
+                 dtype: str = "float64") -> tuple[LineMode, str | None]:
     """A line's mode from what it returned: jax, transposed or error (with why)."""
     if isinstance(raw, (tuple, list, dict)):
         return LineMode.ERROR, f"returns a {type(raw).__name__}; return one array"
@@ -41,23 +41,55 @@ def judge_output(raw: Any, tshape: tuple | None, *, prop: bool) -> tuple[LineMod
     if isinstance(raw, (bool, int, float, complex)) and tshape != ():
         return LineMode.ERROR, (f"returns a Python {type(raw).__name__}, not an array of "
                                 f"shape {tshape}; return a jnp array")
+    want = dtype
     shape = tuple(getattr(raw, "shape", ()))
     dtype = np.dtype(getattr(raw, "dtype", np.float64))
     if shape != tshape:
         if len(shape) >= 2 and shape == tshape[::-1]:
             return LineMode.TRANSPOSED, None
         return LineMode.ERROR, (f"returns shape {shape}, but the truth has shape {tshape}; "
-                                "check the layout of the claimed expression")
+                                + shape_hint(shape, tshape))
+    if dtype == np.float32 and want == "float32":
+        return LineMode.JAX, None
     if dtype != np.float64 and not isinstance(raw, (int, float)):
+        if dtype == np.float32:
+            return LineMode.ERROR, ("returns float32, not float64; derivcheck checks in "
+                                    "float64, so compute with float64 arrays, or check "
+                                    "float32 code with dtype=\"float32\" (--dtype float32)")
         return LineMode.ERROR, (f"returns {dtype}, not float64; derivcheck checks in float64, "
                                 "so compute with float64 arrays")
     return LineMode.JAX, None
 
 
+def shape_hint(shape: tuple, tshape: tuple) -> str:
+    """What to do about a claimed ``shape`` where the truth has ``tshape``.
+
+    >>> shape_hint((1, 5), (5,))
+    'the claimed value has an extra axis of length 1; squeeze it'
+    >>> shape_hint((5,), (5, 1))
+    'the claimed value lacks an axis of length 1; reshape it to (5, 1)'
+    >>> shape_hint((3, 4), (4, 5))
+    'check the layout of the claimed expression'
+    """
+    squeezed = tuple(d for d in shape if d != 1)
+    tsqueezed = tuple(d for d in tshape if d != 1)
+    if squeezed == tsqueezed and shape and tshape is not None:
+        if len(shape) > len(tshape):
+            extra = len(shape) - len(tshape)
+            axes = "an extra axis" if extra == 1 else f"{extra} extra axes"
+            return f"the claimed value has {axes} of length 1; squeeze it"
+        if len(shape) < len(tshape):
+            return f"the claimed value lacks an axis of length 1; reshape it to {tshape}"
+    if tsqueezed and squeezed == tsqueezed and not shape:
+        return f"the claimed value is a scalar; reshape it to {tshape}"
+    return "check the layout of the claimed expression"
+
+
 def failing(out: Errors) -> np.ndarray:
     """(B, L) mask: the truth is finite and the line is non-finite or too far off."""
     with np.errstate(invalid="ignore"):
-        bad = (~out.fin) | (out.err > tol.THRESHOLD)
+        limit = out.threshold if out.slack is None else np.maximum(out.threshold, out.slack)
+        bad = (~out.fin) | (out.err > limit)
     return bad & out.tfin[:, None] & out.ran
 
 
@@ -70,5 +102,5 @@ def step_failing(out: Errors, j: int, prev: int) -> tuple[np.ndarray, np.ndarray
     """
     judged = out.ran[:, j] & out.ran[:, prev] & out.fin[:, j] & out.fin[:, prev]
     with np.errstate(invalid="ignore"):
-        bad = judged & ~(out.step[:, j] <= tol.THRESHOLD)
+        bad = judged & ~(out.step[:, j] <= out.threshold)
     return judged, bad

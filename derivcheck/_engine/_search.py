@@ -45,8 +45,8 @@ class Search:
             j = slot.index
             if not slot.runs_in(b):
                 continue
-            ok = checked & ~fails[:, j]
-            slot.examples += int(np.count_nonzero(checked))
+            ok = checked & out.ran[:, j] & ~fails[:, j]
+            slot.examples += int(np.count_nonzero(checked & out.ran[:, j]))
             if np.any(ok):
                 slot.max_err = max(slot.max_err, float(np.max(out.err[ok, j])))
                 steps = out.step[ok, j]
@@ -94,7 +94,7 @@ class Search:
         """
         ck, prof = self.checker, self.checker.profile
         nb = prof.buckets
-        budget = prof.max_examples * prof.batch
+        budget = ck.budget()
         smallest = min(ck.batch_of(b) * ck.rounds_of(b) for b in range(nb))
         return max(-(-budget // smallest) - nb, min(2, prof.max_examples))
 

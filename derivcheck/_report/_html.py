@@ -171,6 +171,7 @@ def _claim(r, anchor: str) -> str:
     classes = f"claim {_e(r.status)}" + ("" if r.ok else " unexpected")
     head = (f"<summary><h3>{MARK.get(r.status, '?')} {_e(name or r.id)}</h3>"
             f"{_badge(r.status, r.expected)} <span class=\"meta\">{_e(r.kind)}"
+            f"{' · truth: ' + _e(r.truth) if r.truth else ''}"
             f"{' · ' + _e(file) if file else ''}"
             f"{' · ' + str(len(r.lines)) + ' lines' if deriv else ''}</span></summary>")
     parts = [head]

@@ -75,6 +75,12 @@ def render(report) -> str:
                f"{s['refuted']} refuted, {s['unstable']} unstable, {s['error']} error — "
                f"**{s['as_expected']} as expected, {s['unexpected']} not**. "
                f"Profile `{report.profile}`, seed `{report.seed}`, {report.seconds:.1f}s.")
+    fd = [r for r in report.results if r.oracle == "finite differences"]
+    if fd:
+        worst = max((r.accuracy for r in fd if r.accuracy is not None), default=None)
+        out.append(f"Truth: {len(fd)} claim(s) by finite differences"
+                   + (f" (accurate to {worst:.1e} or better)" if worst is not None else "")
+                   + ", the others by autodiff.")
     if report.interrupted:
         out.append("")
         out.append(f"> **Interrupted**: {s['not_run']} claims were not run.")

@@ -18,6 +18,13 @@ def _err(x) -> str:
     return "-" if x is None else f"{x:.1e}"
 
 
+def _truth(r) -> str:
+    """The oracle, short: "autodiff", "FD ±2e-09" (finite differences), "-" (a property)."""
+    if r.oracle == "finite differences":
+        return "FD" if r.accuracy is None else f"FD ±{r.accuracy:.0e}"
+    return r.oracle or "-"
+
+
 def _clip(text: str, n: int) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= n else text[: n - 1] + "…"
@@ -51,8 +58,8 @@ def render(report, *, quiet: bool = False) -> str:
             note = claim_note(r)
             exp = "" if r.ok else f"  [expected {r.expected}]"
             rows.append((f"{MARK[r.status]} {r.status}", _clip(r.id, 64), r.kind,
-                         str(r.examples), _err(r.max_error), _clip(note, 60) + exp))
-        head = ("status", "claim", "kind", "inputs", "max err", "note")
+                         str(r.examples), _err(r.max_error), _truth(r), _clip(note, 60) + exp))
+        head = ("status", "claim", "kind", "inputs", "max err", "truth", "note")
         widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
                   for i, h in enumerate(head)]
         fmt = "  ".join(f"{{:{w}}}" for w in widths[:-1]) + "  {}"

@@ -51,9 +51,11 @@ def claim_note(r) -> str:
     if is_derivation(r) and brk is not None:
         note = f"line {brk.index} breaks" + (f": {note}" if note else "")
     if r.status == "unstable" and r.unstable_from is not None:
-        note = breaks_at(r.unstable_from)
+        note = r.message or breaks_at(r.unstable_from)  # "raises OverflowError from ..."
     if r.status == "refuted" and not note and is_property(r):
         note = "false at a calm input"
     if r.ok and r.status == "refuted":
         note = "erratum, as expected" + (f": {note}" if note else "")
+    if getattr(r, "rtol", None) is not None:  # the claim's own tolerance
+        note += f"{'; ' if note else ''}rtol={r.rtol:g} declared by the claim"
     return note

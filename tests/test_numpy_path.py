@@ -1,0 +1,325 @@
+"""NumPy code, the finite-difference oracle, shape hints and float32, through the public API."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import derivcheck as dc
+
+Q = "quick"
+SPACE = dc.Space(W=dc.real("D K"), X=dc.real("N D"), y=dc.labels("N", classes="K"))
+
+
+def ce_jax(W, X, y):
+    logp = jax.nn.log_softmax(X @ W, axis=-1)
+    return -jnp.mean(logp[jnp.arange(X.shape[0]), y])
+
+
+def ce_numpy(W, X, y):
+    s = X @ W
+    s = s - s.max(axis=1, keepdims=True)
+    return -np.mean(s[range(len(y)), y] - np.log(np.exp(s).sum(axis=1)))
+
+
+def probs(W, X):
+    p = np.exp(X @ W - (X @ W).max(axis=1, keepdims=True))
+    return p / p.sum(axis=1, keepdims=True)
+
+
+# -- claimed sides in NumPy, against a JAX reference: the idioms that used to be errors --------
+
+def grad_fancy_range(W, X, y):
+    p = probs(W, X)
+    p[range(len(y)), y] -= 1  # fancy indexing with range, in-place
+    return X.T @ p / len(y)
+
+
+def grad_boolean_mask(W, X, y):
+    onehot = np.zeros((len(y), W.shape[1]))
+    onehot[np.arange(len(y)), y] = 1
+    d = probs(W, X) - onehot
+    d[np.abs(d) <= 0] = 0  # boolean-mask assignment (changes nothing)
+    return X.T @ d / len(y)
+
+
+def grad_shuffled(W, X, y):
+    order = np.random.permutation(len(y))  # noqa: NPY002 - np.random inside, on purpose
+    return grad_fancy_range(W, X[order], y[order])
+
+
+@pytest.mark.parametrize("grad", [grad_fancy_range, grad_boolean_mask, grad_shuffled],
+                         ids=lambda f: f.__name__)
+def test_numpy_idioms_in_a_claimed_gradient_run_with_numpy_semantics(grad):
+    r = dc.check_gradient(ce_jax, grad, space=SPACE, wrt="W", profile=Q)
+    assert (r.status, r.oracle) == ("verified", "autodiff"), str(r)
+
+
+@pytest.mark.parametrize("grad", [grad_fancy_range, grad_boolean_mask, grad_shuffled],
+                         ids=lambda f: f.__name__)
+def test_the_same_idioms_with_a_sign_error_are_refuted(grad):
+    r = dc.check_gradient(ce_jax, lambda W, X, y: -grad(W, X, y), space=SPACE, wrt="W",
+                          profile=Q)
+    assert r.status == "refuted"
+    assert r.diagnosis == "looks like a sign error: claimed = -1 × autodiff"
+
+
+def test_a_numpy_line_that_fails_on_numpy_arrays_too_is_an_error_with_its_own_message():
+    def broken(W, X, y):
+        return probs(W, X)[range(len(y)), y, 0]  # too many indices, in NumPy as well
+
+    r = dc.check_gradient(ce_jax, broken, space=SPACE, wrt="W", profile=Q)
+    assert r.status == "error"
+    assert r.message.startswith("raised IndexError") and "NumPy arrays" in r.message
+
+
+# -- the finite-difference oracle ---------------------------------------------------------------
+
+def test_a_numpy_reference_is_differentiated_by_finite_differences():
+    def grad(W, X, y):
+        return jax.grad(ce_jax)(W, X, y)
+
+    r = dc.check_gradient(ce_numpy, grad, space=SPACE, wrt="W", profile=Q)
+    assert (r.status, r.oracle) == ("verified", "finite differences")
+    assert 0 < r.accuracy < 1e-7
+    twin = dc.check_gradient(ce_jax, grad, space=SPACE, wrt="W", profile=Q)
+    assert (twin.oracle, twin.accuracy) == ("autodiff", None)
+
+
+def test_a_wrong_gradient_against_a_numpy_reference_is_refuted_and_diagnosed():
+    r = dc.check_gradient(ce_numpy, lambda W, X, y: 2 * grad_fancy_range(W, X, y), space=SPACE,
+                          wrt="W", profile=Q)
+    assert r.status == "refuted"
+    assert r.diagnosis.startswith("looks like a wrong factor: claimed = 2")
+    assert r.diagnosis.endswith("× finite differences")
+
+
+def test_a_reference_declared_numpy_is_never_traced():
+    seen = []
+
+    @dc.numpy_fn
+    def loss(W, X, y):
+        seen.append(type(W))
+        return ce_numpy(W, X, y)
+
+    r = dc.check_gradient(loss, grad_fancy_range, space=SPACE, wrt="W", profile=Q)
+    assert (r.status, r.oracle) == ("verified", "finite differences")
+    assert set(seen) == {np.ndarray}
+    traced = dc.check_gradient(ce_jax, grad_fancy_range, space=SPACE, wrt="W", profile=Q)
+    assert traced.oracle == "autodiff"  # the twin: undeclared JAX code is traced
+
+
+def test_a_reference_that_fails_on_numpy_arrays_too_is_an_error_naming_its_exception():
+    def loss(W, X, y):
+        return ce_numpy(W, X, y) + undefined_name  # noqa: F821
+
+    r = dc.check_gradient(loss, grad_fancy_range, space=SPACE, wrt="W", profile=Q)
+    assert r.status == "error"
+    assert "NameError" in r.message and "fix the function" in r.message
+
+
+def test_finite_difference_noise_of_a_float32_reference_never_refutes_a_right_gradient():
+    def loss32(W, X, y):  # computes in float32 inside, returns a Python float
+        return float(ce_numpy(W.astype(np.float32), X.astype(np.float32), y))
+
+    right = dc.check_gradient(loss32, grad_fancy_range, space=SPACE, wrt="W", profile=Q)
+    assert right.status == "verified", str(right)
+    assert right.examples >= 24
+    assert right.accuracy > 1e-7  # it knows the truth is only float32-accurate
+    wrong = dc.check_gradient(loss32, lambda W, X, y: 1.1 * grad_fancy_range(W, X, y),
+                              space=SPACE, wrt="W", profile=Q)
+    assert wrong.status == "refuted"  # the twin: a 10% error is far above that noise
+
+
+def test_a_reference_too_noisy_for_finite_differences_is_not_refuted_and_says_why():
+    def loss16(W, X, y):  # float16 inside: finite differences cannot resolve its slope
+        return float(ce_numpy(W.astype(np.float16), X.astype(np.float16), y))
+
+    r = dc.check_gradient(loss16, grad_fancy_range, space=SPACE, wrt="W", profile=Q)
+    assert r.status != "refuted", str(r)  # a right gradient, never refuted on that noise
+    assert "finite differences resolved the reference's derivative at only" in r.message
+
+
+ABS_SPACE = dc.Space(x=dc.real("D"))
+
+
+def test_a_subgradient_at_a_kink_of_a_numpy_reference_is_accepted():
+    r = dc.check_gradient(lambda x: float(np.abs(x).sum()), np.sign, space=ABS_SPACE, wrt="x",
+                          profile=Q)
+    assert r.status == "verified", str(r)
+
+
+def test_a_value_outside_the_subdifferential_is_refuted():
+    r = dc.check_gradient(lambda x: float(np.abs(x).sum()), lambda x: 2 * np.sign(x),
+                          space=ABS_SPACE, wrt="x", profile=Q)
+    assert r.status == "refuted"
+
+
+def test_a_jacobian_of_numpy_code_is_checked_by_finite_differences():
+    def softmax(z):
+        e = np.exp(z - z.max())
+        return e / e.sum()
+
+    def jac(z):
+        p = softmax(z)
+        return np.diag(p) - np.outer(p, p)
+
+    space = dc.Space(z=dc.real("K"))
+    right = dc.check_jacobian(softmax, jac, space=space, wrt="z", profile=Q)
+    wrong = dc.check_jacobian(softmax, lambda z: jac(z).T * 2, space=space, wrt="z", profile=Q)
+    assert (right.status, right.oracle) == ("verified", "finite differences")
+    assert wrong.status == "refuted"
+
+
+def test_an_identity_with_a_numpy_side_uses_its_value_as_the_truth():
+    space = dc.Space(z=dc.real("K"))
+    r = dc.check_equal(lambda z: np.log(np.exp(z).sum()),
+                       lambda z: z.max() + np.log(np.exp(z - z.max()).sum()), space=space,
+                       profile=Q)
+    assert r.status in ("verified", "unstable")
+    wrong = dc.check_equal(lambda z: np.log(np.exp(z).sum()), lambda z: z.max(), space=space,
+                           profile=Q)
+    assert wrong.status == "refuted"
+
+
+# -- backward functions ---------------------------------------------------------------------------
+
+def test_a_backward_returning_the_wrong_number_of_arrays_says_what_it_should_return():
+    space = dc.Space(x=dc.real("N"), w=dc.real("N"), dout=dc.real("N"))
+    r = dc.check_vjp(lambda x, w: x * w, lambda x, w, dout: dout * w, space=space,
+                     wrt=("x", "w"), profile=Q)
+    assert r.status == "error"
+    assert "it should return 2 arrays, one per wrt name (x, w), in order" in r.message
+
+
+def test_a_cotangent_missing_from_the_space_is_a_clear_error():
+    with pytest.raises(dc.ClaimError, match="'dout' is not an input of the space"):
+        dc.vjp(lambda x: x, lambda dout: dout, space=dc.Space(x=dc.real("N")), wrt="x")
+
+
+def test_a_vjp_claim_in_a_proof_file_checks_like_check_vjp():
+    space = dc.Space(x=dc.real("N"), w=dc.real("N"), dout=dc.real("N"))
+    claim = dc.vjp(lambda x, w: jnp.tanh(x * w),
+                   lambda x, w, dout: (dout * w / jnp.cosh(x * w) ** 2,
+                                       dout * x / jnp.cosh(x * w) ** 2),
+                   space=space, wrt=("x", "w"), id="tanh_layer")
+    r = dc.check(claim, profile=Q)
+    assert r.status == "verified" and [ln.status for ln in r.lines] == ["verified"] * 2
+    assert json.loads(json.dumps(r.to_dict()))["kind"] == "vjp"
+
+
+# -- shape hints ----------------------------------------------------------------------------------
+
+def test_a_claimed_row_vector_where_a_vector_is_expected_says_squeeze_it():
+    space = dc.Space(w=dc.real("D"))
+    r = dc.check_gradient(lambda w: (w ** 2).sum(), lambda w: 2 * w[None, :], space=space,
+                          wrt="w", profile=Q)
+    assert r.status == "error"
+    assert r.message.endswith("the claimed value has an extra axis of length 1; squeeze it")
+
+
+def test_a_claimed_vector_where_a_column_is_expected_says_how_to_reshape_it():
+    space = dc.Space(w=dc.real("D 1"))
+    r = dc.check_gradient(lambda w: (w ** 2).sum(), lambda w: 2 * w[:, 0], space=space, wrt="w",
+                          profile=Q)
+    assert r.status == "error"
+    assert "lacks an axis of length 1; reshape it to" in r.message
+
+
+# -- float32 --------------------------------------------------------------------------------------
+
+def grad32(W, X, y):
+    return grad_fancy_range(W.astype(np.float32), X.astype(np.float32), y)
+
+
+def test_float32_code_is_verified_in_float32_mode():
+    r = dc.check_gradient(ce_jax, grad32, space=SPACE, wrt="W", profile=Q, dtype="float32")
+    assert r.status == "verified", str(r)
+    assert r.max_error > 1e-9  # float32 rounding is visible, and within the float32 tolerance
+
+
+def test_a_wrong_float32_gradient_is_refuted_in_float32_mode():
+    r = dc.check_gradient(ce_jax, lambda W, X, y: 0.5 * grad32(W, X, y), space=SPACE, wrt="W",
+                          profile=Q, dtype="float32")
+    assert r.status == "refuted"
+
+
+def test_float32_code_in_float64_mode_is_an_error_that_names_the_float32_mode():
+    r = dc.check_gradient(ce_jax, grad32, space=SPACE, wrt="W", profile=Q)
+    assert r.status == "error"
+    assert 'dtype="float32" (--dtype float32)' in r.message
+
+
+def test_an_unknown_dtype_is_refused():
+    with pytest.raises(ValueError, match="unknown dtype 'float16'"):
+        dc.check_gradient(ce_jax, grad32, space=SPACE, wrt="W", profile=Q, dtype="float16")
+
+
+# -- the oracle in reports -------------------------------------------------------------------------
+
+def test_a_finite_difference_result_says_so_with_its_accuracy():
+    r = dc.check_gradient(ce_numpy, grad_fancy_range, space=SPACE, wrt="W", profile=Q)
+    assert "truth by finite differences (accurate to " in str(r)
+    d = r.to_dict()
+    assert d["oracle"] == "finite differences" and d["accuracy"] == r.accuracy
+    twin = dc.check_gradient(ce_jax, grad_fancy_range, space=SPACE, wrt="W", profile=Q)
+    assert "finite differences" not in str(twin) and twin.to_dict()["oracle"] == "autodiff"
+
+
+# -- a three-line PyTorch adapter (README "Checking NumPy code") -----------------------------------
+
+def _readme_adapter(torch):
+    import functools
+
+    def from_torch(fn):  # the three lines of the README, as written there
+        to_torch = lambda x: {k: torch.from_numpy(np.asarray(v)) for k, v in x.items()}  # noqa: E731
+        return dc.numpy_fn(functools.wraps(fn)(lambda **x: fn(**to_torch(x)).detach().numpy()))
+
+    return from_torch
+
+
+class _StandInTensor(np.ndarray):
+    """Just enough of a torch tensor for the adapter: ``.detach().numpy()``."""
+
+    def detach(self):
+        return self
+
+    def numpy(self):
+        return np.asarray(self)
+
+
+def test_the_readme_pytorch_adapter_binds_inputs_by_name_and_declares_numpy_code():
+    import types
+
+    stand_in = types.SimpleNamespace(from_numpy=lambda a: a.view(_StandInTensor))
+    from_torch = _readme_adapter(stand_in)
+    seen = []
+
+    def loss(W, X):  # only some of the space's inputs, by name
+        seen.append(type(W))
+        return (X @ W ** 2).sum()
+
+    space = dc.Space(W=dc.real("D"), X=dc.real("N D"), unused=dc.real())
+    right = dc.check_gradient(from_torch(loss), lambda W, X: 2 * W * X.sum(axis=0), space=space,
+                              wrt="W", profile=Q)
+    assert (right.status, right.oracle) == ("verified", "finite differences")
+    assert set(seen) == {_StandInTensor}
+    wrong = dc.check_gradient(from_torch(loss), lambda W, X: W * X.sum(axis=0), space=space,
+                              wrt="W", profile=Q)
+    assert wrong.status == "refuted"
+
+
+def test_the_readme_pytorch_adapter_checks_a_torch_function():
+    torch = pytest.importorskip("torch", reason="torch is not installed; the adapter is "
+                                "documentation only (its stand-in test runs)")
+    from_torch = _readme_adapter(torch)
+    loss = from_torch(lambda x: (x ** 3).sum())
+    space = dc.Space(x=dc.real("D"))
+    right = dc.check_gradient(loss, lambda x: 3 * x ** 2, space=space, wrt="x", profile=Q)
+    assert (right.status, right.oracle) == ("verified", "finite differences")
+    assert dc.check_gradient(loss, lambda x: 3 * x, space=space, wrt="x",
+                             profile=Q).status == "refuted"
