@@ -14,6 +14,17 @@ wherever the truth is finite. Groups:
 - expected unstable: catalog lines marked ``expect="unstable"``, shown apart
   (correct formulas whose float64 evaluation breaks at large inputs).
 
+The error floor is relative to each claim's unit (``derivcheck._tolerance.unit_of``,
+the typical size of the truth per shape bucket), so every figure here is the
+same if a claim is scaled by any constant; the last bucket of the profile puts
+every dimension at its maximum.
+
+It also measures the unstable rule: for lines that fail beyond the calm bound,
+it asks the judge's breakdown test (``derivcheck._engine._precision``) for
+evidence of floating-point breakdown at up to three such inputs per line. An
+expected-unstable line should have evidence at each; a wrong line (mutant or
+erratum) should have none, or it would be reported unstable instead of refuted.
+
 It prints min/median/max of log10(e) per group (all inputs, and calm inputs
 with magnitude <= MODERATE), then the gap around THRESHOLD: how far the
 worst correct line sits below it and how far the least wrong line sits above.
@@ -189,6 +200,7 @@ def measure_claim(claim: dc.Claim, groups: dict[int, tuple[str, str]], *, profil
     """Per-line arrays of normalized errors (finite truth only) and magnitudes."""
     run = _checker(claim, profile)
     errs = {j: [] for j in groups}
+    beyond = {j: [] for j in groups}  # (bucket, input) failing beyond the calm bound
     mags = {j: [] for j in groups}
     regs = {j: [] for j in groups}
     regimes = profile.regimes  # input i of a batch follows regimes[i % len(regimes)]
@@ -198,21 +210,30 @@ def measure_claim(claim: dc.Claim, groups: dict[int, tuple[str, str]], *, profil
         if run.truth_error is not None:
             break
         for s in range(seeds):
-            batch = run.space.draw(run.space.bucket(b), seed=1000 * b + s, size=profile.batch)
+            batch = run.space.draw(run.bucket(b), seed=1000 * b + s, size=profile.batch)
             out = run.evaluate(b, batch)
+            with np.errstate(invalid="ignore"):
+                bad = ((out.err > out.threshold) | ~out.fin) & out.tfin[:, None] & out.ran
             for j in groups:
                 if j >= out.err.shape[1] or not run.slots[j].runs_in(b):
                     continue
                 keep = out.tfin & out.ran[:, j]
+                for i in np.flatnonzero(bad[:, j] & (out.mag > tol.MODERATE))[:3]:
+                    if len(beyond[j]) < 3:
+                        beyond[j].append((b, {k: np.array(v[i]) for k, v in batch.items()}))
                 errs[j].append(out.err[keep, j])
                 mags[j].append(out.mag[keep])
                 regs[j].append(regime[keep])
+    from derivcheck._engine._precision import breakdown
+
     lines = []
     for j, (group, label) in groups.items():
+        evidence = [breakdown(run, run.slots[j], b, x) is not None for b, x in beyond[j]]
         e = np.concatenate(errs[j]) if errs[j] else np.array([])
         m = np.concatenate(mags[j]) if mags[j] else np.array([])
         r = np.concatenate(regs[j]) if regs[j] else np.array([], dtype=str)
-        lines.append({"group": group, "label": label, "err": e, "mag": m, "regime": r})
+        lines.append({"group": group, "label": label, "err": e, "mag": m, "regime": r,
+                      "evidence": evidence})
     return lines
 
 
@@ -268,6 +289,14 @@ def summarize(lines: list[dict]) -> dict:
                      "moderate": log_stats(e[r == "moderate"]),
                      "by_regime": {reg: log_stats(e[r == reg]) for reg in dict.fromkeys(REGIMES)}}
     per_line = [line_summary(ln) for ln in lines]
+    evidence = {}
+    for g in GROUPS:
+        probed = [ln for ln in lines if ln["group"] == g and ln["evidence"]]
+        evidence[g] = {"lines_failing_beyond_calm": len(probed),
+                       "inputs_probed": sum(len(ln["evidence"]) for ln in probed),
+                       "inputs_with_evidence": sum(sum(ln["evidence"]) for ln in probed),
+                       "lines_with_evidence_everywhere": sum(all(ln["evidence"])
+                                                             for ln in probed)}
     thr = math.log10(THRESHOLD)
     correct = [p for p in per_line if p["group"] == "correct" and p["log10_max"] is not None]
     wrong = [p for p in per_line if p["group"] in ("mutants", "errata")
@@ -288,7 +317,7 @@ def summarize(lines: list[dict]) -> dict:
         gap["geometric_middle_log10"] = (gap["worst_correct_log10"]
                                          + gap["least_wrong_median_moderate_log10"]) / 2
     missed = [p for p in wrong if p["frac_above"] == 0.0]
-    return {"groups": groups, "gap": gap, "worst_correct": worst_correct,
+    return {"groups": groups, "gap": gap, "evidence": evidence, "worst_correct": worst_correct,
             "least_wrong": least_wrong, "never_detected": missed, "lines": per_line}
 
 
@@ -351,6 +380,14 @@ def print_report(res: dict) -> None:
     if s["never_detected"]:
         print("  wrong lines never above THRESHOLD on these inputs: " + ", ".join(
             p["label"] for p in s["never_detected"]))
+    print()
+    print("unstable rule: failing inputs beyond the calm bound (up to 3 per line) with "
+          "evidence of floating-point breakdown")
+    for g, ev in s["evidence"].items():
+        if ev["lines_failing_beyond_calm"]:
+            print(f"  {g:<18} {ev['inputs_with_evidence']}/{ev['inputs_probed']} inputs with "
+                  f"evidence; {ev['lines_with_evidence_everywhere']}/"
+                  f"{ev['lines_failing_beyond_calm']} lines with evidence at every one")
     print(f"\n{res['seconds']:.1f} s")
 
 
@@ -370,6 +407,8 @@ def main(argv=None) -> int:
     seeds = args.seeds or (1 if args.quick else 4)
     t0 = time.perf_counter()
     lines: list[dict] = []
+    x64 = jax.enable_x64(True)  # derivcheck's checks run in float64, as in the engine
+    x64.__enter__()
     for group, claim in builtin_claims():
         lines += measure_claim(claim, line_groups(claim, group), profile=profile, seeds=seeds)
     catalog = "skipped"
@@ -386,6 +425,7 @@ def main(argv=None) -> int:
             groups = line_groups(claim, None)
             if groups:
                 lines += measure_claim(claim, groups, profile=profile, seeds=seeds)
+    x64.__exit__(None, None, None)
     res = {"profile": profile.name, "buckets": profile.buckets, "batch": profile.batch,
            "seeds": seeds, "catalog": catalog, "threshold": THRESHOLD, "dtype": args.dtype,
            "summary": summarize(lines), "seconds": time.perf_counter() - t0}

@@ -105,7 +105,7 @@ def assert_claim(claim: Claim, *, profile: ProfileArg = None, seed: int = 0,
 def check_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: Wrt,
                    flat: bool = False, rtol: float | None = None, profile: ProfileArg = None,
                    seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
-                   id: str = "gradient") -> Result:
+                   id: str = "gradient", subgradient: bool = True) -> Result:
     """Check that ``grad(**inputs)`` is ``∂f/∂wrt``. Options as for :func:`check`.
 
     Without ``grad``, ``f`` returns ``(loss, gradient)``. ``f`` and ``grad`` may
@@ -116,6 +116,10 @@ def check_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: Wrt,
     ``flat=True``); ``rtol`` is the claim's own tolerance (see
     :func:`derivcheck.gradient`).
 
+    Where ``f`` is not differentiable (a kink: a tie in a max, ``|x|`` at 0),
+    any value between its one-sided derivatives is accepted; pass
+    ``subgradient=False`` to demand exact agreement with autodiff there too.
+
     >>> import derivcheck as dc, jax.numpy as jnp
     >>> space = dc.Space(w=dc.real("D"), x=dc.real("D"))
     >>> r = dc.check_gradient(lambda w, x: jnp.dot(w, x) ** 2,
@@ -124,14 +128,15 @@ def check_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: Wrt,
     >>> r.status, r.diagnosis
     ('refuted', 'looks like a sign error: claimed = -1 × autodiff')
     """
-    claim = _claims.gradient(f, grad, space=space, wrt=wrt, flat=flat, rtol=rtol, id=id)
+    claim = _claims.gradient(f, grad, space=space, wrt=wrt, flat=flat, rtol=rtol, id=id,
+                             subgradient=subgradient)
     return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: Wrt, flat: bool = False,
                    rtol: float | None = None, profile: ProfileArg = None,
                    seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
-                   id: str = "jacobian") -> Result:
+                   id: str = "jacobian", subgradient: bool = True) -> Result:
     """Check that ``jac(**inputs)`` is the Jacobian of ``fn`` (``out.shape + wrt.shape``).
 
     ``wrt``, ``flat`` and ``rtol`` as for :func:`check_gradient`; ``fn`` may be
@@ -144,7 +149,8 @@ def check_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: Wrt, flat: bool = Fals
     >>> r.status
     'verified'
     """
-    claim = _claims.jacobian(fn, jac, space=space, wrt=wrt, flat=flat, rtol=rtol, id=id)
+    claim = _claims.jacobian(fn, jac, space=space, wrt=wrt, flat=flat, rtol=rtol, id=id,
+                             subgradient=subgradient)
     return check(claim, profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
@@ -180,7 +186,8 @@ def check_holds(predicate: Fn, *, space: Space, profile: ProfileArg = None, seed
 def assert_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: Wrt,
                     flat: bool = False, rtol: float | None = None, profile: ProfileArg = None,
                     seed: int = 0, max_examples: int | None = None,
-                    dtype: str = "float64", id: str = "gradient") -> Result:
+                    dtype: str = "float64", id: str = "gradient",
+                    subgradient: bool = True) -> Result:
     """Like :func:`check_gradient`, but raise AssertionError unless verified.
 
     Works inside your own ``@given`` test (no nested ``@given``).
@@ -190,14 +197,14 @@ def assert_gradient(f: Fn, grad: Fn | None = None, *, space: Space, wrt: Wrt,
     ...                        space=dc.Space(x=dc.real("D")), wrt="x", profile="quick")
     """
     return assert_claim(_claims.gradient(f, grad, space=space, wrt=wrt, flat=flat, rtol=rtol,
-                                         id=id),
+                                         id=id, subgradient=subgradient),
                         profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 
 def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: Wrt, flat: bool = False,
                     rtol: float | None = None, profile: ProfileArg = None,
                     seed: int = 0, max_examples: int | None = None, dtype: str = "float64",
-                    id: str = "jacobian") -> Result:
+                    id: str = "jacobian", subgradient: bool = True) -> Result:
     """Like :func:`check_jacobian`, but raise AssertionError unless verified.
 
     >>> import derivcheck as dc, jax.numpy as jnp
@@ -205,7 +212,7 @@ def assert_jacobian(fn: Fn, jac: Fn, *, space: Space, wrt: Wrt, flat: bool = Fal
     ...                        space=dc.Space(z=dc.real("K")), wrt="z", profile="quick")
     """
     return assert_claim(_claims.jacobian(fn, jac, space=space, wrt=wrt, flat=flat, rtol=rtol,
-                                         id=id),
+                                         id=id, subgradient=subgradient),
                         profile=profile, seed=seed, max_examples=max_examples, dtype=dtype)
 
 

@@ -4,9 +4,8 @@ Every claim is a *truth* (autodiff of a function, or a reference expression)
 plus one or more *lines*, each a hand-written expression that should equal the
 truth. A gradient claim has one line (the claimed gradient); a derivation has
 one line per step of the chain. Any line may be an *erratum*: expected to be
-refuted, with a one-line note and, ideally, a ``fix`` line that verifies.
-
-No JAX here: claims only hold functions and text.
+refuted, with a one-line note and, ideally, a ``fix`` line that verifies. No JAX
+here: claims only hold functions and text.
 """
 
 from __future__ import annotations
@@ -177,7 +176,8 @@ class Claim:
     def __init__(self, *, kind: str | ClaimKind, target: Target, lines: Sequence[Line],
                  space: Space,
                  id: str | None = None, latex: str = "", source: str = "",
-                 note: str | None = None, rtol: float | None = None) -> None:
+                 note: str | None = None, rtol: float | None = None,
+                 subgradient: bool = True) -> None:
         if not isinstance(space, Space):
             raise ClaimError(f"space must be a dc.Space, got {type(space).__name__}")
         if not lines:
@@ -190,6 +190,7 @@ class Claim:
         self.latex = latex
         self.source = source
         self.note = note
+        self.subgradient = bool(subgradient)  # accept a valid subgradient at a kink
         self.file: str | None = None
         if rtol is not None and not (isinstance(rtol, (int, float)) and 0 < rtol < 1):
             raise ClaimError(f"rtol must be a number between 0 and 1, got {rtol!r}")
@@ -260,7 +261,8 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any] | None = None, *, s
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
              fix: Line | None = None, note: str | None = None,
-             erratum_class: str | None = None, reading: str | None = None) -> Claim:
+             erratum_class: str | None = None, reading: str | None = None,
+             subgradient: bool = True) -> Claim:
     """Claim that ``grad(**inputs)`` equals ``jax.grad(f)`` with respect to ``wrt``.
 
     Without ``grad``, ``f`` returns ``(loss, gradient)``, as course assignments
@@ -289,7 +291,8 @@ def gradient(f: Callable[..., Any], grad: Callable[..., Any] | None = None, *, s
     line = _one_line(grad, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note,
                      erratum_class=erratum_class, reading=reading)
     return Claim(kind=ClaimKind.GRADIENT, target=Gradient(f, _wrt(wrt), flat), lines=[line],
-                 space=space, id=id, latex=latex, source=source, note=note, rtol=rtol)
+                 space=space, id=id, latex=latex, source=source, note=note, rtol=rtol,
+                 subgradient=subgradient)
 
 
 def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, wrt: Wrt,
@@ -297,7 +300,8 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
              id: str | None = None, latex: str = "", source: str = "",
              erratum: str | None = None, expect: str | None = None,
              fix: Line | None = None, note: str | None = None,
-             erratum_class: str | None = None, reading: str | None = None) -> Claim:
+             erratum_class: str | None = None, reading: str | None = None,
+             subgradient: bool = True) -> Claim:
     """Claim that ``jac(**inputs)`` equals ``jax.jacobian(fn)`` with respect to ``wrt``.
 
     ``wrt``, ``flat`` and ``rtol`` as for :func:`gradient`. Over a tuple of
@@ -313,7 +317,8 @@ def jacobian(fn: Callable[..., Any], jac: Callable[..., Any], *, space: Space, w
     line = _one_line(jac, latex=latex, erratum=erratum, expect=expect, fix=fix, note=note,
                      erratum_class=erratum_class, reading=reading)
     return Claim(kind=ClaimKind.JACOBIAN, target=Jacobian(fn, _wrt(wrt), flat), lines=[line],
-                 space=space, id=id, latex=latex, source=source, note=note, rtol=rtol)
+                 space=space, id=id, latex=latex, source=source, note=note, rtol=rtol,
+                 subgradient=subgradient)
 
 
 def equal(lhs: Callable[..., Any], rhs: Callable[..., Any], *, space: Space,
@@ -382,7 +387,7 @@ class Derivation(Claim):
 
     def __init__(self, *, target: Target | Callable[..., Any], lines: Sequence[Line],
                  space: Space, id: str | None = None, latex: str = "", source: str = "",
-                 note: str | None = None) -> None:
+                 note: str | None = None, subgradient: bool = True) -> None:
         if not isinstance(target, Target):
             if not callable(target):
                 raise ClaimError("target must be dc.grad_of(...), dc.jacobian_of(...) "
@@ -392,4 +397,4 @@ class Derivation(Claim):
             if not isinstance(ln, Line):
                 raise ClaimError(f"line {i + 1} of a derivation must be a dc.Line, got {ln!r}")
         super().__init__(kind=ClaimKind.DERIVATION, target=target, lines=lines, space=space, id=id,
-                         latex=latex, source=source, note=note)
+                         latex=latex, source=source, note=note, subgradient=subgradient)

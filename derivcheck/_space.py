@@ -204,6 +204,19 @@ class Space:
         """
         return cover_classes(dict(dims), self._cover, self.ranges)
 
+    def bucket_in(self, index: int, count: int) -> dict[str, int]:
+        """Bucket ``index`` of a profile of ``count`` buckets: the last puts every
+        dimension at its declared maximum, the others are :meth:`bucket` (and
+        ``index == count`` is the bucket the maximum displaced).
+
+        >>> space = Space(X=real("N D"), dims={"N": (1, 100)})
+        >>> space.bucket_in(0, 3), space.bucket_in(2, 3)
+        ({'D': 1, 'N': 1}, {'D': 6, 'N': 100})
+        """
+        if count > 1 and index == count - 1:
+            return self.constrain({d: hi for d, (_, hi) in self.ranges.items()})
+        return self.bucket(count - 1 if index == count else index)
+
     def _make_bucket(self, index: int) -> dict[str, int]:
         if index == 0:
             return {d: lo for d, (lo, _) in self.ranges.items()}

@@ -47,8 +47,8 @@ import derivcheck as dc
 
 SRC = "000_f5443f1d5e254ca3.txt"
 
-# w: weights (nonzero for the |w| subgradient), X: (n_samples, n_features), yv: targets
-S_REG = dc.Space(w=dc.real("N", nonzero=True), X=dc.real("M N"), yv=dc.real("M"),
+# w: weights (at 0 too: a valid subgradient of |w| verifies there), X: (n_samples, n_features), yv: targets
+S_REG = dc.Space(w=dc.real("N"), X=dc.real("M N"), yv=dc.real("M"),
                  alpha=dc.positive())
 S_NORM = dc.Space(w=dc.real("N"))
 # one-dimensional proximal problems: v the unregularized optimum, dv a perturbation

@@ -116,7 +116,8 @@ def test_derivation_names_first_broken_line_and_compiles_once_per_bucket():
     assert r.first_break.index == 2
     assert r.lines[1].fix.status == "verified"
     assert r.ok
-    assert r.compilations <= dc.PROFILES["quick"].buckets
+    # one per bucket, plus one for the diagnosis where the maximum bucket's dimensions tie
+    assert r.compilations <= dc.PROFILES["quick"].buckets + 1
 
 
 def test_derivation_with_every_line_right_is_verified():

@@ -144,16 +144,16 @@ def _factor(seen: _Seen, dims) -> str | None:
 
 
 def _transpose(seen: _Seen) -> str | None:
-    pairs = seen.pairs
-    if all(g.ndim == 2 and g.shape != t.shape and g.shape == t.shape[::-1] for g, t in pairs):
-        if seen.fits(lambda t: t, on=[(g.T, t) for g, t in pairs]):
-            return "looks like a layout or transpose error: claimed = autodiffᵀ"
-        return (f"claimed has shape {pairs[0][0].shape}, the transpose of the truth's "
-                f"{pairs[0][1].shape}: a layout or transpose error")
-    if all(g.ndim == 2 and g.shape == t.shape and g.shape[0] == g.shape[1] for g, t in pairs) \
-            and seen.fits(lambda t: t, on=[(g.T, t) for g, t in pairs]):
+    pairs = seen.pairs  # possibly from buckets of two sizes, one of them square
+    if not all(g.ndim == 2 and g.shape == t.shape[::-1] for g, t in pairs):
+        return None
+    if seen.fits(lambda t: t, on=[(g.T, t) for g, t in pairs]):
         return "looks like a layout or transpose error: claimed = autodiffᵀ"
-    return None
+    odd = next(((g, t) for g, t in pairs if g.shape != t.shape), None)
+    if odd is None:  # all square: only the values can tell a transpose
+        return None
+    return (f"claimed has shape {odd[0].shape}, the transpose of the truth's "
+            f"{odd[1].shape}: a layout or transpose error")
 
 
 def _fitted(pairs, xs, mags, dims, claim) -> str | None:

@@ -22,6 +22,7 @@ from .._rootcause import analyse
 from .._verdict import LineResult, Result, Status
 from ._compile import Compiler
 from ._diagnosis import diagnosis
+from ._dtypes import low_precision_note
 from ._evaluate import Checker
 from ._fd_check import FiniteDifferenceChecker
 from ._judge import Judge
@@ -40,7 +41,7 @@ def _too_big(claim: Claim, profile: Profile) -> str | None:
     """Why the claim's inputs are too large to check, or None."""
     space = claim.space
     for b in range(profile.buckets):
-        bucket = space.bucket(b)
+        bucket = space.bucket_in(b, profile.buckets)
         for name in space.inputs:
             size = 1
             for d in space.shape_of(name, bucket):
@@ -199,9 +200,18 @@ class Engine:
                 lr.diagnosis = diagnosis(ck, slot, c.x, c.b)
                 if lr.diagnosis and isinstance(ck, FiniteDifferenceChecker):
                     lr.diagnosis = lr.diagnosis.replace("autodiff", "finite differences")
+            low = None if ck.property else low_precision_note(ck, slot, c.x)
+            if low and lr.status == Status.UNSTABLE:  # the likelier cause, in one line
+                lr.message = low
+            elif low:
+                lr.diagnosis = low
         elif unresolved and not slot.failures:
             lr.message = unresolved  # a verdict on the inputs it resolved, and how few they were
-        elif slot.examples == 0:
+        elif slot.kinks:
+            lr.message = (f"agrees with autodiff except at {slot.kinks} non-differentiable "
+                          f"point{'s' if slot.kinks != 1 else ''}, where it is a valid "
+                          "subgradient")
+        if slot.examples == 0 and lr.status == Status.VERIFIED and ck.truth_error is None:
             lr.status = Status.ERROR
             lr.message = "the truth was never finite on the inputs drawn; check the reference"
         return lr

@@ -63,7 +63,8 @@ def _calm_failures(ck: Checker, slot: LineSlot, b: int, seed: int, count: int) -
             picked.append((g, t, xi))
             continue
         with np.errstate(all="ignore"):
-            e = tol.normalized_error(g, t, magnitude(ck.space, xi), np)
+            e = tol.normalized_error(g, t, magnitude(ck.space, xi), np,
+                                        1.0 if hasattr(ck, "sides") else ck.unit(b))
         if not np.all(np.isfinite(g)) or e > ck.threshold:
             picked.append((g, t, xi))
     return picked[:count]
@@ -81,13 +82,17 @@ def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
     from .._diagnose import diagnose
 
     top = ck.profile.buckets - 1
+    dims = list(ck.bucket(top).values())
+    if len(set(dims)) < len(dims):  # equal dimensions (all at their maximum) make a
+        # factor ambiguous: the bucket before it, or (two buckets) the one it displaced
+        top = top - 1 if top >= 2 else ck.profile.buckets
     try:
         picked = _calm_failures(ck, slot, top, ck.seed + 41, 3)
     except Exception:  # that bucket does not suit the line: use the counterexample
         picked = []
     if len(picked) >= 2:
-        second = next((b for b in range(top - 1, -1, -1)
-                       if ck.space.bucket(b) != ck.space.bucket(top)), None)
+        second = next((b for b in range(ck.profile.buckets - 1, -1, -1)
+                       if ck.bucket(b) != ck.bucket(top)), None)
         if second is not None:
             try:
                 picked += _calm_failures(ck, slot, second, ck.seed + 43, 2)

@@ -20,6 +20,7 @@ from .._numpy import is_numpy_fn
 from .._profiles import Profile
 from .._shrink import magnitude
 from ._compile import Compiler, FusedCheck
+from ._kinks import explain_kinks
 from ._oracle import Oracle
 from ._records import Errors, LineMode, LineSlot, part_of
 from ._rules import failing, first_line, judge_output
@@ -28,6 +29,10 @@ __all__ = ["BATCH_FLOATS", "PIPELINE_FLOATS", "Checker", "batch_of_inputs"]
 
 #: Values per compiled call the engine aims for (see :meth:`Checker.batch_of`).
 BATCH_FLOATS = 2**16
+
+#: The most values per compiled call in a bucket of large inputs (32 MB of
+#: float64), so that a bucket at a dimension's maximum stays affordable.
+MAX_BATCH_FLOATS = 2**22
 
 #: A profile batch of at least this many floats is drawn and checked in two
 #: halves, overlapping the drawing of one half with the checking of the other.
@@ -60,6 +65,8 @@ class Checker:
         self.profile = profile
         self.seed = seed
         self.property = oracle is None
+        self.oracle = oracle
+        self.judging = False  # set by the judge: kinks are then tested on every batch
         self.slots: list[LineSlot] = []
         self.fix_slot: dict[int, int] = {}
         parts = claim.target.parts
@@ -87,6 +94,7 @@ class Checker:
         self.truth_untraceable = False  # the reference failed under JAX tracing
         self.truth_shape: dict[int, tuple | None] = {}
         self._floats_of: dict[int, int] = {}
+        self._units: dict[int, float] = {}
         self.fused: FusedCheck = self._fused(compiler, oracle, oracle_name)
 
     def _fused(self, compiler: Compiler, oracle: Oracle | None, oracle_name: str) -> FusedCheck:
@@ -94,11 +102,15 @@ class Checker:
                               None if oracle is None else oracle.truth, self.float_names,
                               self.profile.dtype)
 
+    def bucket(self, b: int) -> dict[str, int]:
+        """The dimensions of the profile's bucket ``b`` (the last at every maximum)."""
+        return self.space.bucket_in(b, self.profile.buckets)
+
     # -- batch sizing ----------------------------------------------------------
     def floats(self, b: int) -> int:
         """Floats in one input of bucket ``b`` (memoized: asked for every batch)."""
         if b not in self._floats_of:
-            bucket = self.space.bucket(b)
+            bucket = self.bucket(b)
             self._floats_of[b] = sum(
                 int(np.prod(self.space.shape_of(n, bucket), dtype=np.int64))
                 for n in self.space.inputs) or 1
@@ -109,8 +121,8 @@ class Checker:
         to 16 for small inputs, so that each call carries ~``BATCH_FLOATS`` values;
         half the batch for large inputs (see :meth:`rounds_of`)."""
         floats = self.floats(b)
-        if self.rounds_of(b) > 1:
-            return max(1, self.profile.batch // 2)
+        if self.rounds_of(b) > 1:  # large inputs: at most ~MAX_BATCH_FLOATS per call
+            return max(1, min(self.profile.batch // 2, MAX_BATCH_FLOATS // floats))
         scale = max(1, min(16, BATCH_FLOATS // (floats * self.profile.batch)))
         return self.profile.batch * (1 << (scale.bit_length() - 1))  # a power of 2
 
@@ -132,16 +144,35 @@ class Checker:
         return batch_of_inputs(xs, self.batch_of(b))
 
     def calm_batch(self, b: int, seed: int) -> dict[str, np.ndarray]:
-        return self.space.calm(self.space.draw(self.space.bucket(b), seed=seed,
+        return self.space.calm(self.space.draw(self.bucket(b), seed=seed,
                                                size=self.batch_of(b)))
 
     # -- running the fused check ----------------------------------------------
     def probe(self, b: int) -> None:
         """Make sure bucket ``b`` has been traced, so every line's mode there is known."""
         if b not in self.truth_shape and self.truth_error is None:
-            batch = self.space.draw(self.space.bucket(b), seed=b, size=self.batch_of(b),
+            batch = self.space.draw(self.bucket(b), seed=b, size=self.batch_of(b),
                                     regimes=self.profile.regimes)
             self.evaluate(b, batch)
+
+    def unit(self, b: int) -> float:
+        """The claim's unit in bucket ``b`` (see :func:`.._tolerance.unit_of`).
+
+        Measured once, on the bucket's fixed probe batch (seed ``b``), so that
+        it does not depend on which batches were checked before.
+        """
+        if b not in self._units:
+            self._units[b] = 1.0  # while measuring (and for properties)
+            if not self.property:
+                batch = self.space.draw(self.bucket(b), seed=b, size=self.batch_of(b),
+                                        regimes=self.profile.regimes)
+                res = self.call(b, batch)
+                if res is not None:
+                    packed = np.asarray(res[0])
+                    n = len(self.slots)
+                    tmax = packed[:, 5 * n + 2][packed[:, 5 * n] > 0.5]
+                    self._units[b] = tol.unit_of(tmax)
+        return self._units[b]
 
     def call(self, b: int, batch: dict) -> Any:
         """Dispatch the fused check; on a bucket's first call, take what its trace decided.
@@ -182,28 +213,38 @@ class Checker:
                      mag=None, ran=np.zeros((size, n), dtype=bool),
                      threshold=self.threshold)
         truth_vals = None
+        unit = self.unit(b)
+        full = res
+        out.kinks = np.zeros((size, n), dtype=bool)
         if res is not None:
             res, truth_vals, _ = res  # the values stay on the device unless needed
             packed = np.asarray(res)
-            out.err[:] = packed[:, :n]
-            out.step[:] = packed[:, n:2 * n]
-            out.fin[:] = packed[:, 2 * n:3 * n] > 0.5
-            out.tfin = packed[:, 3 * n] > 0.5
-            out.mag = packed[:, 3 * n + 1]
+            out.tfin = packed[:, 5 * n] > 0.5
+            out.mag = packed[:, 5 * n + 1]
+            out.fin[:] = packed[:, 3 * n:4 * n] > 0.5
+            if self.property:  # a predicate's "error" is 0 (holds) or 1 (does not)
+                out.err[:] = packed[:, :n]
+                out.step[:] = packed[:, n:2 * n]
+            else:
+                s = out.mag[:, None]
+                out.err[:] = tol.relative(packed[:, :n], packed[:, 4 * n:5 * n], s, unit)
+                out.step[:] = tol.relative(packed[:, n:2 * n], packed[:, 2 * n:3 * n], s, unit)
         numpy_slots = [s for s in self.slots if s.mode.get(b) is LineMode.NUMPY]
         if out.mag is None:
             out.mag = self._magnitudes(batch, size)
         if numpy_slots:
-            self._evaluate_numpy(numpy_slots, batch, truth_vals, out, b)
+            self._evaluate_numpy(numpy_slots, batch, truth_vals, out, b, unit)
         for slot in self.slots:
             mode = slot.mode.get(b)
             if mode is not None and mode.runs and mode is not LineMode.NUMPY:
                 out.ran[:, slot.index] = True  # NumPy lines mark the inputs they ran
             if mode is LineMode.TRANSPOSED:  # wrong layout: fails whatever the values
                 out.err[:, slot.index] = np.inf
+        explain_kinks(self, b, batch, full, out)
         return out
 
-    def _evaluate_numpy(self, slots, batch, truth_vals, out: Errors, b: int) -> None:
+    def _evaluate_numpy(self, slots, batch, truth_vals, out: Errors, b: int,
+                        unit: float) -> None:
         """NumPy lines, one input at a time, on the first inputs of a batch only: a
         profile's share per bucket (the rest of a batch scaled up for the compiled
         check is marked not run, and the profile's budget is still reached)."""
@@ -262,13 +303,13 @@ class Checker:
                 g = g.astype(np.float64)
                 t = part_of(truth_vals, slot.part)[i]
                 with np.errstate(all="ignore"):  # inf or nan claims fail, quietly
-                    out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np)
+                    out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np, unit)
                 ref = t
                 if slot.prev is not None and not np.isnan(out.err[i, slot.prev]):
                     prev_fn = self.slots[slot.prev].fn
                     ref = np.asarray(prev_fn(x))
                 with np.errstate(all="ignore"):
-                    out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np)
+                    out.step[i, j] = tol.normalized_error(g, ref, out.mag[i], np, unit)
                 out.fin[i, j] = bool(np.all(np.isfinite(g)))
                 out.ran[i, j] = True
 

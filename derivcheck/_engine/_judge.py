@@ -2,11 +2,12 @@
 
 The rules (what output is checkable, what counts as failing) are in
 :mod:`._rules`. :class:`Judge` applies them: it shrinks a failing line's
-counterexample and decides between ``refuted`` (it fails at a calm input:
-the formula is wrong), ``unstable`` (it fails only at large magnitudes: the
-formula is right but its float64 evaluation breaks down) and ``error``
-(nan or inf at a calm input). :meth:`Judge.steps` judges each derivation
-line against the line before it at calm inputs: its step holds or fails.
+counterexample and decides between ``refuted`` (it fails at a calm input, or
+at any input without evidence of floating-point breakdown: the formula is
+wrong), ``unstable`` (it fails only beyond the calm bound, with evidence that
+float64 broke down there, see :mod:`._precision`) and ``error`` (nan or inf
+at a calm input). :meth:`Judge.steps` judges each derivation line against the
+line before it at calm inputs: its step holds or fails.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 from .._shrink import magnitude, shrink
 from .._verdict import Status
 from ._evaluate import Checker
-from ._records import Conclusion, LineMode, LineSlot
+from ._precision import breakdown
+from ._records import Conclusion, Failure, LineMode, LineSlot
 from ._rules import failing, step_failing
 
 __all__ = ["Judge"]
@@ -40,7 +42,19 @@ class Judge:
     def conclude(self, slot: LineSlot) -> Conclusion:
         """Status, counterexample and instability threshold of a failing slot."""
         ck = self.checker
-        first = slot.failures[0]
+        ck.judging = True
+        # The search skips the kink test of a line it has already refuted, so a
+        # recorded failure may be a valid subgradient: keep those that still fail.
+        still = [f for f in slot.failures if ck.fails_on(f.bucket, slot.index, [f.x])[0]]
+        if not still:  # look again for a calm failure, kinks now explained
+            for bb in range(ck.profile.buckets):
+                found = self._first_calm_failure(bb, slot.index, ck.seed + 61) \
+                    if slot.runs_in(bb) else None
+                if found is not None:
+                    err = float(ck.evaluate(bb, ck.batch_from([found], bb)).err[0, slot.index])
+                    still = [Failure(magnitude(self.space, found), bb, found, min(err, 1.0))]
+                    break
+        first = (still or slot.failures)[0]
         mag, b, x = first.magnitude, first.bucket, first.x
         j = slot.index
         # Shrink only to inputs that still fail clearly: a relative error that
@@ -48,7 +62,7 @@ class Judge:
         floor = max(ck.threshold, 0.1 * first.error)
         # Try smaller buckets first: the smallest dimensions that still fail.
         for smaller in range(b):
-            if self.space.bucket(smaller) == self.space.bucket(b):
+            if ck.bucket(smaller) == ck.bucket(b):
                 continue
             if smaller not in ck.truth_shape:
                 ck.probe(smaller)
@@ -78,19 +92,39 @@ class Judge:
         transposed = slot.mode.get(b) is LineMode.TRANSPOSED
         if calm or transposed:
             if not finite and not transposed:
-                return Conclusion(Status.ERROR, x, b, self.space.bucket(b), err, message=(
+                return Conclusion(Status.ERROR, x, b, ck.bucket(b), err, message=(
                     "returns nan or inf at a calm input where the truth is finite; "
                     "look for a division by zero or log(0)"))
-            return Conclusion(Status.REFUTED, x, b, self.space.bucket(b), err)
-        # Unstable: find the smallest magnitude along the ray to the failure.
+            return Conclusion(Status.REFUTED, x, b, ck.bucket(b), err)
+        # Beyond the calm bound: unstable only on evidence of floating-point
+        # breakdown (see :mod:`._precision`); a finite, precision-stable
+        # failure is a wrong formula at any magnitude.
+        onset = self._onset(b, j, x, mag)
+        raised = self._raises(slot, x)  # a NumPy line that raises only beyond the calm range
+        if raised:
+            return Conclusion(Status.UNSTABLE, x, b, ck.bucket(b), err, unstable_from=onset,
+                              message=f"raises {raised} from magnitude ≥ {onset:.3g}")
+        why = breakdown(ck, slot, b, x, onset)
+        if why is None:
+            return Conclusion(Status.REFUTED, x, b, ck.bucket(b), err)
+        for other in slot.failures:  # prefer a failure with no such evidence
+            if other.bucket in ck.truth_shape and slot.runs_in(other.bucket):
+                o_mag = magnitude(self.space, other.x)
+                if breakdown(ck, slot, other.bucket, other.x,
+                             self._onset(other.bucket, j, other.x, o_mag)) is None:
+                    o_err = float(ck.evaluate(other.bucket, ck.batch_from(
+                        [other.x], other.bucket)).err[0, j])
+                    return Conclusion(Status.REFUTED, other.x, other.bucket,
+                                      ck.bucket(other.bucket), o_err)
+        return Conclusion(Status.UNSTABLE, x, b, ck.bucket(b), err,
+                          unstable_from=onset, message=why)
+
+    def _onset(self, b: int, j: int, x: dict, mag: float) -> float:
+        """The smallest failing magnitude along the ray from the origin to ``x``."""
         cands = [self.space.scaled(x, 2.0 ** (-k / 4)) for k in range(0, 120)]
-        fails = ck.fails_on(b, j, cands)
+        fails = self.checker.fails_on(b, j, cands)
         starts = [magnitude(self.space, c) for c, f in zip(cands, fails, strict=True) if f]
-        start = min(starts) if starts else mag
-        raised = self._raises(slot, x)
-        message = f"raises {raised} from magnitude ≥ {start:.3g}" if raised else None
-        return Conclusion(Status.UNSTABLE, x, b, self.space.bucket(b), err, message=message,
-                          unstable_from=start)
+        return min(starts) if starts else mag
 
     @staticmethod
     def _raises(slot: LineSlot, x: dict) -> str | None:

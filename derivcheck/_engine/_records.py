@@ -83,6 +83,7 @@ class LineSlot:
     failures: list[Failure] = dataclasses.field(default_factory=list)
     calm_failure: bool = False
     raised: str | None = None  # the exception a NumPy line raised beyond the calm range
+    kinks: int = 0        # inputs where it is a valid subgradient but not autodiff's value
 
     def runs_in(self, b: int) -> bool:
         mode = self.mode.get(b)
@@ -99,6 +100,7 @@ class Errors:
     tfin: np.ndarray   # (B,) whether the truth is finite
     mag: np.ndarray    # (B,) input magnitude
     ran: np.ndarray    # (B, L) whether the line produced a value
+    kinks: np.ndarray | None = None  # (B, L) failures a kink explained (see _kinks)
     #: (B, L) the oracle's own uncertainty in units of ``err`` (finite
     #: differences); a line fails only beyond it. None for autodiff.
     slack: np.ndarray | None = None

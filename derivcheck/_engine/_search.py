@@ -47,6 +47,8 @@ class Search:
                 continue
             ok = checked & out.ran[:, j] & ~fails[:, j]
             slot.examples += int(np.count_nonzero(checked & out.ran[:, j]))
+            if out.kinks is not None:
+                slot.kinks += int(np.count_nonzero(out.kinks[:, j] & checked))
             if np.any(ok):
                 slot.max_err = max(slot.max_err, float(np.max(out.err[ok, j])))
                 steps = out.step[ok, j]
@@ -77,7 +79,7 @@ class Search:
         ck = self.checker
         pending = []
         for part in range(ck.rounds_of(b)):  # dispatch all, then wait
-            batch = ck.space.draw(ck.space.bucket(b), seed=s, size=ck.batch_of(b),
+            batch = ck.space.draw(ck.bucket(b), seed=s, size=ck.batch_of(b),
                                   regimes=ck.profile.regimes, part=part)
             pending.append((batch, ck.call(b, batch)))
         for batch, res in pending:

@@ -1,0 +1,67 @@
+"""Low precision inside a claim: a reference or line that computes in float32.
+
+derivcheck checks in float64. A loss that casts to float32 inside
+(``x.astype(jnp.float32)``, a float32 constant) makes its autodiff truth
+accurate to float32 only, so a correct float64 gradient fails by rounding.
+:func:`low_precision_note` finds such a side by tracing it once on one input
+and looking for a value of a lower float dtype anywhere in its program.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["low_precision_note"]
+
+_LOW = ("float32", "float16", "bfloat16")
+
+
+def _subjaxprs(params: dict):
+    for v in params.values():
+        for item in (v if isinstance(v, (list, tuple)) else (v,)):
+            if hasattr(item, "eqns") or hasattr(getattr(item, "jaxpr", None), "eqns"):
+                yield item
+
+
+def _low_dtype(closed) -> str | None:
+    """The first lower-precision float dtype among the program's values, or None."""
+    jaxpr = getattr(closed, "jaxpr", closed)
+    for var in list(jaxpr.constvars) + [o for e in jaxpr.eqns for o in e.outvars]:
+        name = str(getattr(getattr(var, "aval", None), "dtype", ""))
+        if name in _LOW:
+            return name
+    for eqn in jaxpr.eqns:
+        for sub in _subjaxprs(eqn.params):
+            found = _low_dtype(sub)
+            if found:
+                return found
+    return None
+
+
+def _traced_dtype(fn, x: dict) -> str | None:
+    import jax
+    import jax.numpy as jnp
+
+    vals = {k: jnp.asarray(np.asarray(v)) for k, v in x.items()}
+    try:
+        closed = jax.make_jaxpr(lambda *a: fn(dict(zip(vals, a, strict=True))))(*vals.values())
+    except Exception:  # a side JAX cannot trace (NumPy code) is not inspected
+        return None
+    return _low_dtype(closed)
+
+
+def low_precision_note(ck, slot, x: dict) -> str | None:
+    """One line naming the side (reference or claimed line) that computes below float64."""
+    sides = []
+    if ck.oracle is not None:
+        sides.append(("the reference", ck.oracle.truth))
+    line = (f"claimed line {slot.index + 1}" if slot.index < len(ck.claim.lines)
+            else "the fix")
+    sides.append((line, slot.fn))
+    for side, fn in sides:
+        dtype = _traced_dtype(fn, x)
+        if dtype:
+            return (f"{side} computes in {dtype} (a {dtype} value inside it), so it is "
+                    f"accurate to {dtype} only; derivcheck checks in float64: remove the "
+                    f"{dtype} cast or constant (e.g. .astype(jnp.{dtype}))")
+    return None

@@ -1,0 +1,152 @@
+"""Kinks: accepting a valid subgradient where the target is not differentiable.
+
+At a kink (a tie in a max, ``|x|`` at 0, a hinge margin exactly at 1) JAX's
+autodiff returns one value of the subdifferential, and a correct
+hand-written subgradient may return another. For a gradient or Jacobian
+claim (unless it says ``subgradient=False``), a failing input is explained
+by a kink when, for every entry where the claimed value is off, the entry
+lies between the one-sided values of the truth: the truth at ``x ± h·e_i``
+for the coordinate ``i`` of ``wrt`` the entry belongs to (and at ``x``),
+within the tolerance, and those one-sided values disagree (the target is not
+differentiable there). Explained inputs count as agreeing; the verdict says
+how many there were.
+
+A kink needs an exact tie, which random real values never hit, so only
+inputs with an integer-valued or repeated entry are tested (the "integers"
+and "zeros" regimes, and the shrinker's rounded candidates). The perturbed
+inputs go through the claim's fused check, already compiled for the bucket.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _tolerance as tol
+from ._records import Errors, LineMode, part_of
+
+__all__ = ["explain_kinks"]
+
+#: Distinct failing inputs tested per batch and line (the others stay failures).
+MAX_TESTED = 256
+#: Relative step to either side of a kink.
+STEP = 1e-7
+
+
+def _special(space, batch: dict) -> np.ndarray:
+    """(B,) mask: an entry that is an integer, or repeated, where a tie (a kink) can sit."""
+    size = next(iter(batch.values())).shape[0]
+    out = np.zeros(size, dtype=bool)
+    for name, inp in space.inputs.items():
+        if not inp.varies:
+            continue
+        v = np.asarray(batch[name], dtype=np.float64).reshape(size, -1)
+        if not v.shape[1]:
+            continue
+        out |= np.any(v == np.round(v), axis=1)
+        if v.shape[1] > 1:
+            srt = np.sort(v, axis=1)
+            out |= np.any(srt[:, 1:] == srt[:, :-1], axis=1)
+    return out
+
+
+def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
+    """Clear the failures of ``out`` that a kink of the target explains (in place).
+
+    ``res`` is the fused check's result on ``batch`` (claimed and true values).
+    Sets ``out.kinks[i, j]`` where input ``i`` of line ``j`` was explained.
+    """
+    claim = ck.claim
+    wrt = claim.target.wrt
+    if ck.property or not isinstance(wrt, str) or not getattr(claim, "subgradient", True) \
+            or res is None:  # one wrt input only (not a tuple, a VJP or an identity)
+        return
+    _, truth_vals, raws = res
+    with np.errstate(invalid="ignore"):
+        fails = (out.err > out.threshold) & out.fin & out.tfin[:, None] & out.ran
+    if not fails.any():
+        return
+    unit = ck.unit(b)
+    special = _special(ck.space, batch)
+    calm = out.mag <= ck.calm_bound
+    for slot in ck.slots:
+        j = slot.index
+        if slot.mode.get(b) is not LineMode.JAX or not fails[:, j].any():
+            continue
+        if not ck.judging and (slot.calm_failure or np.any(fails[:, j] & calm & ~special)):
+            continue  # the search refutes it anyway, at a calm input no kink can explain
+        gs = np.asarray(raws[j])
+        truths = np.asarray(part_of(truth_vals, slot.part))
+        keys: dict[bytes, int] = {}  # a batch may repeat an input (shrink candidates)
+        rows: list[tuple[int, bytes]] = []
+        for i in map(int, np.flatnonzero(fails[:, j] & special)):
+            key = b"".join(np.ascontiguousarray(v[i]).tobytes() for v in batch.values())
+            if key not in keys and len(keys) < MAX_TESTED:
+                keys[key] = i
+            if key in keys:
+                rows.append((i, key))
+        if not keys:
+            continue
+        firsts = list(keys.values())
+        plans = [_plan({k: np.array(v[i]) for k, v in batch.items()}, gs[i], truths[i],
+                       wrt, out.mag[i], unit, out.threshold) for i in firsts]
+        cands = [c for p in plans if p for c in p[1]]
+        sides = _truths(ck, b, cands, slot.part) if cands else []
+        ok, at = {}, 0
+        for i, p in zip(firsts, plans, strict=True):
+            if not p:
+                ok[i] = False
+                continue
+            n = len(p[1])
+            ok[i] = _inside(p[0], sides[at:at + n])
+            at += n
+        for i, key in rows:
+            if ok[keys[key]]:
+                out.err[i, j] = 0.0
+                out.kinks[i, j] = True
+
+
+def _plan(x, g, t, wrt, s, unit, threshold):
+    """The perturbed inputs to evaluate for one failing input, or None if none can help."""
+    w = np.asarray(x[wrt], dtype=np.float64)
+    if g.shape != t.shape or g.shape[g.ndim - w.ndim:] != w.shape:
+        return None
+    tol_abs = threshold * (np.max(np.abs(t)) + tol.KAPPA * (1.0 + s) * unit)
+    off = np.abs(g - t) > tol_abs
+    lead = tuple(range(g.ndim - w.ndim))
+    coords = [tuple(c) for c in np.argwhere(off.any(axis=lead) if lead else off)]
+    if not coords:
+        return None
+    cands = []
+    for c in coords:
+        h = STEP * max(1.0, abs(float(w[c])))
+        for sign in (1.0, -1.0):
+            y = dict(x)
+            y[wrt] = w.copy()
+            y[wrt][c] += sign * h
+            cands.append(y)
+    return (g, t, coords, tol_abs), cands
+
+
+def _inside(info, sides) -> bool:
+    """Whether every off entry lies between differing one-sided values of the truth."""
+    g, t, coords, tol_abs = info
+    for k, c in enumerate(coords):
+        sel = (Ellipsis, *c)
+        vals = np.stack([t[sel], sides[2 * k][sel], sides[2 * k + 1][sel]])
+        lo, hi = vals.min(axis=0), vals.max(axis=0)
+        if not np.all(np.isfinite(vals)) or not np.any(hi - lo > tol_abs):
+            return False  # differentiable there: the failure stands
+        if np.any(g[sel] < lo - tol_abs) or np.any(g[sel] > hi + tol_abs):
+            return False
+    return True
+
+
+def _truths(ck, b: int, xs: list[dict], part) -> list[np.ndarray]:
+    """The truth at each input, from the bucket's compiled check."""
+    out: list[np.ndarray] = []
+    size = ck.batch_of(b)
+    for start in range(0, len(xs), size):
+        chunk = xs[start:start + size]
+        res = ck.call(b, ck.batch_from(chunk, b))
+        out.extend(np.asarray(part_of(res[1], part))[:len(chunk)])
+    return out

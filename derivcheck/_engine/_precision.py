@@ -1,0 +1,204 @@
+"""Evidence of floating-point breakdown, for the judge's ``unstable`` verdict.
+
+A line that fails only beyond the calm bound is ``unstable`` when its
+failure rests on evidence that float64 broke down there, and ``refuted``
+otherwise (input magnitude alone is no such evidence):
+
+- the claimed value is not finite where the truth is (overflow, 0/0);
+- or evaluating one side (the claimed line, or the reference) in float32
+  instead of float64 moves it by at least
+  :data:`~derivcheck._tolerance.PRECISION_RATIO` times the float64 error. A
+  rounding error scales with the precision's epsilon (float32's is 5e8 times
+  float64's); a wrong formula's error stays where it is. A float32 value
+  that is not finite says nothing either way (float32 overflows at 3e38);
+  then a step of that side, followed in float64, that turns finite values
+  into inf or nan, or non-zero values into 0 (underflow), is the evidence.
+
+For a property (``dc.holds``), whose predicate says only true or false, the
+evidence is a predicate that fails in float32 at points of the same ray
+where it holds in float64: where it starts failing depends on the precision.
+
+Both sides are evaluated eagerly on the one input, outside the compiled
+check, so nothing is compiled for this.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import jax.numpy as jnp
+import numpy as np
+
+from .. import _tolerance as tol
+from .._shrink import magnitude
+from ._evaluate import Checker
+from ._records import LineMode, LineSlot, part_of
+
+__all__ = ["breakdown"]
+
+
+def _as(x: dict, dtype, *, traced: bool) -> dict:
+    out = {}
+    for k, v in x.items():
+        v = np.asarray(v)
+        if np.issubdtype(v.dtype, np.floating):
+            v = v.astype(dtype)
+        out[k] = jnp.asarray(v) if traced else v
+    return out
+
+
+def _value(fn, x: dict, dtype, *, traced: bool, transpose: bool = False) -> np.ndarray | None:
+    """``fn`` at ``x`` with float inputs in ``dtype``, as float64 (None if it raises)."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            raw = fn(_as(x, dtype, traced=traced))
+            out = np.dtype(getattr(raw, "dtype", np.float64))
+            if np.issubdtype(out, np.floating) and out != np.dtype(dtype):
+                return None  # it computed in another precision (float64 constants)
+            v = np.asarray(raw, dtype=np.float64)
+    except Exception:  # a side that cannot run in float32 gives no evidence
+        return None
+    return v.T if transpose else v
+
+
+def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
+              onset: float | None = None) -> str | None:
+    """Why the failure of ``slot`` at ``x`` (bucket ``b``) is floating point, or None.
+
+    ``onset`` is the smallest failing magnitude on the ray through ``x``
+    (used for properties).
+    """
+    if ck.property:
+        return _property_breakdown(ck, slot, b, x, onset)
+    traced = slot.mode.get(b) is not LineMode.NUMPY
+    transpose = slot.mode.get(b) is LineMode.TRANSPOSED
+    whole = ck.oracle.truth
+
+    def truth(inputs):  # the part of the truth this line claims
+        return part_of(whole(inputs), slot.part)
+
+    # Both sides in float64 come from the bucket's compiled check (no eager run).
+    res = ck.call(b, ck.batch_from([x], b))
+    if res is None:
+        return None
+    t64 = np.asarray(part_of(res[1], slot.part)[0], dtype=np.float64)
+    if traced:
+        g64 = np.asarray(res[2][slot.index][0], dtype=np.float64)
+        g64 = g64.T if transpose else g64
+    else:
+        g64 = _value(slot.fn, x, np.float64, traced=False)
+    if t64 is None or g64 is None or g64.shape != t64.shape:
+        return None
+    if not np.all(np.isfinite(g64)):
+        return "the claimed value is not finite there (overflow or 0/0)"
+    err = float(np.max(np.abs(g64 - t64))) if g64.size else 0.0
+    sides = (("claimed line", slot.fn, g64, traced, transpose),
+             ("reference", truth, t64, True, False))
+    inconclusive = []
+    for side, fn, v64, tr, tp in sides:
+        v32 = _value(fn, x, np.float32, traced=tr, transpose=tp)
+        if v32 is None or v32.shape != v64.shape or not np.all(np.isfinite(v32)):
+            inconclusive.append((side, fn, tr))
+            continue
+        moved = float(np.max(np.abs(v32 - v64))) if v32.size else 0.0
+        if moved > 0 and moved >= tol.PRECISION_RATIO * err:
+            return (f"the {side} moves by {moved / max(err, 1e-300):.2g}× its float64 "
+                    "error when evaluated in float32 (a rounding error)")
+    for side, fn, tr in inconclusive:  # float32 overflowed: look inside float64
+        if tr and _overflows(fn, x):
+            return (f"an intermediate step of the {side} overflows or underflows in float64 "
+                    "(inf, nan, or a non-zero product rounded to 0)")
+    return None
+
+
+#: Primitives whose inner program is followed step by step.
+_CALLS = frozenset({"pjit", "jit", "closed_call", "core_call", "custom_jvp_call",
+                    "custom_vjp_call", "custom_vjp_call_jaxpr", "remat", "checkpoint"})
+
+
+def _inexact(a) -> bool:
+    return np.issubdtype(np.asarray(a).dtype, np.inexact)
+
+
+def _finite(vals) -> bool:
+    return all(np.all(np.isfinite(np.asarray(a))) for a in vals if _inexact(a))
+
+
+#: Primitives whose result is 0 only by underflow when no operand is 0.
+_UNDERFLOWING = frozenset({"mul", "div", "exp", "exp2", "integer_pow", "pow"})
+
+
+def _underflow(eqn, ins, outs) -> bool:
+    """A product, quotient, power or exponential of non-zero values that rounded to 0."""
+    if eqn.primitive.name not in _UNDERFLOWING or not all(_inexact(o) for o in outs):
+        return False
+    if eqn.primitive.name not in ("exp", "exp2") and not all(
+            np.all(np.asarray(a) != 0) for a in ins):
+        return False
+    return any(np.any(np.asarray(o) == 0) for o in outs)
+
+
+def _run(closed, args) -> tuple[bool, list]:
+    """Evaluate a jaxpr step by step: (did a step turn finite values into inf/nan, outputs)."""
+    from jax.extend import core as jcore
+
+    jaxpr = getattr(closed, "jaxpr", closed)
+    env = dict(zip(jaxpr.constvars, getattr(closed, "consts", ()), strict=False))
+    env.update(zip(jaxpr.invars, args, strict=True))
+
+    def read(v):
+        return v.val if isinstance(v, jcore.Literal) else env[v]
+
+    found = False
+    for eqn in jaxpr.eqns:
+        ins = [read(v) for v in eqn.invars]
+        sub = next((eqn.params[k] for k in ("jaxpr", "call_jaxpr", "fun_jaxpr")
+                    if k in eqn.params), None)
+        if sub is not None and eqn.primitive.name in _CALLS:
+            inner, outs = _run(sub, ins)
+            found |= inner
+        else:
+            outs = eqn.primitive.bind(*ins, **eqn.params)
+            outs = list(outs) if eqn.primitive.multiple_results else [outs]
+            found |= _finite(ins) and (not _finite(outs) or _underflow(eqn, ins, outs))
+        env.update(zip(eqn.outvars, outs, strict=True))
+    return found, [read(v) for v in jaxpr.outvars]
+
+
+def _overflows(fn, x: dict) -> bool:
+    """Whether some step of ``fn`` at ``x`` in float64 turns finite values into inf or
+    nan, or non-zero ones into 0 (see :func:`_underflow`)."""
+    import jax
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            x64 = _as(x, np.float64, traced=True)
+            closed = jax.make_jaxpr(lambda *a: fn(dict(zip(x64, a, strict=True))))(
+                *x64.values())
+            return _run(closed, list(x64.values()))[0]
+    except Exception:  # a program this interpreter cannot follow gives no evidence
+        return False
+
+
+#: Points tried below a property's onset, at onset · 2^(-k/2) for k = 1..8.
+_RAY_POINTS = 8
+
+
+def _property_breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
+                        onset: float | None) -> str | None:
+    mag = magnitude(ck.space, x)
+    if not mag or not onset:
+        return None
+    cands = [ck.space.scaled(x, onset / mag * 2.0 ** (-k / 2)) for k in range(1, _RAY_POINTS + 1)]
+    holds64 = ~ck.fails_on(b, slot.index, cands)
+    traced = slot.mode.get(b) is not LineMode.NUMPY
+    for c, ok in zip(cands, holds64, strict=True):
+        if not ok:
+            continue
+        v32 = _value(slot.fn, c, np.float32, traced=traced)
+        if v32 is not None and not bool(np.all(v32)):
+            return (f"it fails in float32 from magnitude {magnitude(ck.space, c):.3g}, "
+                    f"in float64 only from {onset:.3g} (rounding)")
+    return None

@@ -1,0 +1,306 @@
+"""The judge's rules: ``unstable`` needs evidence of floating-point breakdown, and
+verdicts do not depend on the scale of the function (issue 11, items 3 and 4).
+
+Every "refuted" test here has a twin that verifies the correct formula, and the
+literal softmax (the one unstable case) has a stable twin that verifies.
+"""
+
+import jax
+import jax.numpy as jnp
+import pytest
+
+import derivcheck as dc
+
+X = dc.Space(x=dc.real("D"))
+XL = dc.Space(x=dc.real("D"), lam=dc.positive())
+
+
+def huber(x):
+    return jnp.sum(jnp.where(jnp.abs(x) <= 1.0, 0.5 * x ** 2, jnp.abs(x) - 0.5))
+
+
+def clipped(x):
+    return jnp.sum(jnp.clip(x, -2.0, 2.0) ** 2)
+
+
+def with_penalty_past_3(x):
+    return jnp.sum(x ** 2 + jnp.maximum(jnp.abs(x) - 3.0, 0.0) ** 2)
+
+
+def ridge(x, lam):
+    return jnp.sum(lam * x ** 2)
+
+
+# name: (f, wrong gradient (finite, wrong only beyond ±1), right gradient, space)
+OUTER_ONLY = {
+    "huber_wrong_sign_in_outer_branch": (
+        huber, lambda x: jnp.where(jnp.abs(x) <= 1.0, x, -jnp.sign(x)),
+        lambda x: jnp.where(jnp.abs(x) <= 1.0, x, jnp.sign(x)), X),
+    "forgotten_clip": (
+        clipped, lambda x: 2 * x, lambda x: jnp.where(jnp.abs(x) <= 2.0, 2 * x, 0.0), X),
+    "dropped_term_past_a_threshold": (
+        with_penalty_past_3, lambda x: 2 * x,
+        lambda x: 2 * x + 2 * jnp.sign(x) * jnp.maximum(jnp.abs(x) - 3.0, 0.0), X),
+    "lambda_clamped_at_1": (
+        ridge, lambda x, lam: 2 * jnp.minimum(lam, 1.0) * x, lambda x, lam: 2 * lam * x, XL),
+}
+
+
+@pytest.mark.parametrize("name", list(OUTER_ONLY))
+def test_a_formula_wrong_only_beyond_one_is_refuted_not_unstable(name):
+    f, wrong, _, space = OUTER_ONLY[name]
+    r = dc.check_gradient(f, wrong, space=space, wrt="x", profile="quick")
+    assert r.status == "refuted", str(r)
+    assert r.counterexample is not None
+
+
+@pytest.mark.parametrize("name", list(OUTER_ONLY))
+def test_the_same_formula_written_right_is_verified(name):  # the twin
+    f, _, right, space = OUTER_ONLY[name]
+    r = dc.check_gradient(f, right, space=space, wrt="x", profile="quick")
+    assert r.status == "verified", str(r)
+
+
+def test_an_identity_that_holds_only_on_minus_one_to_one_is_refuted():
+    r = dc.check_equal(lambda x: jnp.clip(x, -1.0, 1.0), lambda x: x, space=X, profile="quick")
+    assert r.status == "refuted", str(r)
+
+
+def test_an_identity_that_holds_everywhere_is_verified():  # the twin
+    r = dc.check_equal(lambda x: jnp.clip(x, -1.0, 1.0), lambda x: jnp.minimum(
+        jnp.maximum(x, -1.0), 1.0), space=X, profile="quick")
+    assert r.status == "verified", str(r)
+
+
+def literal_softmax(x):
+    return jnp.exp(x) / jnp.sum(jnp.exp(x))
+
+
+def test_the_literal_softmax_is_unstable_and_says_why():
+    r = dc.check_equal(jax.nn.softmax, literal_softmax, space=X, profile="quick")
+    assert r.status == "unstable", str(r)
+    assert r.unstable_from is not None and r.unstable_from > 1.0
+    assert "not finite" in (r.message or ""), r.message  # the evidence it rests on
+
+
+def test_the_stable_softmax_is_verified():  # the twin
+    r = dc.check_equal(jax.nn.softmax, lambda x: jnp.exp(x - jnp.max(x)) / jnp.sum(
+        jnp.exp(x - jnp.max(x))), space=X, profile="quick")
+    assert r.status == "verified", str(r)
+
+
+def test_a_cancelling_formula_is_unstable_by_its_float32_evidence():
+    # log(1 + e^x) - x, differentiated by hand as e^x/(1+e^x) - 1: at x ~ 40 the
+    # claimed side rounds to 0 while the truth is -1/(1+e^x); float32 moves it.
+    def f(x):
+        return jnp.sum(jax.nn.softplus(x) - x)
+
+    def cancelling(x):
+        return jnp.exp(x) / (1 + jnp.exp(x)) - 1
+
+    r = dc.check_gradient(f, cancelling, space=X, wrt="x", profile="quick")
+    assert r.status == "unstable", str(r)
+
+
+def test_the_same_gradient_without_cancellation_is_verified():  # the twin
+    def f(x):
+        return jnp.sum(jax.nn.softplus(x) - x)
+
+    r = dc.check_gradient(f, lambda x: -jax.nn.sigmoid(-x), space=X, wrt="x", profile="quick")
+    assert r.status == "verified", str(r)
+
+
+# -- scale (item 4) -------------------------------------------------------------------
+
+def tiny_potential(x):
+    return 1e-11 * jnp.sum(jnp.sin(x))
+
+
+@pytest.mark.parametrize("claimed", [
+    pytest.param(lambda x: jnp.zeros_like(x), id="zero"),
+    pytest.param(lambda x: -1e-11 * jnp.cos(x), id="sign_flipped"),
+])
+def test_a_wrong_gradient_of_a_tiny_potential_is_refuted(claimed):
+    r = dc.check_gradient(tiny_potential, claimed, space=X, wrt="x", profile="quick")
+    assert r.status == "refuted", str(r)
+
+
+def test_the_right_gradient_of_a_tiny_potential_is_verified():  # the twin
+    r = dc.check_gradient(tiny_potential, lambda x: 1e-11 * jnp.cos(x), space=X, wrt="x",
+                          profile="quick")
+    assert r.status == "verified", str(r)
+
+
+def test_an_error_of_1e_4_on_a_gradient_of_1e_5_is_refuted_not_unstable():
+    r = dc.check_gradient(lambda x: 1e-5 * jnp.sum(x ** 2) / 2,
+                          lambda x: 1e-5 * x + 1e-4, space=X, wrt="x", profile="quick")
+    assert r.status == "refuted", str(r)
+
+
+# -- kinks (item 6) -------------------------------------------------------------------
+
+HINGE = dc.Space(w=dc.real("D"), X=dc.real("N D"), y=dc.real("N"))
+WL = dc.Space(w=dc.real("D"), lam=dc.positive())
+
+
+def hinge(w, X, y):
+    return jnp.sum(jnp.maximum(0.0, 1 - jnp.sign(y) * (X @ w)))
+
+
+def _hinge_subgradient(active):
+    def g(w, X, y):
+        return -X.T @ (jnp.sign(y) * active(1 - jnp.sign(y) * (X @ w)))
+    return g
+
+
+SUBGRADIENTS = {
+    "hinge_with_gt": (hinge, _hinge_subgradient(lambda m: m > 0), HINGE, "w"),
+    "hinge_with_ge": (hinge, _hinge_subgradient(lambda m: m >= 0), HINGE, "w"),
+    "relu_as_indicator": (lambda x: jnp.sum(jnp.maximum(x, 0.0)),
+                          lambda x: (x > 0).astype(jnp.float64), X, "x"),
+    "abs_as_sign": (lambda x: jnp.sum(jnp.abs(x)), jnp.sign, X, "x"),
+    "l1_plus_l2": (lambda w, lam: lam * jnp.sum(jnp.abs(w)) + jnp.sum(w ** 2),
+                   lambda w, lam: lam * jnp.sign(w) + 2 * w, WL, "w"),
+}
+
+
+@pytest.mark.parametrize("name", list(SUBGRADIENTS))
+def test_a_valid_subgradient_at_kinks_is_verified_with_a_note(name):
+    f, g, space, wrt = SUBGRADIENTS[name]
+    r = dc.check_gradient(f, g, space=space, wrt=wrt, profile="quick")
+    assert r.status == "verified", str(r)
+    assert "non-differentiable point" in (r.message or ""), r.message
+    assert "valid subgradient" in r.message
+
+
+@pytest.mark.parametrize("name", ["relu_as_indicator", "abs_as_sign", "l1_plus_l2"])
+def test_the_same_subgradient_is_refuted_when_exact_agreement_is_demanded(name):  # twin
+    f, g, space, wrt = SUBGRADIENTS[name]
+    r = dc.check_gradient(f, g, space=space, wrt=wrt, profile="quick", subgradient=False)
+    assert r.status == "refuted", str(r)
+
+
+def test_a_value_outside_the_subdifferential_is_refuted():
+    r = dc.check_gradient(lambda x: jnp.sum(jnp.abs(x)), lambda x: 2 * jnp.sign(x), space=X,
+                          wrt="x", profile="quick")
+    assert r.status == "refuted", str(r)
+    # the shrinker pulls toward 0, where 2·sign(0) = 0 is a valid subgradient: the
+    # counterexample must be a point where the claim is really wrong
+    assert abs(r.counterexample["x"]).max() > 0, r.counterexample
+
+
+def test_a_smooth_function_gets_no_kink_note():
+    r = dc.check_gradient(lambda x: jnp.sum(x ** 3), lambda x: 3 * x ** 2, space=X, wrt="x",
+                          profile="quick")
+    assert r.status == "verified" and r.message is None, str(r)
+
+
+def test_subgradient_false_is_a_keyword_of_the_claim_builders():
+    d = dc.Derivation(target=dc.grad_of(lambda x: jnp.sum(jnp.abs(x)), wrt="x"),
+                      lines=[dc.Line("sign", jnp.sign)], space=X, subgradient=False)
+    assert dc.check(d, profile="quick").status == "refuted"
+    assert dc.check(dc.gradient(lambda x: jnp.sum(jnp.abs(x)), jnp.sign, space=X, wrt="x"),
+                    profile="quick").status == "verified"
+
+
+# -- a float32 reference (item 8) -----------------------------------------------------
+
+SM = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"))
+
+
+def softmax_grad(W, X, Y):
+    return X.T @ (jax.nn.softmax(X @ W) - Y) / X.shape[0]
+
+
+def test_a_reference_computing_in_float32_is_named_in_one_line():
+    def loss32(W, X, Y):
+        return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax((X @ W).astype(jnp.float32)), axis=-1))
+
+    r = dc.check_gradient(loss32, softmax_grad, space=SM, wrt="W", profile="quick")
+    assert r.status != "verified", str(r)
+    note = " ".join(filter(None, [r.diagnosis, r.message]))
+    assert "the reference computes in float32" in note, str(r)
+    assert "\n" not in note
+
+
+def test_a_float64_reference_gets_no_float32_note():  # the twin
+    def loss64(W, X, Y):
+        return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(X @ W), axis=-1))
+
+    wrong = dc.check_gradient(loss64, lambda W, X, Y: -softmax_grad(W, X, Y), space=SM, wrt="W",
+                              profile="quick")
+    assert wrong.status == "refuted"
+    assert "float32" not in " ".join(filter(None, [wrong.diagnosis, wrong.message])), str(wrong)
+    assert dc.check_gradient(loss64, softmax_grad, space=SM, wrt="W",
+                             profile="quick").status == "verified"
+
+
+def test_a_claimed_line_computing_in_float32_is_named_as_the_claimed_line():
+    def loss64(W, X, Y):
+        return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(X @ W), axis=-1))
+
+    def claimed32(W, X, Y):
+        p = jax.nn.softmax((X @ W).astype(jnp.float32))
+        return X.T @ (p.astype(jnp.float64) - Y) / X.shape[0]
+
+    r = dc.check_gradient(loss64, claimed32, space=SM, wrt="W", profile="quick")
+    assert r.status != "verified", str(r)
+    assert "claimed line 1 computes in float32" in " ".join(
+        filter(None, [r.diagnosis, r.message])), str(r)
+
+
+# -- shape coverage (item 5) ----------------------------------------------------------
+
+ROWS = dc.Space(w=dc.real("D"), X=dc.real("N D"), y=dc.real("N"), dims={"N": (1, 100)})
+
+
+def mse(w, X, y):
+    return jnp.mean((X @ w - y) ** 2)
+
+
+def mse_grad(w, X, y):
+    return 2 * X.T @ (X @ w - y) / X.shape[0]
+
+
+def test_a_gradient_using_only_the_first_4_rows_is_refuted_at_the_default_profile():
+    r = dc.check_gradient(mse, lambda w, X, y: mse_grad(w, X[:4], y[:4]), space=ROWS, wrt="w")
+    assert r.status == "refuted", str(r)
+    assert r.bucket["N"] > 4
+
+
+def test_the_gradient_using_every_row_is_verified_at_the_default_profile():  # the twin
+    r = dc.check_gradient(mse, mse_grad, space=ROWS, wrt="w")
+    assert r.status == "verified", str(r)
+
+
+def ce(W, X, Y):
+    return -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(X @ W), axis=-1))
+
+
+def test_a_gradient_ignoring_classes_from_3_on_is_refuted_at_the_default_profile():
+    r = dc.check_gradient(ce, lambda W, X, Y: softmax_grad(W, X, Y).at[:, 3:].set(0.0),
+                          space=SM, wrt="W")
+    assert r.status == "refuted", str(r)
+    assert r.bucket["K"] > 3
+
+
+@pytest.mark.parametrize("profile", ["quick", "default", "thorough"])
+def test_every_profile_reaches_each_dimension_maximum(profile):
+    count = dc.PROFILES[profile].buckets
+    space = dc.Space(X=dc.real("N D"), Y=dc.one_hot("N K"), dims={"N": (1, 100)})
+    seen = [space.bucket_in(b, count) for b in range(count)]
+    assert max(s["N"] for s in seen) == 100
+    assert max(s["D"] for s in seen) == 6 and max(s["K"] for s in seen) == 6
+    assert seen[0] == {"D": 1, "K": 2, "N": 1}
+
+
+def test_a_property_false_only_beyond_ten_without_rounding_is_refuted():
+    r = dc.check_holds(lambda x: jnp.all(x ** 2 <= 400.0), space=X, profile="quick")
+    assert r.status == "refuted", str(r)
+
+
+def test_a_property_false_only_where_float64_rounds_is_unstable():  # the twin
+    r = dc.check_holds(lambda x: jnp.all(jax.nn.softmax(x) < 1.0),
+                       space=dc.Space(x=dc.real("D"), dims={"D": (2, 6)}), profile="quick")
+    assert r.status == "unstable", str(r)
+    assert "float32" in (r.message or ""), r.message

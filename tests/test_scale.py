@@ -1,0 +1,94 @@
+"""Metamorphic test of the scale rule (issue 11, item 4): scaling a function and
+its claimed derivative by 10^k changes no verdict, for the whole catalog and the
+engine's negative controls (wrong formulas), and for every k in -12..12 on two
+small claims. Its failing twin: the old absolute floor (unit fixed at 1) is
+shown to change a verdict under scaling, through the tiny-potential tests of
+``test_judge.py`` (a zero gradient of a 1e-11 potential is refuted there).
+"""
+
+import copy
+import dataclasses
+import functools
+from pathlib import Path
+
+import jax.numpy as jnp
+import pytest
+from test_engine import RIGHT, SPACE, WRONG
+
+import derivcheck as dc
+from derivcheck._loader import discover, load_file
+
+PROOFS = Path(__file__).resolve().parent.parent / "proofs"
+
+
+def _times(fn, c):
+    if fn is None:
+        return None
+
+    @functools.wraps(fn)
+    def scaled(*args, **kwargs):
+        return c * fn(*args, **kwargs)
+    return scaled
+
+
+def scaled_claim(claim, c):
+    """The same claim with its target and every line (and fix) multiplied by ``c``."""
+    if claim.target.is_property:
+        return claim
+    out = copy.copy(claim)
+    out.target = dataclasses.replace(claim.target, fn=_times(claim.target.fn, c))
+    out.lines = [dataclasses.replace(
+        ln, fn=_times(ln.fn, c),
+        fix=None if ln.fix is None else dataclasses.replace(ln.fix, fn=_times(ln.fix.fn, c)))
+        for ln in claim.lines]
+    return out
+
+
+def verdicts(claim):
+    r = dc.check(claim, profile="quick")
+    return r.status, [(ln.status, ln.fix.status if ln.fix else None) for ln in r.lines]
+
+
+def _catalog():
+    out = []
+    for f in sorted(discover([str(PROOFS)])):
+        claims, err = load_file(f)
+        assert err is None, str(err)
+        out.extend(c for c in claims if not c.target.is_property)
+    return out
+
+
+def _controls():
+    out = [dc.gradient(f, g, space=SPACE, wrt="W", id=f"wrong_{n}") for n, (f, g, _) in
+           WRONG.items()]
+    out += [dc.gradient(f, g, space=SPACE, wrt="W", id=f"right_{n}") for n, (f, g) in
+            RIGHT.items()]
+    return out
+
+
+@pytest.mark.parametrize("k", [-12, 12])
+def test_scaling_the_catalog_and_the_negative_controls_changes_no_verdict(k):
+    claims = _catalog() + _controls()
+    base = [verdicts(c) for c in claims]
+    scaled = [verdicts(scaled_claim(c, 10.0 ** k)) for c in claims]
+    changed = [(c.qualname, a, b) for c, a, b in zip(claims, base, scaled, strict=True)
+               if a != b]
+    assert not changed, changed
+    assert {"refuted", "verified", "unstable"} <= {v[0] for v in base}  # not vacuous
+
+
+SQUARE = dc.Space(x=dc.real("D"))
+SMALL = {
+    "right": dc.gradient(lambda x: jnp.sum(x ** 2), lambda x: 2 * x, space=SQUARE, wrt="x"),
+    "wrong_sign": dc.gradient(lambda x: jnp.sum(x ** 2), lambda x: -2 * x, space=SQUARE,
+                              wrt="x"),
+}
+
+
+@pytest.mark.parametrize("name", list(SMALL))
+def test_every_scale_from_1e_minus_12_to_1e12_gives_the_same_verdict(name):
+    claim = SMALL[name]
+    base = verdicts(claim)
+    for k in range(-12, 13):
+        assert verdicts(scaled_claim(claim, 10.0 ** k)) == base, k
+    assert base[0] == ("verified" if name == "right" else "refuted")
