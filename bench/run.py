@@ -62,6 +62,9 @@ from derivcheck import _engine  # noqa: E402
 from derivcheck import _tolerance as tol  # noqa: E402
 from derivcheck._verdict import format_counterexample  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+import targets as process_targets  # noqa: E402
+
 jax.config.update("jax_enable_x64", True)
 
 SIZES = {"small": {"N": 8, "D": 5, "K": 3}, "medium": {"N": 256, "D": 64, "K": 10}}
@@ -78,8 +81,12 @@ TARGETS = [
      50.0),
     ("medium_vs_check_grads", "medium: per input ≥ 50× faster than check_grads per call", ">=",
      50.0),
-    ("catalog_cold", "catalog cold (s)", "<=", 30.0),
-    ("catalog_warm", "catalog warm (s)", "<=", 10.0),
+    ("catalog_cold", "catalog cold (s)", "<=", 10.0),
+    ("catalog_warm", "catalog warm (s)", "<=", 4.0),
+    ("pytest_item", "one pytest item, one gradient claim, running session (s)", "<=", 0.3),
+    ("pytest_vs_cli", "pytest -n 2 proofs/ over derivcheck check proofs/ (ratio)", "<=", 1.2),
+    ("doc_cold", "derivcheck doc on one seed, cold (s)", "<=", 10.0),
+    ("doc_warm", "derivcheck doc on one seed, warm (s)", "<=", 3.0),
     ("compilations_per_bucket", "max compilations per (claim, bucket)", "<=", 1.0),
     ("wrong_refuted", "wrong small formula refuted, fresh process (s)", "<=", 2.0),
 ]
@@ -319,7 +326,22 @@ def derivcheck_cmd() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "derivcheck.cli"]
 
 
-def bench_catalog(repeats: int) -> dict:
+def _catalog_pair(cmd: list[str], cwd: Path, env: dict, cache: str) -> tuple[float, float, list]:
+    """One cold run (empty ``cache``) and one warm run (same cache) of the catalog at ``cwd``."""
+    times, codes, last = [], [], None
+    for _ in range(2):
+        t = time.perf_counter()
+        p = subprocess.run(cmd + ["--cache-dir", cache], cwd=cwd, env=env, capture_output=True,
+                           text=True)
+        times.append(time.perf_counter() - t)
+        codes.append(p.returncode)
+        last = (p.stdout.strip().splitlines() or [""])[-1]
+    return times[0], times[1], [codes, last]
+
+
+def bench_catalog(repeats: int, baseline: Path | None = None) -> dict:
+    """The catalog cold and warm; with ``baseline`` (another checkout with its own
+    ``.venv``), that checkout's catalog too, alternating run by run."""
     proofs = ROOT / "proofs"
     files = sorted(p.name for p in proofs.glob("*.py")) if proofs.is_dir() else []
     from derivcheck._loader import load_paths
@@ -332,22 +354,27 @@ def bench_catalog(repeats: int) -> dict:
         return out
     env = {k: v for k, v in os.environ.items() if k not in ("DERIVCHECK_PROFILE",
                                                               "DERIVCHECK_CACHE_DIR")}
-    cold, warm = [], []
+    cmd = derivcheck_cmd() + ["check", "proofs/", "-q"]
+    old_cmd = None
+    if baseline is not None:
+        old_cmd = [str(baseline / ".venv" / "bin" / "derivcheck"), "check", "proofs/", "-q"]
+    cold, warm, old_cold, old_warm = [], [], [], []
     for i in range(repeats):
         with tempfile.TemporaryDirectory(prefix="dcbench-") as tmp:
             cache = os.path.join(tmp, "cache")
-            os.mkdir(cache)
-            cmd = derivcheck_cmd() + ["check", "proofs/", "-q", "--cache-dir", cache]
-            for bucket in (cold, warm):
-                t = time.perf_counter()
-                p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-                bucket.append(time.perf_counter() - t)
-                out["exit_codes"].append(p.returncode)
-                out["summary"] = (p.stdout.strip().splitlines() or [""])[-1]
+            c, w, (codes, out["summary"]) = _catalog_pair(cmd, ROOT, env, cache)
+            cold.append(c)
+            warm.append(w)
+            out["exit_codes"] += codes
+            if old_cmd:
+                c, w, (codes, out["baseline_summary"]) = _catalog_pair(
+                    old_cmd, baseline, env, os.path.join(tmp, "old-cache"))
+                old_cold.append(c)
+                old_warm.append(w)
             if i == repeats - 1:  # one more warm run, as JSON, for compilations per claim
                 report = os.path.join(tmp, "report.json")
-                subprocess.run(cmd[:-3] + ["--cache-dir", cache, "--format", "json", "-o",
-                                           report], cwd=ROOT, env=env, capture_output=True)
+                subprocess.run(cmd + ["--cache-dir", cache, "--format", "json", "-o",
+                                      report], cwd=ROOT, env=env, capture_output=True)
                 with contextlib.suppress(OSError, ValueError):
                     doc = json.loads(Path(report).read_text())
                     prof = dc.PROFILES[doc.get("profile", PROFILE)]
@@ -364,6 +391,12 @@ def bench_catalog(repeats: int) -> dict:
                             "seconds": e.get("seconds")})
     out["cold_s"], out["warm_s"] = median(cold), median(warm)
     out["cold_runs"], out["warm_runs"] = cold, warm
+    if old_cmd:
+        out["baseline"] = {"root": str(baseline), "cold_s": median(old_cold),
+                           "warm_s": median(old_warm), "cold_runs": old_cold,
+                           "warm_runs": old_warm,
+                           "cold_ratio": median(np.divide(cold, old_cold)),
+                           "warm_ratio": median(np.divide(warm, old_warm))}
     return out
 
 
@@ -517,6 +550,10 @@ def compute_targets(m: dict) -> list[dict]:
                                   * md["steady_rate"]),
         "catalog_cold": (cat["cold_s"], None),
         "catalog_warm": (cat["warm_s"], None),
+        "pytest_item": (m["pytest_item"].get("cold_s"), None),
+        "pytest_vs_cli": (m["pytest_vs_cli"].get("ratio"), None),
+        "doc_cold": (m["doc"].get("cold_s"), None),
+        "doc_warm": (m["doc"].get("warm_s"), None),
         "compilations_per_bucket": (max(per_bucket) if per_bucket else None, None),
         "wrong_refuted": (m["wrong"]["check_s"], None),
     }
@@ -526,8 +563,27 @@ def compute_targets(m: dict) -> list[dict]:
         ok = None if v is None else (v >= thr if op == ">=" else v <= thr)
         ok2 = None if v2 is None else (v2 >= thr if op == ">=" else v2 <= thr)
         out.append({"key": key, "target": text, "op": op, "threshold": thr, "value": v,
-                    "met": ok, "value_excl_compile": v2, "met_excl_compile": ok2})
+                    "met": ok, "value_excl_compile": v2, "met_excl_compile": ok2,
+                    "baseline": _baseline_text(key, m)})
     return out
+
+
+def _baseline_text(key: str, m: dict) -> str:
+    """The baseline figure measured in the same run, beside a target."""
+    old = m["catalog"].get("baseline")
+    if key in ("catalog_cold", "catalog_warm") and old:
+        kind = key.split("_")[1]
+        return (f"baseline {Path(old['root']).name}: {old[kind + '_s']:.1f} s, "
+                f"ratio {old[kind + '_ratio']:.2f}")
+    if key == "pytest_item" and m["pytest_item"]:
+        return (f"same item with a warm cache {m['pytest_item']['warm_s']:.2f} s; "
+                f"dc.check small claim, first call {m['derivcheck']['small']['first_s']:.2f} s")
+    if key == "pytest_vs_cli" and m["pytest_vs_cli"]:
+        v = m["pytest_vs_cli"]
+        return f"pytest {v['pytest_s']:.1f} s, derivcheck check {v['cli_s']:.1f} s"
+    if key.startswith("doc_"):
+        return m["doc"].get("skipped", "")
+    return ""
 
 
 def print_table(res: dict) -> None:
@@ -614,13 +670,13 @@ def print_table(res: dict) -> None:
     print()
     print("targets (value: warm incl. compile; second value: compile excluded)")
     for t in res["targets"]:
-        mark = {True: "PASS", False: "FAIL", None: "n/a "}[t["met"]]
+        mark = {True: "PASS", False: "FAIL", None: "SKIP"}[t["met"]]
         extra = ""
         if t["value_excl_compile"] is not None:
             extra = (f"   [excl. compile {fmt(t['value_excl_compile'])}: "
                      f"{ {True: 'PASS', False: 'FAIL'}[t['met_excl_compile']] }]")
         print(f"  {mark}  {t['target']:<66} {fmt(t['value']):>8} {t['op']} {t['threshold']:g}"
-              f"{extra}")
+              f"{extra}" + (f"   [{t['baseline']}]" if t.get("baseline") else ""))
     for size, p in res.get("profile", {}).items():
         print()
         print(f"cProfile of one dc.check, {size} (cumulative seconds):")
@@ -641,6 +697,9 @@ def main(argv=None) -> int:
     ap.add_argument("--profile", action="store_true", help="cProfile one dc.check per size")
     ap.add_argument("--skip-catalog", action="store_true", help="do not time proofs/")
     ap.add_argument("--save", metavar="FILE", help="also write the JSON results to FILE")
+    ap.add_argument("--baseline", metavar="CHECKOUT", type=Path,
+                    help="another derivcheck checkout with its own .venv (e.g. main): its "
+                         "catalog is timed too, alternating with this one")
     args = ap.parse_args(argv)
     fast = 3  # repeats of the quick measurements
     slow = 1 if args.quick else 3  # repeats of the process-level measurements
@@ -670,9 +729,16 @@ def main(argv=None) -> int:
     if args.skip_catalog:
         m["catalog"] = {"files": 0, "claims": 0, "cold_s": None, "warm_s": None,
                         "exit_codes": [], "summary": None, "per_claim": []}
+        m["pytest_vs_cli"] = {}
     else:
         log("catalog (new processes)")
-        m["catalog"] = bench_catalog(slow)
+        m["catalog"] = bench_catalog(slow, args.baseline)
+        log("pytest -n 2 proofs/ against derivcheck check proofs/")
+        m["pytest_vs_cli"] = process_targets.bench_pytest_vs_cli(slow)
+    log("one pytest item in a running session")
+    m["pytest_item"] = process_targets.bench_pytest_item()
+    log("derivcheck doc on one seed")
+    m["doc"] = process_targets.bench_doc(slow)
     res = {"machine": mch, "mode": "quick" if args.quick else "full",
            "repeats": {"in_process": fast, "processes": slow}, "measurements": m}
     res["targets"] = compute_targets(m)

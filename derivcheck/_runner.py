@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -82,6 +83,21 @@ def enable_compile_cache(path: str | None) -> None:
     for option, value in _CACHE_OPTIONS.items():
         jax.config.update(option, path if value is None else value)
     _reset_jax_cache()
+    _use_store(path)
+
+
+#: The program store's folder inside the compilation cache folder.
+PROGRAMS = "derivcheck-programs"
+
+
+def _use_store(path: str | None):
+    """Keep compiled checks across runs under ``path`` (None: stop); returns the previous store."""
+    from ._engine import ENGINE
+    from ._engine._store import ProgramStore
+
+    before = ENGINE.compiler.store
+    ENGINE.compiler.store = ProgramStore(os.path.join(path, PROGRAMS)) if path else None
+    return before
 
 
 def _reset_jax_cache() -> None:
@@ -112,7 +128,10 @@ def compile_cache(path: str | None) -> Iterator[None]:
         return
     import jax
 
+    from ._engine import ENGINE
+
     before = {option: getattr(jax.config, option) for option in _CACHE_OPTIONS}
+    store_before = ENGINE.compiler.store
     try:
         enable_compile_cache(path)
         yield
@@ -120,6 +139,7 @@ def compile_cache(path: str | None) -> Iterator[None]:
         for option, value in before.items():
             jax.config.update(option, value)
         _reset_jax_cache()
+        ENGINE.compiler.store = store_before
 
 
 def run_catalog(claims: Sequence[Claim], *, profile: Profile, seed: int,

@@ -27,8 +27,11 @@ Outcomes:
 Options: ``--derivcheck-profile`` (default ``$DERIVCHECK_PROFILE`` or
 "default", the same budget as ``derivcheck check``, so both tools give the
 same verdict for the same seed) and ``--derivcheck-seed`` (default 0).
-``$DERIVCHECK_CACHE_DIR`` names a JAX compilation cache for the items; the
-JAX options of the test process are restored after each item.
+The items keep compiled checks where ``derivcheck check`` does
+(``$DERIVCHECK_CACHE_DIR``, else ``$XDG_CACHE_HOME/derivcheck/jax``, else
+``~/.cache/derivcheck/jax``; ``DERIVCHECK_CACHE_DIR=''`` turns it off), so a
+second ``pytest proofs/`` compiles nothing; the JAX options of the test
+process are restored after each item.
 Works with pytest-xdist: every worker collects the files itself and items
 are addressed by node id; no claim or result crosses a process boundary.
 
@@ -39,7 +42,6 @@ runs, so having the plugin installed costs ordinary test runs nothing.
 from __future__ import annotations
 
 import fnmatch
-import os
 import re
 from pathlib import Path
 
@@ -191,6 +193,7 @@ class ClaimItem(pytest.Item):
         self.result = None
 
     def runtest(self) -> None:
+        from ._cli_common import cache_dir
         from ._engine import run_claim
         from ._profiles import get_profile
         from ._runner import compile_cache
@@ -202,7 +205,7 @@ class ClaimItem(pytest.Item):
             pytest.fail(f"derivcheck: {exc} (from $DERIVCHECK_PROFILE); set it to one of the "
                         "profiles or pass --derivcheck-profile", pytrace=False)
         seed = config.getoption("derivcheck_seed")
-        with compile_cache(os.environ.get("DERIVCHECK_CACHE_DIR")):
+        with compile_cache(cache_dir(None)):  # the folder `derivcheck check` uses
             result = run_claim(self.claim, profile=profile, seed=seed)
         self.result = result
         self.user_properties.extend([

@@ -22,10 +22,12 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._claims import Claim, ClaimError
 from ._records import LineMode, LineSlot, TraceRecord, part_of
 from ._rules import first_line, judge_output
+from ._store import ProgramStore, Unkeyable, program_key
 
 __all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
 
@@ -60,17 +62,63 @@ class FusedCheck:
 
     def __init__(self, slots: list[LineSlot], truth: Callable[[dict], Any] | None,
                  float_names: list[str], jit: Callable[[Callable], Callable],
-                 dtype: str = "float64") -> None:
+                 dtype: str = "float64", compiler: Compiler | None = None,
+                 oracle_name: str = "") -> None:
         self.records: dict[Shapes, TraceRecord] = {}
         self.traces = 0
+        self.loaded = 0  # compiled checks taken from the program store
         self.lines = len(slots)
         self.dtype = dtype
         self._fn = jit(jax.vmap(self._single_fn(slots, truth, float_names)))
+        self._compiler = compiler
+        self._compiled: dict[tuple, Any] = {}
+        # What the program store's key reads (see :mod:`._store`).
+        self._key_functions = [truth, *[sl.fn for sl in slots]]
+        self._key_extra = (oracle_name, dtype, truth is None, tuple(float_names),
+                           tuple((sl.prev, sl.numpy, sl.part) for sl in slots))
 
     def __call__(self, batch: dict) -> tuple[Any, TraceRecord]:
         """Dispatch the check on a batch; return its (async) result and the trace record."""
-        res = self._fn(batch)
-        return res, self.records[shapes_of(batch, batched=True)]
+        shapes = shapes_of(batch, batched=True)
+        store = self._compiler.store if self._compiler is not None else None
+        if store is None and not self._compiled:
+            return self._fn(batch), self.records[shapes]
+        full = tuple(sorted((k, v.shape, np.dtype(v.dtype).str) for k, v in batch.items()))
+        exe = self._compiled.get(full)
+        if exe is None:
+            exe = self._compiled[full] = self._load_or_compile(batch, shapes, full, store)
+        return exe(batch), self.records[shapes]
+
+    def _load_or_compile(self, batch: dict, shapes: Shapes, full: tuple,
+                         store: ProgramStore | None) -> Any:
+        """The compiled check for this batch's shapes: from the store, or traced and stored."""
+        key = None
+        if store is not None:
+            try:
+                key = program_key(functions=self._key_functions, extra=self._key_extra,
+                                  shapes=full, options=self._compiler.usable_options())
+            except Unkeyable:
+                key = None
+        if key is not None:
+            hit = store.get(key)
+            if hit is not None:
+                exe, record = hit
+                self.records.setdefault(shapes, record)
+                self.loaded += 1
+                return exe
+        lowered = self._fn.lower(batch)
+        hits = _jax_cache_hits()
+        exe = lowered.compile()
+        if key is not None and shapes in self.records and not _calls_out(lowered):
+            if _jax_cache_hits() != hits:
+                # JAX loaded this one from its own cache. An executable loaded from
+                # a serialized form and serialized again lacks its kernels: run in a
+                # new process it failed with "Function ... not found" or crashed
+                # calling a null pointer. Store a fresh compile instead.
+                exe = _compile_bypassing_jax_cache(lowered,
+                                                   dict(self._compiler.usable_options()))
+            store.put(key, exe, self.records[shapes])
+        return exe
 
     def lower(self, batch: dict) -> Any:
         """The lowered (not yet compiled) check for a batch's shapes (for benchmarks)."""
@@ -175,6 +223,49 @@ class FusedCheck:
         return single
 
 
+_HITS = [0]  # JAX persistent-cache hits in this process (once counting is on)
+_COUNTING: list[bool] = []
+
+
+def _jax_cache_hits() -> int:
+    if not _COUNTING:
+        from jax import monitoring
+
+        monitoring.register_event_listener(
+            lambda name, **_: _HITS.__setitem__(0, _HITS[0] + (
+                name == "/jax/compilation_cache/cache_hits")))
+        _COUNTING.append(True)
+    return _HITS[0]
+
+
+def _calls_out(lowered: Any) -> bool:
+    """Whether the program calls functions outside XLA (LAPACK's, for ``jnp.linalg``).
+
+    jaxlib registers those functions when it lowers such a call, so a program
+    loaded from the store in a process that lowered none of them called a null
+    pointer and crashed. Such programs are not stored.
+    """
+    return "custom_call" in lowered.as_text()
+
+
+def _compile_bypassing_jax_cache(lowered: Any, options: dict) -> Any:
+    """Compile ``lowered`` afresh, without JAX's persistent cache, then turn that back on.
+
+    ``options`` are the XLA options ``lowered`` was made with: passing them
+    again makes JAX compile anew rather than return the executable it keeps.
+    """
+    from jax.experimental.compilation_cache import compilation_cache
+
+    before = jax.config.jax_enable_compilation_cache
+    try:
+        jax.config.update("jax_enable_compilation_cache", False)
+        compilation_cache.reset_cache()
+        return lowered.compile(options)
+    finally:
+        jax.config.update("jax_enable_compilation_cache", before)
+        compilation_cache.reset_cache()
+
+
 class Compiler:
     """Builds fused checks with derivcheck's XLA options, and caches them per claim.
 
@@ -186,6 +277,8 @@ class Compiler:
         self.options = dict(COMPILER_OPTIONS if options is None else options)
         self._usable: tuple[tuple[str, Any], ...] | None = None
         self._fused: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        #: Where compiled checks are kept across runs (:mod:`._store`); None: nowhere.
+        self.store: ProgramStore | None = None
 
     def usable_options(self) -> tuple[tuple[str, Any], ...]:
         """:attr:`options` if this XLA knows them (one tiny compile, once), else none."""
@@ -217,5 +310,6 @@ class Compiler:
         key = (oracle_name, dtype)
         check = per_claim.get(key)
         if check is None or check.lines != len(slots):
-            check = per_claim[key] = FusedCheck(slots, truth, float_names, self.jit, dtype)
+            check = per_claim[key] = FusedCheck(slots, truth, float_names, self.jit, dtype,
+                                                self, oracle_name)
         return check

@@ -1,0 +1,179 @@
+"""Compiled checks kept across runs (the program store under the compilation cache folder).
+
+A warm run takes each compiled check and what its trace decided from the store
+instead of tracing again. These tests compare a warm run's verdicts with a fresh
+trace's, and change what a claim depends on (a global constant, a helper
+module) between runs: the stored program must not be served then.
+"""
+
+import json
+import os
+import textwrap
+
+from click.testing import CliRunner
+
+from derivcheck.cli import main
+
+PROOF = """
+    import jax.numpy as jnp
+    import numpy as np
+    import derivcheck as dc
+
+    S = dc.Space(x=dc.real("D"), W=dc.real("D K"))
+    SCALE = np.array({scale})
+
+    def f(x):
+        return SCALE * jnp.sum(x ** 2) / 2
+
+    scaled = dc.gradient(f, lambda x: 2.0 * x, space=S, wrt="x")
+    cube = dc.gradient(lambda x: jnp.sum(x ** 3), lambda x: 3 * x ** 2, space=S, wrt="x")
+    sign = dc.gradient(lambda x: jnp.sum(x ** 3), lambda x: -3 * x ** 2, space=S, wrt="x",
+                       erratum="sign")
+    numpy_line = dc.gradient(lambda x: jnp.sum(x ** 2), lambda x: 2 * np.asarray(x),
+                             space=S, wrt="x")
+    transposed = dc.gradient(lambda W: jnp.sum(W ** 2), lambda W: 2 * W.T, space=S, wrt="W",
+                             erratum="transposed")
+    raises = dc.gradient(lambda x: jnp.sum(x ** 2), lambda x: x.nope, space=S, wrt="x")
+    helper = dc.gradient(lambda x: jnp.sum(x ** 2), lambda x: _common.factor() * x,
+                         space=S, wrt="x")
+    import _common
+"""
+
+HELPER = """
+    def factor():
+        return {factor}
+"""
+
+
+def write(folder, *, scale=2.0, factor=2.0):
+    (folder / "proof.py").write_text(textwrap.dedent(PROOF.format(scale=scale)))
+    (folder / "_common.py").write_text(textwrap.dedent(HELPER.format(factor=factor)))
+
+
+def check(folder, cache, *args):
+    before = os.getcwd()
+    try:
+        os.chdir(folder)
+        res = CliRunner().invoke(main, ["check", "proof.py", "--format", "json", "-j", "1",
+                                        "--profile", "quick", "--cache-dir", str(cache), *args],
+                                 catch_exceptions=False)
+    finally:
+        os.chdir(before)
+    return {c["id"].split("::")[-1]: c for c in json.loads(res.output)["claims"]
+            if c.get("kind") != "line"}
+
+
+def verdicts(claims):
+    """Everything of each claim but timings and how many times it was compiled."""
+    return {k: {f: v for f, v in c.items() if f not in ("seconds", "compilations")}
+            for k, c in claims.items()}
+
+
+def stored(cache):
+    return sorted(p.name for p in (cache / "derivcheck-programs").rglob("*.pkl"))
+
+
+def test_a_warm_run_takes_every_check_from_the_store_and_gives_the_fresh_verdicts(tmp_path):
+    write(tmp_path)
+    cache = tmp_path / "cache"
+    fresh = check(tmp_path, cache)
+    assert stored(cache)
+    warm = check(tmp_path, cache)
+    assert all(c["compilations"] == 0 for c in warm.values()), "the store was not used"
+    assert verdicts(warm) == verdicts(fresh)
+    assert {k: c["status"] for k, c in warm.items()} == {
+        "scaled": "verified", "cube": "verified", "sign": "refuted", "numpy_line": "verified",
+        "transposed": "refuted", "raises": "error", "helper": "verified"}
+
+
+def test_a_warm_run_without_the_store_compiles_every_claim(tmp_path):
+    # The twin of the test above: the compilation count can show a fresh trace.
+    write(tmp_path)
+    check(tmp_path, tmp_path / "cache")
+    other = check(tmp_path, tmp_path / "another-cache")
+    assert all(c["compilations"] > 0 for c in other.values())
+
+
+def test_a_changed_global_constant_is_traced_afresh_and_refutes(tmp_path):
+    # The earlier lowering cache keyed programs by the printed jaxpr, which shows an
+    # array constant's shape and not its values: it served SCALE=2's program for SCALE=3.
+    write(tmp_path, scale=2.0)
+    cache = tmp_path / "cache"
+    assert check(tmp_path, cache)["scaled"]["status"] == "verified"
+    write(tmp_path, scale=3.0)
+    again = check(tmp_path, cache)
+    assert again["scaled"]["status"] == "refuted"
+    assert again["scaled"]["compilations"] > 0
+    assert again["cube"]["compilations"] == 0  # the unchanged claims still come from the store
+
+
+def test_a_changed_helper_module_is_traced_afresh_and_refutes(tmp_path):
+    write(tmp_path, factor=2.0)
+    cache = tmp_path / "cache"
+    assert check(tmp_path, cache)["helper"]["status"] == "verified"
+    write(tmp_path, factor=5.0)
+    assert check(tmp_path, cache)["helper"]["status"] == "refuted"
+
+
+def test_a_damaged_store_is_ignored_and_the_claims_are_traced_again(tmp_path):
+    write(tmp_path)
+    cache = tmp_path / "cache"
+    fresh = check(tmp_path, cache)
+    for path in (cache / "derivcheck-programs").rglob("*.pkl"):
+        path.write_bytes(b"not a stored program")
+    again = check(tmp_path, cache)
+    assert all(c["compilations"] > 0 for c in again.values())
+    assert verdicts(again) == verdicts(fresh)
+
+
+def test_checks_that_jax_loaded_from_its_own_cache_are_stored_as_fresh_compiles(tmp_path):
+    # An executable JAX loaded from its persistent cache, serialized again, lacked
+    # its kernels: a warm run then failed with "Function ... not found" (17 of 19
+    # claims of one proof file) or crashed. Here the store is emptied while JAX's
+    # cache stays, so every check of the second run comes from JAX's cache.
+    import shutil
+
+    write(tmp_path)
+    cache = tmp_path / "cache"
+    fresh = check(tmp_path, cache)
+    shutil.rmtree(cache / "derivcheck-programs")
+    check(tmp_path, cache)
+    assert stored(cache)
+    warm = check(tmp_path, cache)
+    assert all(c["compilations"] == 0 for c in warm.values()), "the store was not used"
+    assert verdicts(warm) == verdicts(fresh)
+
+
+def test_a_claim_checked_alone_takes_the_program_stored_by_a_run_of_the_whole_file(tmp_path):
+    # The key once read a Space's bucket memo, which the claims before it had filled:
+    # a claim then missed the store whenever it ran after other claims than before.
+    write(tmp_path)
+    cache = tmp_path / "cache"
+    check(tmp_path, cache)
+    alone = check(tmp_path, cache, "-k", "helper")
+    assert alone["helper"]["compilations"] == 0
+
+
+LINALG = """
+    import jax.numpy as jnp
+    import derivcheck as dc
+
+    S = dc.Space(A=dc.real("N N"))
+    psd = dc.holds(lambda A: jnp.all(jnp.linalg.eigvalsh(A @ A.T) >= -1e-9 * (1 + jnp.sum(A * A))),
+                   space=S)
+"""
+
+
+def test_a_claim_calling_lapack_gives_its_verdict_in_a_new_warm_process(tmp_path):
+    # jaxlib registers LAPACK's functions when it lowers a linalg call; a stored
+    # program run in a process that lowered none called a null pointer and crashed.
+    import subprocess
+    import sys
+
+    (tmp_path / "linalg.py").write_text(textwrap.dedent(LINALG))
+    cmd = [sys.executable, "-m", "derivcheck.cli", "check", "linalg.py", "-q", "-j", "1",
+           "--profile", "quick", "--cache-dir", str(tmp_path / "cache")]
+    runs = [subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+            for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr[-2000:]
+    assert "1 verified" in runs[-1].stdout
