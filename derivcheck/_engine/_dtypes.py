@@ -58,8 +58,15 @@ def low_precision_note(ck, slot, x: dict) -> str | None:
     line = (f"claimed line {slot.index + 1}" if slot.index < len(ck.claim.lines)
             else "the fix")
     sides.append((line, slot.fn))
+    memo = vars(ck).setdefault("_low_dtypes", {})  # the reference, once per claim and shape
+    shapes = tuple((k, np.shape(v)) for k, v in x.items())
     for side, fn in sides:
-        dtype = _traced_dtype(fn, x)
+        if side == "the reference":
+            if shapes not in memo:
+                memo[shapes] = _traced_dtype(fn, x)
+            dtype = memo[shapes]
+        else:
+            dtype = _traced_dtype(fn, x)
         if dtype:
             return (f"{side} computes in {dtype} (a {dtype} value inside it), so it is "
                     f"accurate to {dtype} only; derivcheck checks in float64: remove the "

@@ -76,17 +76,9 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
             continue  # the search refutes it anyway, at a calm input no kink can explain
         gs = np.asarray(raws[j])
         truths = np.asarray(part_of(truth_vals, slot.part))
-        keys: dict[bytes, int] = {}  # a batch may repeat an input (shrink candidates)
-        rows: list[tuple[int, bytes]] = []
-        for i in map(int, np.flatnonzero(fails[:, j] & special)):
-            key = b"".join(np.ascontiguousarray(v[i]).tobytes() for v in batch.values())
-            if key not in keys and len(keys) < MAX_TESTED:
-                keys[key] = i
-            if key in keys:
-                rows.append((i, key))
-        if not keys:
+        firsts, rows = _distinct(batch, np.flatnonzero(fails[:, j] & special))
+        if not firsts:
             continue
-        firsts = list(keys.values())
         plans = [_plan({k: np.array(v[i]) for k, v in batch.items()}, gs[i], truths[i],
                        wrt, out.mag[i], unit, out.threshold) for i in firsts]
         cands = [c for p in plans if p for c in p[1]]
@@ -99,10 +91,34 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
             n = len(p[1])
             ok[i] = _inside(p[0], sides[at:at + n])
             at += n
-        for i, key in rows:
-            if ok[keys[key]]:
+        for i, first in rows:
+            if ok[first]:
                 out.err[i, j] = 0.0
                 out.kinks[i, j] = True
+
+
+def _distinct(batch: dict, idx: np.ndarray) -> tuple[list[int], list[tuple[int, int]]]:
+    """The first ``MAX_TESTED`` distinct inputs among rows ``idx`` (a batch may repeat an
+    input: shrink candidates), and each row of ``idx`` with the first row equal to it
+    (rows equal to none of those are left out).
+
+    >>> b = {"x": np.array([[1.0], [2.0], [1.0], [3.0]])}
+    >>> _distinct(b, np.array([0, 1, 2]))
+    ([0, 1], [(0, 0), (1, 1), (2, 0)])
+    """
+    if not idx.size:
+        return [], []
+    size = next(iter(batch.values())).shape[0]
+    raw = np.concatenate([np.ascontiguousarray(v).reshape(size, -1).view(np.uint8)
+                          for v in batch.values()], axis=1)[idx]
+    _, first, inverse = np.unique(raw, axis=0, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")[:MAX_TESTED]  # distinct inputs, as first seen
+    kept = np.full(first.size, -1)
+    kept[order] = idx[first[order]]
+    firsts = [int(i) for i in idx[np.sort(first[order])]]
+    rows = [(int(i), int(f)) for i, f in zip(idx, kept[inverse.reshape(-1)], strict=True)
+            if f >= 0]
+    return firsts, rows
 
 
 def _plan(x, g, t, wrt, s, unit, threshold):
