@@ -80,6 +80,15 @@ def test_an_erratum_refuted_as_expected_is_an_xfail(pytester):
     result.stdout.fnmatch_lines(["XFAIL proofs/note.py::cube_typo - erratum: the factor is 3*"])
 
 
+def test_an_expected_erratums_report_is_its_one_line_verdict_without_a_traceback(pytester):
+    write_proof(pytester, "note.py", ERRATUM)
+    reports = pytester.inline_run("proofs", *QUICK).getreports("pytest_runtest_logreport")
+    (xfailed,) = [r for r in reports if r.when == "call" and hasattr(r, "wasxfail")]
+    text = str(xfailed.longrepr)
+    assert text.startswith("erratum refuted as expected: proofs/note.py::cube_typo: refuted")
+    assert "\n" not in text and "Traceback" not in text and "raise " not in text
+
+
 def test_an_erratum_that_verifies_fails_strictly(pytester):
     write_proof(pytester, "note.py", ERRATUM_THAT_IS_RIGHT)
     result = pytester.runpytest("proofs", *QUICK)
