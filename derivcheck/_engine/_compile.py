@@ -27,7 +27,7 @@ import numpy as np
 from .._claims import Claim, ClaimError
 from ._records import LineMode, LineSlot, TraceRecord, part_of
 from ._rules import first_line, judge_output
-from ._store import ProgramStore, Unkeyable, program_key
+from ._store import ProgramStore, Unkeyable, key_base, program_key
 
 __all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
 
@@ -76,6 +76,7 @@ class FusedCheck:
         self._key_functions = [truth, *[sl.fn for sl in slots]]
         self._key_extra = (oracle_name, dtype, truth is None, tuple(float_names),
                            tuple((sl.prev, sl.numpy, sl.part) for sl in slots))
+        self._key_base: Any = None  # computed at the first store lookup; False: unkeyable
 
     def __call__(self, batch: dict) -> tuple[Any, TraceRecord]:
         """Dispatch the check on a batch; return its (async) result and the trace record."""
@@ -94,11 +95,15 @@ class FusedCheck:
         """The compiled check for this batch's shapes: from the store, or traced and stored."""
         key = None
         if store is not None:
-            try:
-                key = program_key(functions=self._key_functions, extra=self._key_extra,
-                                  shapes=full, options=self._compiler.usable_options())
-            except Unkeyable:
-                key = None
+            if self._key_base is None:
+                try:
+                    self._key_base = key_base(functions=self._key_functions,
+                                              extra=self._key_extra,
+                                              options=self._compiler.usable_options())
+                except Unkeyable:
+                    self._key_base = False
+            if self._key_base is not False:
+                key = program_key(self._key_base, full)
         if key is not None:
             hit = store.get(key)
             if hit is not None:

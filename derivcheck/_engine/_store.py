@@ -7,7 +7,7 @@ must lower the program first to find it). :class:`ProgramStore` keeps, per
 :class:`~._records.TraceRecord` its trace decided, so a warm run neither
 traces nor lowers nor looks anything up in JAX's cache.
 
-The key (:func:`program_key`) is a hash of everything the traced program and
+The key (:func:`key_base`, then :func:`program_key`) is a hash of everything the traced program and
 its record can depend on:
 
 - the claim's functions, followed to the bottom: each function's code object
@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ProgramStore", "Unkeyable", "program_key"]
+__all__ = ["ProgramStore", "Unkeyable", "key_base", "program_key"]
 
 #: Bump when the stored format changes.
 FORMAT = 1
@@ -243,22 +243,35 @@ def _environment(options: tuple) -> tuple:
             backend.platform_version)
 
 
-def program_key(*, functions: list[Any], extra: tuple, shapes: Any, options: tuple) -> str:
-    """The store key of one fused check at one input shape (raises :class:`Unkeyable`).
+def key_base(*, functions: list[Any], extra: tuple, options: tuple) -> Any:
+    """The hash of everything a fused check's key reads but its shapes (raises
+    :class:`Unkeyable`); :func:`program_key` adds the shapes of one bucket.
 
-    >>> import numpy as np
-    >>> k1 = program_key(functions=[lambda x: x * 2.0], extra=(), shapes=(), options=())
-    >>> c = np.ones(2)
-    >>> k2 = program_key(functions=[lambda x: x * c], extra=(), shapes=(), options=())
-    >>> c[0] = 3.0
-    >>> k3 = program_key(functions=[lambda x: x * c], extra=(), shapes=(), options=())
-    >>> k1 != k2 != k3
-    True
+    A fused check computes it once: reading a proof module's globals for every
+    bucket took most of a warm run's key time.
     """
     keyer = _Keyer()
     keyer.value(_environment(options))
     keyer.value(list(functions))
     keyer.value(extra)
+    return keyer.h
+
+
+def program_key(base: Any, shapes: Any) -> str:
+    """The store key of one fused check (its :func:`key_base`) at one input shape.
+
+    >>> import numpy as np
+    >>> def key(fn, shapes=()):
+    ...     return program_key(key_base(functions=[fn], extra=(), options=()), shapes)
+    >>> c = np.ones(2)
+    >>> k1, k2 = key(lambda x: x * 2.0), key(lambda x: x * c)
+    >>> c[0] = 3.0
+    >>> k3 = key(lambda x: x * c)
+    >>> len({k1, k2, k3, key(lambda x: x * c, shapes=(("x", (3,)),))})
+    4
+    """
+    keyer = _Keyer()
+    keyer.h = base.copy()
     keyer.value(shapes)
     return keyer.h.hexdigest()
 
