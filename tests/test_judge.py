@@ -7,9 +7,13 @@ literal softmax (the one unstable case) has a stable twin that verifies.
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import derivcheck as dc
+from derivcheck._engine._kinks import MAX_TESTED, _distinct
 
 X = dc.Space(x=dc.real("D"))
 XL = dc.Space(x=dc.real("D"), lam=dc.positive())
@@ -201,6 +205,37 @@ def test_subgradient_false_is_a_keyword_of_the_claim_builders():
     assert dc.check(d, profile="quick").status == "refuted"
     assert dc.check(dc.gradient(lambda x: jnp.sum(jnp.abs(x)), jnp.sign, space=X, wrt="x"),
                     profile="quick").status == "verified"
+
+
+def _distinct_by_bytes(batch, idx, cap):
+    """The spelling _distinct replaced: a bytes key per row, in a dict."""
+    keys, rows = {}, []
+    for i in map(int, idx):
+        key = b"".join(np.ascontiguousarray(v[i]).tobytes() for v in batch.values())
+        if key not in keys and len(keys) < cap:
+            keys[key] = i
+        if key in keys:
+            rows.append((i, keys[key]))
+    return list(keys.values()), rows
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 40), st.integers(0, 2**32 - 1))
+def test_kink_candidates_are_the_distinct_failing_inputs_as_first_seen(n, seed):
+    rng = np.random.default_rng(seed)
+    batch = {"w": rng.integers(0, 2, (n, 2)).astype(np.float64),  # many repeated rows
+             "k": rng.integers(0, 2, (n,)).astype(np.int32)}
+    idx = np.flatnonzero(rng.random(n) < 0.7)
+    assert _distinct(batch, idx) == _distinct_by_bytes(batch, idx, MAX_TESTED)
+
+
+def test_kink_candidates_stop_at_the_cap_and_leave_later_inputs_out():  # twin: the cap bites
+    batch = {"x": np.arange(MAX_TESTED + 10, dtype=np.float64)[:, None]}
+    idx = np.arange(MAX_TESTED + 10)
+    firsts, rows = _distinct(batch, idx)
+    assert firsts == list(range(MAX_TESTED))
+    assert [i for i, _ in rows] == list(range(MAX_TESTED))
+    assert (firsts, rows) != _distinct_by_bytes(batch, idx, MAX_TESTED + 10)
 
 
 # -- a float32 reference (item 8) -----------------------------------------------------

@@ -109,9 +109,13 @@ def _distinct(batch: dict, idx: np.ndarray) -> tuple[list[int], list[tuple[int, 
     if not idx.size:
         return [], []
     size = next(iter(batch.values())).shape[0]
-    raw = np.concatenate([np.ascontiguousarray(v).reshape(size, -1).view(np.uint8)
-                          for v in batch.values()], axis=1)[idx]
-    _, first, inverse = np.unique(raw, axis=0, return_index=True, return_inverse=True)
+    raw = np.ascontiguousarray(np.concatenate(
+        [np.ascontiguousarray(v).reshape(size, -1).view(np.uint8) for v in batch.values()],
+        axis=1)[idx])
+    if not raw.shape[1]:  # no entries at all: every row is the same input
+        raw = np.zeros((idx.size, 1), np.uint8)
+    rows_as_bytes = raw.view(np.dtype((np.void, raw.shape[1]))).reshape(-1)
+    _, first, inverse = np.unique(rows_as_bytes, return_index=True, return_inverse=True)
     order = np.argsort(first, kind="stable")[:MAX_TESTED]  # distinct inputs, as first seen
     kept = np.full(first.size, -1)
     kept[order] = idx[first[order]]

@@ -18,8 +18,9 @@ For a property (``dc.holds``), whose predicate says only true or false, the
 evidence is a predicate that fails in float32 at points of the same ray
 where it holds in float64: where it starts failing depends on the precision.
 
-Both sides are evaluated eagerly on the one input, outside the compiled
-check, so nothing is compiled for this.
+The float64 values come from the bucket's compiled check; each float32
+evaluation is one jitted call on the one input (one compile, where running
+the side op by op compiled every operation on its own).
 """
 
 from __future__ import annotations
@@ -47,12 +48,19 @@ def _as(x: dict, dtype, *, traced: bool) -> dict:
     return out
 
 
+def _jax():
+    import jax
+
+    return jax
+
+
 def _value(fn, x: dict, dtype, *, traced: bool, transpose: bool = False) -> np.ndarray | None:
     """``fn`` at ``x`` with float inputs in ``dtype``, as float64 (None if it raises)."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            raw = fn(_as(x, dtype, traced=traced))
+            inputs = _as(x, dtype, traced=traced)
+            raw = _jax().jit(fn)(inputs) if traced else fn(inputs)
             out = np.dtype(getattr(raw, "dtype", np.float64))
             if np.issubdtype(out, np.floating) and out != np.dtype(dtype):
                 return None  # it computed in another precision (float64 constants)
