@@ -27,13 +27,17 @@ ROOT = Path(__file__).resolve().parent.parent
 OPTION_SETS = {
     "XLA defaults": {},
     "optimisation level 0": {"xla_backend_optimization_level": 0},
-    "derivcheck's (no fusion emitters, one codegen split)": None,  # _compile.COMPILER_OPTIONS
+    "no fusion emitters, one codegen split, optimisation level 1": {
+        "xla_cpu_use_fusion_emitters": False, "xla_cpu_parallel_codegen_split_count": 1,
+        "xla_backend_optimization_level": 1},
+    "no fusion emitters, one codegen split (the previous landing's)": {
+        "xla_cpu_use_fusion_emitters": False, "xla_cpu_parallel_codegen_split_count": 1},
+    "derivcheck's (_compile.COMPILER_OPTIONS: both, and optimisation level 0)": None,
 }
 
 
 def child(options: dict, every: int) -> dict:
     import jax
-    import numpy as np
 
     jax.config.update("jax_enable_x64", True)
     sys.path.insert(0, str(ROOT / "bench"))
@@ -75,11 +79,11 @@ def child(options: dict, every: int) -> dict:
         batch = run.space.draw(run.space.bucket(0), seed=0, size=run.batch_of(0))
         fn = run.fused.lower(batch).compile(options or None)
         batch = {k: jax.device_put(v) for k, v in batch.items()}
-        np.asarray(fn(batch))
+        jax.block_until_ready(fn(batch))
         ts = []
         for _ in range(30):
             t = time.perf_counter()
-            np.asarray(fn(batch))
+            jax.block_until_ready(fn(batch))
             ts.append(time.perf_counter() - t)
         run_us[size] = statistics.median(ts) / run.batch_of(0) * 1e6
     return {"modules": len(lowered), "compile_s": compile_s, "first_compile_s": first,
