@@ -175,6 +175,40 @@ def test_checking_the_same_claim_again_compiles_nothing():
     assert second.status == "verified"
 
 
+def _units_measured(claim, profile):
+    """How many probe batches (one per bucket whose unit is unknown) a check draws."""
+    calls = []
+    real = dc.Space.draw
+
+    def counting(self, *a, **k):
+        calls.append(k.get("seed"))
+        return real(self, *a, **k)
+
+    dc.Space.draw = counting
+    try:
+        result = dc.check(claim, profile=profile)
+    finally:
+        dc.Space.draw = real
+    return result, calls
+
+
+def test_a_claim_checked_again_reuses_its_units_and_gets_the_same_verdict():
+    c = dc.gradient(risk, lambda W, X, Y: 1.5 * grad(W, X, Y), space=SPACE, wrt="W", id="unit")
+    first, draws1 = _units_measured(c, "quick")
+    second, draws2 = _units_measured(c, "quick")
+    assert first.to_dict() | {"seconds": 0, "compilations": 0} == \
+        second.to_dict() | {"seconds": 0, "compilations": 0}
+    assert len(draws2) < len(draws1)  # the probe batches (seed = bucket index) are not drawn
+
+
+def test_another_profile_measures_its_own_units():  # twin: other buckets, other batches
+    c = dc.gradient(risk, grad, space=SPACE, wrt="W", id="unit2")
+    _units_measured(c, "quick")
+    _, draws = _units_measured(c, "default")
+    _, again = _units_measured(c, "default")
+    assert len(again) < len(draws)
+
+
 def test_an_equal_but_new_claim_compiles_again():
     a = dc.check(dc.gradient(risk, grad, space=SPACE, wrt="W", id="new"), profile="quick")
     b = dc.check(dc.gradient(risk, grad, space=SPACE, wrt="W", id="new"), profile="quick")

@@ -70,6 +70,8 @@ class FusedCheck:
                  dtype: str = "float64", compiler: Compiler | None = None,
                  oracle_name: str = "") -> None:
         self.records: dict[Shapes, TraceRecord] = {}
+        #: Each bucket's unit, measured on its probe batch (see ``Checker.unit``).
+        self.units: dict[tuple, float] = {}
         self.traces = 0
         self.loaded = 0  # compiled checks taken from the program store
         self.lines = len(slots)
