@@ -177,3 +177,35 @@ def test_a_claim_calling_lapack_gives_its_verdict_in_a_new_warm_process(tmp_path
             for _ in range(2)]
     assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr[-2000:]
     assert "1 verified" in runs[-1].stdout
+
+
+def test_a_derivcheck_function_is_keyed_by_its_code_and_closure_not_its_module_state():
+    import itertools
+
+    from derivcheck._engine import _store
+    from derivcheck._latex import _expand
+
+    assert isinstance(_expand._fresh, itertools.count)  # module state no key can read
+    base = _store.key_base(functions=[_expand.elided], extra=(), options=())
+    assert _store.program_key(base, ()) == _store.program_key(
+        _store.key_base(functions=[_expand.elided], extra=(), options=()), ())
+
+
+COUNTER = None
+
+
+def test_a_user_function_reading_a_counter_is_unkeyable_and_traced_afresh():  # the twin
+    import itertools
+
+    import pytest
+
+    from derivcheck._engine import _store
+
+    global COUNTER
+    COUNTER = itertools.count()
+
+    def user(x):
+        return x * next(COUNTER)
+
+    with pytest.raises(_store.Unkeyable, match="itertools.count"):
+        _store.key_base(functions=[user], extra=(), options=())
