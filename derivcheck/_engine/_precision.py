@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import warnings
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -48,19 +49,13 @@ def _as(x: dict, dtype, *, traced: bool) -> dict:
     return out
 
 
-def _jax():
-    import jax
-
-    return jax
-
-
 def _value(fn, x: dict, dtype, *, traced: bool, transpose: bool = False) -> np.ndarray | None:
     """``fn`` at ``x`` with float inputs in ``dtype``, as float64 (None if it raises)."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             inputs = _as(x, dtype, traced=traced)
-            raw = _jax().jit(fn)(inputs) if traced else fn(inputs)
+            raw = jax.jit(fn)(inputs) if traced else fn(inputs)
             out = np.dtype(getattr(raw, "dtype", np.float64))
             if np.issubdtype(out, np.floating) and out != np.dtype(dtype):
                 return None  # it computed in another precision (float64 constants)
