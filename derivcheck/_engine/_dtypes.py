@@ -58,7 +58,7 @@ def low_precision_note(ck, slot, x: dict) -> str | None:
     line = (f"claimed line {slot.index + 1}" if slot.index < len(ck.claim.lines)
             else "the fix")
     sides.append((line, slot.fn))
-    memo = vars(ck).setdefault("_low_dtypes", {})  # the reference, once per claim and shape
+    memo = ck.memos.setdefault("low_dtypes", {})  # the reference, once per claim and shape
     shapes = tuple((k, np.shape(v)) for k, v in x.items())
     for side, fn in sides:
         if side == "the reference":

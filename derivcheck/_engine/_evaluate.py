@@ -95,6 +95,8 @@ class Checker:
         self.truth_shape: dict[int, tuple | None] = {}
         self._floats_of: dict[int, int] = {}
         self._units: dict[int, float] = {}
+        #: Per-check memos of the judge's helpers (``_dtypes``, ``_precision``), by name.
+        self.memos: dict[str, dict] = {}
         self.fused: FusedCheck = self._fused(compiler, oracle, oracle_name)
 
     def _fused(self, compiler: Compiler, oracle: Oracle | None, oracle_name: str) -> FusedCheck:

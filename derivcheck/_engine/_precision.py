@@ -52,22 +52,20 @@ def _as(x: dict, dtype, *, traced: bool) -> dict:
 def _jitted(ck: Checker, key: tuple, fn):
     """``jax.jit(fn)``, one per checker and ``key``: a side evaluated at several inputs
     of one shape (the lines of a chain share their reference) is traced once."""
-    cache = vars(ck).setdefault("_jitted", {})
+    cache = ck.memos.setdefault("jitted", {})
     if key not in cache:
         cache[key] = jax.jit(fn)
     return cache[key]
 
 
-def _value(fn, x: dict, dtype, *, traced: bool, transpose: bool = False,
-           jitted=None) -> np.ndarray | None:
+def _value(fn, x: dict, dtype, *, traced: bool, transpose: bool = False) -> np.ndarray | None:
     """``fn`` at ``x`` with float inputs in ``dtype``, as float64 (None if it raises).
 
-    A traced side runs as ``jitted`` (default: ``jax.jit(fn)``)."""
+    For a traced side, ``fn`` is its jitted form (:func:`_jitted`)."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            inputs = _as(x, dtype, traced=traced)
-            raw = (jitted or jax.jit(fn))(inputs) if traced else fn(inputs)
+            raw = fn(_as(x, dtype, traced=traced))
             out = np.dtype(getattr(raw, "dtype", np.float64))
             if np.issubdtype(out, np.floating) and out != np.dtype(dtype):
                 return None  # it computed in another precision (float64 constants)
@@ -112,8 +110,8 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
              ("reference", truth, t64, True, False, ("truth", slot.part)))
     inconclusive = []
     for side, fn, v64, tr, tp, key in sides:
-        v32 = _value(fn, x, np.float32, traced=tr, transpose=tp,
-                     jitted=_jitted(ck, key, fn) if tr else None)
+        v32 = _value(_jitted(ck, key, fn) if tr else fn, x, np.float32, traced=tr,
+                     transpose=tp)
         if v32 is None or v32.shape != v64.shape or not np.all(np.isfinite(v32)):
             inconclusive.append((side, fn, tr))
             continue
@@ -219,8 +217,8 @@ def _property_breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
     for c, ok in zip(cands, holds64, strict=True):
         if not ok:
             continue
-        v32 = _value(slot.fn, c, np.float32, traced=traced,
-                     jitted=_jitted(ck, ("line", slot.index), slot.fn) if traced else None)
+        fn = _jitted(ck, ("line", slot.index), slot.fn) if traced else slot.fn
+        v32 = _value(fn, c, np.float32, traced=traced)
         if v32 is not None and not bool(np.all(v32)):
             return (f"it fails in float32 from magnitude {magnitude(ck.space, c):.3g}, "
                     f"in float64 only from {onset:.3g} (rounding)")
