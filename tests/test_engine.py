@@ -209,6 +209,29 @@ def test_another_profile_measures_its_own_units():  # twin: other buckets, other
     assert len(again) < len(draws)
 
 
+SCALE = np.ones(3)
+
+
+def test_an_array_the_claim_reads_changed_in_place_is_traced_afresh_and_refutes():
+    SCALE[:] = 1.0
+    c = dc.gradient(lambda x: jnp.sum(SCALE * x ** 2), lambda x: 2 * x,
+                    space=dc.Space(x=dc.real("3")), wrt="x", id="mutated")
+    assert dc.check(c, profile="quick").status == "verified"
+    SCALE[:] = 3.0  # the claimed 2x is now wrong; JAX had baked in the old SCALE
+    again = dc.check(c, profile="quick")
+    assert again.status == "refuted"
+    assert again.compilations >= 1
+
+
+def test_the_same_array_unchanged_keeps_the_compiled_check():  # the twin
+    SCALE[:] = 1.0
+    c = dc.gradient(lambda x: jnp.sum(SCALE * x ** 2), lambda x: 2 * x,
+                    space=dc.Space(x=dc.real("3")), wrt="x", id="kept")
+    dc.check(c, profile="quick")
+    again = dc.check(c, profile="quick")
+    assert again.status == "verified" and again.compilations == 0
+
+
 def test_an_equal_but_new_claim_compiles_again():
     a = dc.check(dc.gradient(risk, grad, space=SPACE, wrt="W", id="new"), profile="quick")
     b = dc.check(dc.gradient(risk, grad, space=SPACE, wrt="W", id="new"), profile="quick")

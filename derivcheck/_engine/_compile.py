@@ -27,7 +27,7 @@ import numpy as np
 from .._claims import Claim, ClaimError
 from ._records import LineMode, LineSlot, TraceRecord, part_of
 from ._rules import first_line, judge_output
-from ._store import ProgramStore, Unkeyable, key_base, program_key
+from ._store import ProgramStore, Unkeyable, functions_digest, key_base, program_key
 
 __all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
 
@@ -84,6 +84,19 @@ class FusedCheck:
         self._key_extra = (oracle_name, dtype, truth is None, tuple(float_names),
                            tuple((sl.prev, sl.numpy, sl.part) for sl in slots))
         self._key_base: Any = None  # computed at the first store lookup; False: unkeyable
+        self._traced_from = self._digest()
+
+    def _digest(self) -> bytes | None:
+        try:
+            return functions_digest(self._key_functions)
+        except Unkeyable:
+            return None
+
+    def stale(self) -> bool:
+        """Whether what the check was traced from changed since (an array the claim reads,
+        changed in place): JAX baked the old values into the compiled check. An unkeyable
+        claim cannot tell, and is taken as it was."""
+        return self._traced_from is not None and self._digest() != self._traced_from
 
     def __call__(self, batch: dict) -> tuple[Any, TraceRecord]:
         """Dispatch the check on a batch; return its (async) result and the trace record."""
@@ -101,16 +114,14 @@ class FusedCheck:
                          store: ProgramStore | None) -> Any:
         """The compiled check for this batch's shapes: from the store, or traced and stored."""
         key = None
-        if store is not None:
-            if self._key_base is None:
-                try:
-                    self._key_base = key_base(functions=self._key_functions,
-                                              extra=self._key_extra,
-                                              options=self._compiler.usable_options())
-                except Unkeyable:
-                    self._key_base = False
-            if self._key_base is not False:
-                key = program_key(self._key_base, full)
+        if store is not None and self._key_base is None:
+            try:
+                self._key_base = key_base(functions=self._key_functions, extra=self._key_extra,
+                                          options=self._compiler.usable_options())
+            except Unkeyable:
+                self._key_base = False
+        if store is not None and self._key_base is not False:
+            key = program_key(self._key_base, full)
         if key is not None:
             hit = store.get(key)
             if hit is not None:
@@ -321,7 +332,7 @@ class Compiler:
             per_claim = {}
         key = (oracle_name, dtype)
         check = per_claim.get(key)
-        if check is None or check.lines != len(slots):
+        if check is None or check.lines != len(slots) or check.stale():
             check = per_claim[key] = FusedCheck(slots, truth, float_names, self.jit, dtype,
                                                 self, oracle_name)
         return check

@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ProgramStore", "Unkeyable", "key_base", "program_key"]
+__all__ = ["ProgramStore", "Unkeyable", "functions_digest", "key_base", "program_key"]
 
 #: Bump when the stored format changes.
 FORMAT = 1
@@ -71,10 +71,12 @@ def _library_version(module_name: str) -> str:
     return str(getattr(mod, "__version__", sys.version))
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_derivcheck_file(filename: str | None) -> bool:
     return bool(filename) and str(Path(filename).resolve()).startswith(str(_PACKAGE))
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_library_file(filename: str | None) -> bool:
     if not filename:
         return False
@@ -264,6 +266,14 @@ def key_base(*, functions: list[Any], extra: tuple, options: tuple) -> Any:
     keyer.value(list(functions))
     keyer.value(extra)
     return keyer.h
+
+
+def functions_digest(functions: list[Any]) -> bytes:
+    """The hash of what ``functions`` read, alone (raises :class:`Unkeyable`): whether a
+    claim's code, closures or globals changed since it was traced, in one process."""
+    keyer = _Keyer()
+    keyer.value(list(functions))
+    return keyer.h.digest()
 
 
 def program_key(base: Any, shapes: Any) -> str:
