@@ -131,7 +131,10 @@ class _Keyer:
             return None
         if isinstance(obj, (np.ndarray, np.generic)) or t.__module__.startswith("jax"):
             if hasattr(obj, "dtype") and hasattr(obj, "shape") and not callable(obj):
-                arr = np.asarray(obj)
+                try:
+                    arr = np.asarray(obj)
+                except Exception as exc:  # a tracer kept in a closure has no values yet
+                    raise Unkeyable(f"cannot key a {t.__module__}.{t.__qualname__}") from exc
                 self.put("array", arr.dtype.str, arr.shape)
                 self.h.update(np.ascontiguousarray(arr).tobytes())
                 return None
