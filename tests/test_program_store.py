@@ -164,19 +164,35 @@ LINALG = """
 """
 
 
-def test_a_claim_calling_lapack_gives_its_verdict_in_a_new_warm_process(tmp_path):
-    # jaxlib registers LAPACK's functions when it lowers a linalg call; a stored
-    # program run in a process that lowered none called a null pointer and crashed.
+def _linalg_runs(tmp_path, *, bind: bool):
+    """Check LINALG twice in new processes on one cache; the second loads the stored program."""
     import subprocess
     import sys
 
     (tmp_path / "linalg.py").write_text(textwrap.dedent(LINALG))
-    cmd = [sys.executable, "-m", "derivcheck.cli", "check", "linalg.py", "-q", "-j", "1",
-           "--profile", "quick", "--cache-dir", str(tmp_path / "cache")]
-    runs = [subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
-            for _ in range(2)]
+    args = ["check", "linalg.py", "-j", "1", "--profile", "quick", "--format", "json",
+            "--cache-dir", str(tmp_path / "cache")]
+    unbind = ("" if bind else
+              "import derivcheck._engine._store as s; s._bind_lapack = lambda: None\n")
+    code = unbind + "import sys\nfrom derivcheck import cli\ncli.main(sys.argv[1:])\n"
+    return [subprocess.run([sys.executable, "-c", code, *args], cwd=tmp_path,
+                           capture_output=True, text=True) for _ in range(2)]
+
+
+def test_a_claim_calling_lapack_is_loaded_from_the_store_in_a_new_process(tmp_path):
+    # jaxlib binds LAPACK's functions when it lowers a linalg call; the store binds
+    # them before it loads a program that calls them.
+    runs = _linalg_runs(tmp_path, bind=True)
     assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr[-2000:]
-    assert "1 verified" in runs[-1].stdout
+    first, second = (json.loads(r.stdout)["claims"][0] for r in runs)
+    assert (first["status"], second["status"]) == ("verified", "verified")
+    assert first["compilations"] > 0 and second["compilations"] == 0  # loaded, not traced
+
+
+def test_a_stored_lapack_program_loaded_without_binding_lapack_crashes(tmp_path):  # the twin
+    runs = _linalg_runs(tmp_path, bind=False)
+    assert runs[0].returncode == 0  # compiled in this process: jaxlib bound LAPACK itself
+    assert runs[1].returncode != 0  # loaded into a process that never bound it
 
 
 def test_a_derivcheck_function_is_keyed_by_its_code_and_closure_not_its_module_state():

@@ -15,6 +15,7 @@ compiles nothing.
 
 from __future__ import annotations
 
+import re
 import traceback
 import weakref
 from collections.abc import Callable
@@ -132,7 +133,8 @@ class FusedCheck:
         lowered = self._fn.lower(batch)
         hits = _jax_cache_hits()
         exe = lowered.compile()
-        if key is not None and shapes in self.records and not _calls_out(lowered):
+        needs = _calls_out(lowered) if key is not None else None
+        if needs is not None and shapes in self.records:
             if _jax_cache_hits() != hits:
                 # JAX loaded this one from its own cache. An executable loaded from
                 # a serialized form and serialized again lacks its kernels: run in a
@@ -140,7 +142,7 @@ class FusedCheck:
                 # calling a null pointer. Store a fresh compile instead.
                 exe = _compile_bypassing_jax_cache(lowered,
                                                    dict(self._compiler.usable_options()))
-            store.put(key, exe, self.records[shapes])
+            store.put(key, exe, self.records[shapes], needs=needs)
         return exe
 
     def lower(self, batch: dict) -> Any:
@@ -261,14 +263,22 @@ def _jax_cache_hits() -> int:
     return _HITS[0]
 
 
-def _calls_out(lowered: Any) -> bool:
-    """Whether the program calls functions outside XLA (LAPACK's, for ``jnp.linalg``).
+def _calls_out(lowered: Any) -> tuple[str, ...] | None:
+    """The functions outside XLA the program calls: () for none, ("lapack",) for
+    LAPACK's only (``jnp.linalg``), None for any other.
 
-    jaxlib registers those functions when it lowers such a call, so a program
-    loaded from the store in a process that lowered none of them called a null
-    pointer and crashed. Such programs are not stored.
+    LAPACK's functions are bound when jaxlib first lowers such a call, so a
+    program loaded from the store into a process that lowered none of them
+    called a null pointer and crashed; the store binds them before loading a
+    program marked ("lapack",). Programs calling anything else are not stored.
     """
-    return "custom_call" in lowered.as_text()
+    targets = set(_CALL_TARGET.findall(lowered.as_text()))
+    if not targets:
+        return ()
+    return ("lapack",) if all(t.startswith("lapack_") for t in targets) else None
+
+
+_CALL_TARGET = re.compile(r"custom_call\s*@([\w.$-]+)")
 
 
 def _compile_bypassing_jax_cache(lowered: Any, options: dict) -> Any:

@@ -79,18 +79,9 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         firsts, rows = _distinct(batch, np.flatnonzero(fails[:, j] & special))
         if not firsts:
             continue
-        plans = [_plan({k: np.array(v[i]) for k, v in batch.items()}, gs[i], truths[i],
-                       wrt, out.mag[i], unit, out.threshold) for i in firsts]
-        cands = [c for p in plans if p for c in p[1]]
-        sides = _truths(ck, b, cands, slot.part) if cands else []
-        ok, at = {}, 0
-        for i, p in zip(firsts, plans, strict=True):
-            if not p:
-                ok[i] = False
-                continue
-            n = len(p[1])
-            ok[i] = _inside(p[0], sides[at:at + n])
-            at += n
+        plans = {i: _plan({k: np.array(v[i]) for k, v in batch.items()}, gs[i], truths[i],
+                          wrt, out.mag[i], unit, out.threshold) for i in firsts}
+        ok = _explained(ck, b, slot.part, wrt, plans)
         for i, first in rows:
             if ok[first]:
                 out.err[i, j] = 0.0
@@ -126,7 +117,7 @@ def _distinct(batch: dict, idx: np.ndarray) -> tuple[list[int], list[tuple[int, 
 
 
 def _plan(x, g, t, wrt, s, unit, threshold):
-    """The perturbed inputs to evaluate for one failing input, or None if none can help."""
+    """What to test for one failing input: its off entries, or None if none can help."""
     w = np.asarray(x[wrt], dtype=np.float64)
     if g.shape != t.shape or g.shape[g.ndim - w.ndim:] != w.shape:
         return None
@@ -136,6 +127,11 @@ def _plan(x, g, t, wrt, s, unit, threshold):
     coords = [tuple(c) for c in np.argwhere(off.any(axis=lead) if lead else off)]
     if not coords:
         return None
+    return x, w, (g, t, coords, tol_abs)
+
+
+def _sides(x, w, wrt, coords) -> list[dict]:
+    """The inputs ``x ± h·e_c`` for each coordinate ``c`` of ``wrt``."""
     cands = []
     for c in coords:
         h = STEP * max(1.0, abs(float(w[c])))
@@ -144,7 +140,32 @@ def _plan(x, g, t, wrt, s, unit, threshold):
             y[wrt] = w.copy()
             y[wrt][c] += sign * h
             cands.append(y)
-    return (g, t, coords, tol_abs), cands
+    return cands
+
+
+def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
+    """For each failing input, whether a kink explains every off entry.
+
+    The answer is an "and" over entries, so each input's first off entry is
+    tested first, for all inputs in one call, and only inputs a kink explains
+    there go on to their other entries. A smooth target (no one-sided values
+    differ) is settled after one call, whatever the number of off entries.
+    """
+    ok = {i: p is not None for i, p in plans.items()}
+    for first_round in (True, False):
+        todo = [(i, p[2][2][:1] if first_round else p[2][2][1:]) for i, p in plans.items()
+                if ok[i] and (first_round or len(p[2][2]) > 1)]
+        cands = [c for i, coords in todo for c in _sides(plans[i][0], plans[i][1], wrt, coords)]
+        if not cands:
+            continue
+        sides = _truths(ck, b, cands, part)
+        at = 0
+        for i, coords in todo:
+            g, t, _, tol_abs = plans[i][2]
+            n = 2 * len(coords)
+            ok[i] = _inside((g, t, coords, tol_abs), sides[at:at + n])
+            at += n
+    return ok
 
 
 def _inside(info, sides) -> bool:

@@ -320,17 +320,22 @@ class ProgramStore:
             if entry.get("key") != key:
                 return None
             payload, in_tree, out_tree = entry["executable"]
+            if "lapack" in entry.get("needs", ()):
+                _bind_lapack()
             return (serialize_executable.deserialize_and_load(payload, in_tree, out_tree),
                     entry["record"])
         except Exception:  # a damaged or foreign file: trace afresh
             return None
 
-    def put(self, key: str, compiled: Any, record: Any) -> None:
-        """Store a compiled check (atomically; a failure to write is not an error)."""
+    def put(self, key: str, compiled: Any, record: Any, *, needs: tuple[str, ...] = ()) -> None:
+        """Store a compiled check (atomically; a failure to write is not an error).
+
+        ``needs``: the outside functions it calls (``("lapack",)``), bound before it is loaded.
+        """
         from jax.experimental import serialize_executable
 
         try:
-            data = pickle.dumps({"key": key, "record": record,
+            data = pickle.dumps({"key": key, "record": record, "needs": tuple(needs),
                                  "executable": serialize_executable.serialize(compiled)})
             path = self._path(key)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -340,3 +345,10 @@ class ProgramStore:
             os.replace(tmp, path)
         except Exception:  # a full disk or an executable that cannot be serialized
             return
+
+
+def _bind_lapack() -> None:
+    """Bind LAPACK's functions, as jaxlib does when it first lowers a linalg call."""
+    from jaxlib import lapack
+
+    lapack.prepare_lapack_call("potrf_ffi", np.float64)
