@@ -225,3 +225,92 @@ def test_a_user_function_reading_a_counter_is_unkeyable_and_traced_afresh():  # 
 
     with pytest.raises(_store.Unkeyable, match="itertools.count"):
         _store.key_base(functions=[user], extra=(), options=())
+
+
+def _compiler_with_store(folder):
+    from derivcheck._engine._compile import Compiler
+    from derivcheck._engine._store import ProgramStore
+
+    compiler = Compiler()
+    compiler.store = ProgramStore(str(folder))
+    return compiler
+
+
+SCALE_32 = None
+
+
+def _scaled(x):
+    return jnp_sum(x * SCALE_32)
+
+
+def jnp_sum(a):
+    import jax.numpy as jnp
+
+    return jnp.sum(a)
+
+
+def test_a_fact_read_from_a_trace_is_kept_and_served_to_a_new_compiler(tmp_path):
+    import numpy as np
+
+    global SCALE_32
+    SCALE_32 = np.ones(3)
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return "float32"
+
+    for _ in range(2):  # two runs: a new compiler each, one store
+        fact = _compiler_with_store(tmp_path).fact("low_dtype", functions=[_scaled],
+                                                   shapes=(("x", (3,)),), compute=compute)
+        assert fact == "float32"
+    assert len(computed) == 1
+
+
+def test_a_fact_is_read_afresh_when_what_the_function_reads_changed(tmp_path):  # the twin
+    import numpy as np
+
+    global SCALE_32
+    computed = []
+    for scale in (np.ones(3), np.ones(3, np.float32)):
+        SCALE_32 = scale
+        _compiler_with_store(tmp_path).fact("low_dtype", functions=[_scaled],
+                                            shapes=(("x", (3,)),),
+                                            compute=lambda: computed.append(1))
+    assert len(computed) == 2
+
+
+def test_a_stored_jit_gives_jax_jit_values_and_is_loaded_by_a_new_compiler(tmp_path):
+    import jax
+    import numpy as np
+
+    global SCALE_32
+    SCALE_32 = np.array([1.0, 2.0, 3.0])
+    x = np.array([0.5, 0.25, 2.0])
+    with jax.enable_x64(True):
+        want = np.asarray(jax.jit(_scaled)(x))
+        first = _compiler_with_store(tmp_path)
+        np.testing.assert_array_equal(np.asarray(first.stored_jit(
+            _scaled, functions=[_scaled], extra=())(x)), want)
+        stored = list(tmp_path.rglob("*.pkl"))
+        assert len(stored) == 1
+        second = _compiler_with_store(tmp_path)
+        np.testing.assert_array_equal(np.asarray(second.stored_jit(
+            _scaled, functions=[_scaled], extra=())(x)), want)
+        assert list(tmp_path.rglob("*.pkl")) == stored  # loaded, not compiled and stored again
+
+
+def test_a_stored_jit_is_not_served_for_a_function_that_reads_other_values(tmp_path):  # twin
+    import jax
+    import numpy as np
+
+    global SCALE_32
+    x = np.array([0.5, 0.25, 2.0])
+    with jax.enable_x64(True):
+        got = []
+        for scale in ([1.0, 2.0, 3.0], [1.0, 2.0, 4.0]):
+            SCALE_32 = np.array(scale)
+            got.append(float(_compiler_with_store(tmp_path).stored_jit(
+                _scaled, functions=[_scaled], extra=())(x)))
+    assert got == [7.0, 9.0]
+    assert len(list(tmp_path.rglob("*.pkl"))) == 2

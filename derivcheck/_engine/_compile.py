@@ -281,7 +281,7 @@ def _calls_out(lowered: Any) -> tuple[str, ...] | None:
 _CALL_TARGET = re.compile(r"custom_call\s*@([\w.$-]+)")
 
 
-def _compile_bypassing_jax_cache(lowered: Any, options: dict) -> Any:
+def _compile_bypassing_jax_cache(lowered: Any, options: dict | None) -> Any:
     """Compile ``lowered`` afresh, without JAX's persistent cache, then turn that back on.
 
     ``options`` are the XLA options ``lowered`` was made with: passing them
@@ -327,6 +327,67 @@ class Compiler:
 
     def jit(self, fn: Callable) -> Callable:
         return jax.jit(fn, compiler_options=dict(self.usable_options()) or None)
+
+    def _key(self, functions: list, extra: tuple, shapes: Any) -> str | None:
+        if self.store is None:
+            return None
+        try:
+            return program_key(key_base(functions=functions, extra=extra, options=()), shapes)
+        except Unkeyable:
+            return None
+
+    def fact(self, what: str, *, functions: list, shapes: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, a fact read from tracing ``functions`` at ``shapes`` (the lowest
+        float dtype inside, say), kept in the store across runs under the same key
+        as a compiled program (:mod:`._store`); computed afresh when unkeyable.
+        """
+        key = self._key(functions, ("fact", what), shapes)
+        hit = self.store.get_fact(key) if key is not None else None
+        if hit is not None:
+            return hit[0]
+        value = compute()
+        if key is not None:
+            self.store.put_fact(key, value)
+        return value
+
+    def stored_jit(self, fn: Callable, *, functions: list, extra: tuple) -> Callable:
+        """``jax.jit(fn)`` (JAX's default options) whose compiled programs are kept in
+        the store across runs; ``functions`` and ``extra`` are what ``fn`` is made of
+        (its key). Without a store, ``jax.jit(fn)`` itself.
+        """
+        if self.store is None:
+            return jax.jit(fn)
+        # A wrapper of its own: JAX shares one lowering, and its compiled program,
+        # between jits of the same function, and that program may have come from
+        # JAX's own cache (which must not be stored, see FusedCheck._load_or_compile).
+        jitted = jax.jit(lambda *a: fn(*a))
+        compiled: dict = {}
+
+        def run(*args):
+            sig = (str(jax.tree.structure(args)),
+                   tuple((np.shape(a), np.dtype(a.dtype).str) for a in jax.tree.leaves(args)))
+            if sig not in compiled:
+                compiled[sig] = self._stored_compile(jitted, args, functions,
+                                                     ("plain", *extra), sig)
+            return compiled[sig](*args)
+
+        return run
+
+    def _stored_compile(self, jitted, args, functions, extra, sig) -> Any:
+        key = self._key(functions, extra, sig)
+        if key is not None:
+            hit = self.store.get(key)
+            if hit is not None:
+                return hit[0]
+        lowered = jitted.lower(*args)
+        if key is None:
+            return lowered.compile()
+        hits = _jax_cache_hits()
+        exe = _compile_bypassing_jax_cache(lowered, None)
+        needs = _calls_out(lowered)
+        if needs is not None and _jax_cache_hits() == hits:
+            self.store.put(key, exe, None, needs=needs)
+        return exe
 
     def traces(self, claim: Claim) -> int:
         """How many times the claim's fused checks were traced (= compiled) so far."""

@@ -97,6 +97,8 @@ class Checker:
         self._units: dict[int, float] = {}
         #: Per-check memos of the judge's helpers (``_dtypes``, ``_precision``), by name.
         self.memos: dict[str, dict] = {}
+        #: Builds the compiled checks (and keeps them in the program store, if any).
+        self.compiler = compiler
         self.fused: FusedCheck = self._fused(compiler, oracle, oracle_name)
 
     def _fused(self, compiler: Compiler, oracle: Oracle | None, oracle_name: str) -> FusedCheck:

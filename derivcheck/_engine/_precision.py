@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import warnings
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -49,12 +48,15 @@ def _as(x: dict, dtype, *, traced: bool) -> dict:
     return out
 
 
-def _jitted(ck: Checker, key: tuple, fn):
+def _jitted(ck: Checker, key: tuple, fn, *, functions: list):
     """``jax.jit(fn)``, one per checker and ``key``: a side evaluated at several inputs
-    of one shape (the lines of a chain share their reference) is traced once."""
+    of one shape (the lines of a chain share their reference) is traced once, and
+    its compiled programs are kept in the program store (``functions`` and ``key``
+    are what ``fn`` is made of)."""
     cache = ck.memos.setdefault("jitted", {})
     if key not in cache:
-        cache[key] = jax.jit(fn)
+        cache[key] = ck.compiler.stored_jit(fn, functions=functions,
+                                            extra=("precision", key, ck.profile.dtype))
     return cache[key]
 
 
@@ -106,11 +108,12 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
     if not np.all(np.isfinite(g64)):
         return "the claimed value is not finite there (overflow or 0/0)"
     err = float(np.max(np.abs(g64 - t64))) if g64.size else 0.0
-    sides = (("claimed line", slot.fn, g64, traced, transpose, ("line", slot.index)),
-             ("reference", truth, t64, True, False, ("truth", slot.part)))
+    sides = (("claimed line", slot.fn, g64, traced, transpose, ("line", slot.index), slot.fn),
+             ("reference", truth, t64, True, False, ("truth", slot.part), whole))
     inconclusive = []
-    for side, fn, v64, tr, tp, key in sides:
-        v32 = _value(_jitted(ck, key, fn) if tr else fn, x, np.float32, traced=tr,
+    for side, fn, v64, tr, tp, key, made_of in sides:
+        v32 = _value(_jitted(ck, key, fn, functions=[made_of]) if tr else fn, x, np.float32,
+                     traced=tr,
                      transpose=tp)
         if v32 is None or v32.shape != v64.shape or not np.all(np.isfinite(v32)):
             inconclusive.append((side, fn, tr))
@@ -217,7 +220,8 @@ def _property_breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
     for c, ok in zip(cands, holds64, strict=True):
         if not ok:
             continue
-        fn = _jitted(ck, ("line", slot.index), slot.fn) if traced else slot.fn
+        fn = (_jitted(ck, ("line", slot.index), slot.fn, functions=[slot.fn]) if traced
+              else slot.fn)
         v32 = _value(fn, c, np.float32, traced=traced)
         if v32 is not None and not bool(np.all(v32)):
             return (f"it fails in float32 from magnitude {magnitude(ck.space, c):.3g}, "

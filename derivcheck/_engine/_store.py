@@ -307,23 +307,39 @@ class ProgramStore:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pkl"
 
+    def _read(self, key: str) -> dict | None:
+        try:
+            entry = pickle.loads(self._path(key).read_bytes())
+        except Exception:  # missing, damaged or foreign: not there
+            return None
+        return entry if isinstance(entry, dict) and entry.get("key") == key else None
+
+    def _write(self, key: str, entry: dict) -> None:
+        """Write an entry atomically; a failure to write (a full disk) is not an error."""
+        try:
+            data = pickle.dumps({"key": key, **entry})
+            path = self._path(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except Exception:
+            return
+
     def get(self, key: str) -> tuple[Any, Any] | None:
         """The (compiled executable, trace record) stored under ``key``, or None."""
-        try:
-            data = self._path(key).read_bytes()
-        except OSError:
+        entry = self._read(key)
+        if entry is None or "executable" not in entry:
             return None
         try:
             from jax.experimental import serialize_executable
 
-            entry = pickle.loads(data)
-            if entry.get("key") != key:
-                return None
             payload, in_tree, out_tree = entry["executable"]
             if "lapack" in entry.get("needs", ()):
                 _bind_lapack()
             return (serialize_executable.deserialize_and_load(payload, in_tree, out_tree),
-                    entry["record"])
+                    entry.get("record"))
         except Exception:  # a damaged or foreign file: trace afresh
             return None
 
@@ -335,16 +351,19 @@ class ProgramStore:
         from jax.experimental import serialize_executable
 
         try:
-            data = pickle.dumps({"key": key, "record": record, "needs": tuple(needs),
-                                 "executable": serialize_executable.serialize(compiled)})
-            path = self._path(key)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except Exception:  # a full disk or an executable that cannot be serialized
+            payload = serialize_executable.serialize(compiled)
+        except Exception:  # an executable that cannot be serialized
             return
+        self._write(key, {"record": record, "needs": tuple(needs), "executable": payload})
+
+    def get_fact(self, key: str) -> tuple[Any] | None:
+        """``(value,)`` of a fact about a traced program stored under ``key``, or None."""
+        entry = self._read(key)
+        return (entry["fact"],) if entry is not None and "fact" in entry else None
+
+    def put_fact(self, key: str, value: Any) -> None:
+        """Keep a fact read from a traced program (a plain value: a string, None)."""
+        self._write(key, {"fact": value})
 
 
 def _bind_lapack() -> None:
