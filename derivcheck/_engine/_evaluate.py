@@ -313,7 +313,7 @@ class Checker:
                     if mode is LineMode.TRANSPOSED:
                         g = g.T
                 g = g.astype(np.float64)
-                t = part_of(truth_vals, slot.part)[i]
+                t = np.asarray(part_of(truth_vals, slot.part))[i]  # NumPy, then the row
                 with np.errstate(all="ignore"):  # inf or nan claims fail, quietly
                     out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np, unit)
                 ref = t

@@ -60,14 +60,16 @@ def _jitted(ck: Checker, key: tuple, fn, *, functions: list):
     return cache[key]
 
 
-def _value(fn, x: dict, dtype, *, traced: bool, transpose: bool = False) -> np.ndarray | None:
+def _value(fn, x: dict, dtype, *, transpose: bool = False) -> np.ndarray | None:
     """``fn`` at ``x`` with float inputs in ``dtype``, as float64 (None if it raises).
 
-    For a traced side, ``fn`` is its jitted form (:func:`_jitted`)."""
+    For a traced side, ``fn`` is its jitted form (:func:`_jitted`), called on NumPy
+    arrays like a NumPy side: a jitted call takes them as they are, where making them
+    JAX arrays first ran (and compiled) an operation per input."""
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            raw = fn(_as(x, dtype, traced=traced))
+            raw = fn(_as(x, dtype, traced=False))
             out = np.dtype(getattr(raw, "dtype", np.float64))
             if np.issubdtype(out, np.floating) and out != np.dtype(dtype):
                 return None  # it computed in another precision (float64 constants)
@@ -97,12 +99,14 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
     res = ck.call(b, ck.batch_from([x], b))
     if res is None:
         return None
-    t64 = np.asarray(part_of(res[1], slot.part)[0], dtype=np.float64)
+    # to NumPy first, then the row: indexing a device array is an operation of its own,
+    # compiled for each shape
+    t64 = np.asarray(part_of(res[1], slot.part), dtype=np.float64)[0]
     if traced:
-        g64 = np.asarray(res[2][slot.index][0], dtype=np.float64)
+        g64 = np.asarray(res[2][slot.index], dtype=np.float64)[0]
         g64 = g64.T if transpose else g64
     else:
-        g64 = _value(slot.fn, x, np.float64, traced=False)
+        g64 = _value(slot.fn, x, np.float64)
     if t64 is None or g64 is None or g64.shape != t64.shape:
         return None
     if not np.all(np.isfinite(g64)):
@@ -113,7 +117,6 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
     inconclusive = []
     for side, fn, v64, tr, tp, key, made_of in sides:
         v32 = _value(_jitted(ck, key, fn, functions=[made_of]) if tr else fn, x, np.float32,
-                     traced=tr,
                      transpose=tp)
         if v32 is None or v32.shape != v64.shape or not np.all(np.isfinite(v32)):
             inconclusive.append((side, fn, tr))
@@ -222,7 +225,7 @@ def _property_breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
             continue
         fn = (_jitted(ck, ("line", slot.index), slot.fn, functions=[slot.fn]) if traced
               else slot.fn)
-        v32 = _value(fn, c, np.float32, traced=traced)
+        v32 = _value(fn, c, np.float32)
         if v32 is not None and not bool(np.all(v32)):
             return (f"it fails in float32 from magnitude {magnitude(ck.space, c):.3g}, "
                     f"in float64 only from {onset:.3g} (rounding)")
