@@ -176,37 +176,75 @@ def test_checking_the_same_claim_again_compiles_nothing():
 
 
 def _units_measured(claim, profile):
-    """How many probe batches (one per bucket whose unit is unknown) a check draws."""
+    """How many units (one per bucket whose unit is unknown) a check measures."""
+    from derivcheck import _tolerance
+
     calls = []
-    real = dc.Space.draw
+    real = _tolerance.unit_of
 
-    def counting(self, *a, **k):
-        calls.append(k.get("seed"))
-        return real(self, *a, **k)
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
 
-    dc.Space.draw = counting
+    _tolerance.unit_of = counting
     try:
         result = dc.check(claim, profile=profile)
     finally:
-        dc.Space.draw = real
+        _tolerance.unit_of = real
     return result, calls
 
 
 def test_a_claim_checked_again_reuses_its_units_and_gets_the_same_verdict():
     c = dc.gradient(risk, lambda W, X, Y: 1.5 * grad(W, X, Y), space=SPACE, wrt="W", id="unit")
-    first, draws1 = _units_measured(c, "quick")
-    second, draws2 = _units_measured(c, "quick")
+    first, units1 = _units_measured(c, "quick")
+    second, units2 = _units_measured(c, "quick")
     assert first.to_dict() | {"seconds": 0, "compilations": 0} == \
         second.to_dict() | {"seconds": 0, "compilations": 0}
-    assert len(draws2) < len(draws1)  # the probe batches (seed = bucket index) are not drawn
+    assert units1 and not units2
 
 
 def test_another_profile_measures_its_own_units():  # twin: other buckets, other batches
     c = dc.gradient(risk, grad, space=SPACE, wrt="W", id="unit2")
     _units_measured(c, "quick")
-    _, draws = _units_measured(c, "default")
+    _, units = _units_measured(c, "default")
     _, again = _units_measured(c, "default")
-    assert len(again) < len(draws)
+    assert units and not again
+
+
+def _fresh_checker(claim, profile="default"):
+    from derivcheck._engine._compile import Compiler
+    from derivcheck._engine._evaluate import Checker
+    from derivcheck._engine._oracle import autodiff
+    from derivcheck._profiles import get_profile
+
+    oracle = autodiff(claim)
+    return Checker(claim, get_profile(profile), 0, oracle=oracle, oracle_name=oracle.name,
+                   compiler=Compiler())
+
+
+def _unit_given(claim, b, seed):
+    """The unit of bucket ``b`` measured from the result on the batch of ``seed``."""
+    with jax.enable_x64(True):
+        ck = _fresh_checker(claim)
+        batch = ck.space.draw(ck.bucket(b), seed=seed, size=ck.batch_of(b),
+                              regimes=ck.profile.regimes)
+        return ck.unit(b, probe=ck.call(b, batch))
+
+
+def _unit_alone(claim, b):
+    with jax.enable_x64(True):
+        return _fresh_checker(claim).unit(b)
+
+
+def test_the_unit_taken_from_the_searchs_probe_example_is_the_unit_measured_alone():
+    c = dc.gradient(risk, grad, space=SPACE, wrt="W", id="probe")
+    for b in range(3):
+        assert _unit_given(c, b, seed=b) == _unit_alone(c, b)
+
+
+def test_a_result_on_another_batch_would_give_another_unit():  # the twin
+    c = dc.gradient(risk, grad, space=SPACE, wrt="W", id="probe2")
+    assert _unit_given(c, 1, seed=7) != _unit_alone(c, 1)
 
 
 SCALE = np.ones(3)

@@ -157,13 +157,15 @@ class Checker:
         if b not in self.truth_shape and self.truth_error is None:
             batch = self.space.draw(self.bucket(b), seed=b, size=self.batch_of(b),
                                     regimes=self.profile.regimes)
-            self.evaluate(b, batch)
+            self.collect(b, batch, self.call(b, batch), probe=True)
 
-    def unit(self, b: int) -> float:
+    def unit(self, b: int, *, probe: Any = None) -> float:
         """The claim's unit in bucket ``b`` (see :func:`.._tolerance.unit_of`).
 
-        Measured once, on the bucket's fixed probe batch (seed ``b``), so that
-        it does not depend on which batches were checked before.
+        Measured once, on the bucket's fixed probe batch (seed ``b``, part 0), so
+        that it does not depend on which batches were checked before. ``probe``:
+        the fused check's result on that very batch, if the caller has it (the
+        search's first example in a bucket is that batch), so it is not run twice.
         """
         if b not in self._units:
             self._units[b] = 1.0  # while measuring (and for properties)
@@ -175,9 +177,11 @@ class Checker:
             if known is not None and b in self.truth_shape:  # the bucket's modes are known
                 self._units[b] = known
             elif not self.property:
-                batch = self.space.draw(self.bucket(b), seed=b, size=self.batch_of(b),
-                                        regimes=self.profile.regimes)
-                res = self.call(b, batch)
+                res = probe
+                if res is None:
+                    batch = self.space.draw(self.bucket(b), seed=b, size=self.batch_of(b),
+                                            regimes=self.profile.regimes)
+                    res = self.call(b, batch)
                 if res is not None:
                     packed = np.asarray(res[0])
                     n = len(self.slots)
@@ -216,8 +220,11 @@ class Checker:
         return np.array([magnitude(self.space, {k: v[i] for k, v in batch.items()})
                          for i in range(size)])
 
-    def collect(self, b: int, batch: dict[str, np.ndarray], res: Any) -> Errors:
-        """Wait for a dispatched fused check (:meth:`call`) and unpack its errors."""
+    def collect(self, b: int, batch: dict[str, np.ndarray], res: Any, *,
+                probe: bool = False) -> Errors:
+        """Wait for a dispatched fused check (:meth:`call`) and unpack its errors.
+
+        ``probe``: ``batch`` is the bucket's probe batch (see :meth:`unit`)."""
         size = next(iter(batch.values())).shape[0]
         n = len(self.slots)
         out = Errors(err=np.full((size, n), np.nan), step=np.full((size, n), np.nan),
@@ -225,7 +232,7 @@ class Checker:
                      mag=None, ran=np.zeros((size, n), dtype=bool),
                      threshold=self.threshold)
         truth_vals = None
-        unit = self.unit(b)
+        unit = self.unit(b, probe=res if probe else None)
         full = res
         out.kinks = np.zeros((size, n), dtype=bool)
         if res is not None:

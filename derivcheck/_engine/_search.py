@@ -82,8 +82,9 @@ class Search:
             batch = ck.space.draw(ck.bucket(b), seed=s, size=ck.batch_of(b),
                                   regimes=ck.profile.regimes, part=part)
             pending.append((batch, ck.call(b, batch)))
-        for batch, res in pending:
-            out = ck.collect(b, batch, res)
+        for part, (batch, res) in enumerate(pending):
+            # seed b, part 0 is the bucket's probe batch: its result gives the unit too
+            out = ck.collect(b, batch, res, probe=s == b and part == 0)
             if ck.truth_error is None:
                 self.record(b, batch, out)
 
