@@ -314,3 +314,69 @@ def test_a_stored_jit_is_not_served_for_a_function_that_reads_other_values(tmp_p
                 _scaled, functions=[_scaled], extra=())(x)))
     assert got == [7.0, 9.0]
     assert len(list(tmp_path.rglob("*.pkl"))) == 2
+
+
+def _key_under(matmul_precision):
+    import jax
+
+    from derivcheck._engine import _store
+
+    before = jax.config.jax_default_matmul_precision
+    try:
+        jax.config.update("jax_default_matmul_precision", matmul_precision)
+        return _store.program_key(_store.key_base(functions=[_scaled], extra=(), options=()), ())
+    finally:
+        jax.config.update("jax_default_matmul_precision", before)
+
+
+def test_a_key_changes_with_jax_configuration_even_after_an_earlier_key_was_made():
+    assert _key_under("highest") != _key_under("bfloat16")
+
+
+def test_a_key_is_the_same_under_the_same_jax_configuration():  # the twin
+    assert _key_under("highest") == _key_under("highest")
+
+
+def _steps_checker(folder):
+    import jax.numpy as jnp
+
+    import derivcheck as dc
+    from derivcheck._engine._evaluate import Checker
+    from derivcheck._engine._oracle import autodiff
+    from derivcheck._profiles import get_profile
+
+    claim = dc.gradient(lambda x: jnp.sum(x ** 2), lambda x: 2 * x,
+                        space=dc.Space(x=dc.real("3")), wrt="x")
+    oracle = autodiff(claim)
+    return Checker(claim, get_profile("quick"), 0, oracle=oracle, oracle_name=oracle.name,
+                   compiler=_compiler_with_store(folder))
+
+
+def _overflow_verdicts(folder):
+    """(eager, kept steps) verdicts of the step-by-step overflow test, twice each."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from derivcheck._engine import _precision
+
+    def overflowing(x):  # exp(x) overflows at 800 though the ratio is finite
+        return jnp.exp(x["x"]) / (1 + jnp.exp(x["x"]))
+
+    def calm(x):
+        return jax.nn.sigmoid(x["x"])
+
+    x = {"x": np.array([800.0, 1.0, -2.0])}
+    out = []
+    with jax.enable_x64(True):
+        for _ in range(2):  # the second time, each step comes from the store
+            ops = _precision._stored_ops(_steps_checker(folder))
+            out.append([(_precision._overflows(f, x), _precision._overflows(f, x, ops))
+                        for f in (overflowing, calm)])
+    return out
+
+
+def test_kept_steps_find_the_overflow_eager_steps_find(tmp_path):
+    first, second = _overflow_verdicts(tmp_path)
+    assert first == second == [(True, True), (False, False)]
+    assert list(tmp_path.rglob("*.pkl"))  # the steps were kept

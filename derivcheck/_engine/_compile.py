@@ -299,6 +299,14 @@ def _compile_bypassing_jax_cache(lowered: Any, options: dict | None) -> Any:
         compilation_cache.reset_cache()
 
 
+def _aval_key(a) -> tuple:
+    """What a compiled program's argument must match: shape, dtype (a Python scalar's
+    type), weak type."""
+    dtype = getattr(a, "dtype", None)
+    return (np.shape(a), type(a).__name__ if dtype is None else np.dtype(dtype).str,
+            bool(getattr(a, "weak_type", False)))
+
+
 class Compiler:
     """Builds fused checks with derivcheck's XLA options, and caches them per claim.
 
@@ -365,7 +373,7 @@ class Compiler:
 
         def run(*args):
             sig = (str(jax.tree.structure(args)),
-                   tuple((np.shape(a), np.dtype(a.dtype).str) for a in jax.tree.leaves(args)))
+                   tuple(_aval_key(a) for a in jax.tree.leaves(args)))
             if sig not in compiled:
                 compiled[sig] = self._stored_compile(jitted, args, functions,
                                                      ("plain", *extra), sig)

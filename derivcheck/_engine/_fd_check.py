@@ -97,7 +97,9 @@ class FiniteDifferenceChecker(Checker):
     def call(self, b: int, batch: dict) -> Any:
         return None  # all the work happens in collect, on the host
 
-    def collect(self, b: int, batch: dict[str, np.ndarray], res: Any) -> Errors:
+    def collect(self, b: int, batch: dict[str, np.ndarray], res: Any, *,
+                probe: bool = False) -> Errors:
+        del probe  # finite differences keep the absolute floor: no unit to measure
         size = next(iter(batch.values())).shape[0]
         n = len(self.slots)
         out = Errors(err=np.full((size, n), np.nan), step=np.full((size, n), np.nan),

@@ -25,6 +25,7 @@ the side op by op compiled every operation on its own).
 
 from __future__ import annotations
 
+import enum
 import warnings
 
 import jax.numpy as jnp
@@ -126,7 +127,7 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
             return (f"the {side} moves by {moved / max(err, 1e-300):.2g}× its float64 "
                     "error when evaluated in float32 (a rounding error)")
     for side, fn, tr in inconclusive:  # float32 overflowed: look inside float64
-        if tr and _overflows(fn, x):
+        if tr and _overflows(fn, x, _stored_ops(ck)):
             return (f"an intermediate step of the {side} overflows or underflows in float64 "
                     "(inf, nan, or a non-zero product rounded to 0)")
     if len(inconclusive) == len(sides) and not all(tr for _, _, tr in inconclusive):
@@ -165,8 +166,14 @@ def _underflow(eqn, ins, outs) -> bool:
     return any(np.any(np.asarray(o) == 0) for o in outs)
 
 
-def _run(closed, args) -> tuple[bool, list]:
-    """Evaluate a jaxpr step by step: (did a step turn finite values into inf/nan, outputs)."""
+def _eager(eqn, ins):
+    return eqn.primitive.bind(*ins, **eqn.params)
+
+
+def _run(closed, args, op=_eager) -> tuple[bool, list]:
+    """Evaluate a jaxpr step by step: (did a step turn finite values into inf/nan, outputs).
+
+    ``op(eqn, ins)`` runs one step (default: the primitive, eagerly)."""
     from jax.extend import core as jcore
 
     jaxpr = getattr(closed, "jaxpr", closed)
@@ -182,17 +189,51 @@ def _run(closed, args) -> tuple[bool, list]:
         sub = next((eqn.params[k] for k in ("jaxpr", "call_jaxpr", "fun_jaxpr")
                     if k in eqn.params), None)
         if sub is not None and eqn.primitive.name in _CALLS:
-            inner, outs = _run(sub, ins)
+            inner, outs = _run(sub, ins, op)
             found |= inner
         else:
-            outs = eqn.primitive.bind(*ins, **eqn.params)
+            outs = op(eqn, ins)
             outs = list(outs) if eqn.primitive.multiple_results else [outs]
             found |= _finite(ins) and (not _finite(outs) or _underflow(eqn, ins, outs))
         env.update(zip(eqn.outvars, outs, strict=True))
     return found, [read(v) for v in jaxpr.outvars]
 
 
-def _overflows(fn, x: dict) -> bool:
+def _plain(v) -> bool:
+    """Whether a primitive's parameter is a plain value its ``repr`` names fully."""
+    if isinstance(v, (tuple, list)):
+        return all(_plain(i) for i in v)
+    return (v is None or isinstance(v, (bool, int, float, complex, str, np.dtype, enum.Enum))
+            or (isinstance(v, type) and issubclass(v, np.generic)))
+
+
+def _stored_ops(ck: Checker):
+    """A step runner for :func:`_run` that runs each step as its own compiled program,
+    as an eager call does (``jax.jit`` of the one primitive, JAX's default options),
+    kept in the program store: in a new process an eager step is lowered again
+    (about 5 ms each), where a kept one is loaded. Steps with parameters other
+    than plain values (a sub-program, a sharding) run eagerly."""
+    if ck.compiler.store is None:
+        return _eager
+    cache = ck.memos.setdefault("steps", {})
+
+    def op(eqn, ins):
+        prim, params = eqn.primitive, eqn.params
+        if not all(_plain(v) for v in params.values()):
+            return _eager(eqn, ins)
+        key = (prim.name, tuple(sorted((k, repr(v)) for k, v in params.items())))
+        if key not in cache:
+            cache[key] = ck.compiler.stored_jit(lambda *a: prim.bind(*a, **params),
+                                                functions=[], extra=("step", *key))
+        try:
+            return cache[key](*ins)
+        except Exception:  # whatever the compiled form cannot take runs eagerly
+            return _eager(eqn, ins)
+
+    return op
+
+
+def _overflows(fn, x: dict, op=_eager) -> bool:
     """Whether some step of ``fn`` at ``x`` in float64 turns finite values into inf or
     nan, or non-zero ones into 0 (see :func:`_underflow`)."""
     import jax
@@ -203,7 +244,7 @@ def _overflows(fn, x: dict) -> bool:
             x64 = _as(x, np.float64, traced=True)
             closed = jax.make_jaxpr(lambda *a: fn(dict(zip(x64, a, strict=True))))(
                 *x64.values())
-            return _run(closed, list(x64.values()))[0]
+            return _run(closed, list(x64.values()), op)[0]
     except Exception:  # a program this interpreter cannot follow gives no evidence
         return False
 
