@@ -266,3 +266,57 @@ def test_a_malformed_notation_file_is_a_one_line_usage_error(tmp_path, toml, sai
     assert res.exit_code == 2
     assert said in res.output and "n.toml" in res.output
     assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
+
+
+# -- kept compiled checks ----------------------------------------------------------
+
+KEPT = r"""
+    $$ s(a) + s(b) = \sum_{j=1}^K (a_j + b_j) $$
+
+    $$ \sum_{k=1}^K p(z = 2, a_k) = 2 s(a) $$
+"""
+
+#: A declared function whose body sums: expanding it names its bound index afresh.
+KEPT_NOTATION = NOTATION.replace(
+    '[functions]', '[functions]\n    s = { args = ["u"], latex = "\\\\sum_{k=1}^K u_k" }')
+
+
+def _programs_stored_by_second_run(tmp_path, monkeypatch):
+    """Check one document twice on one cache; how many programs the second run compiles."""
+    from derivcheck._engine._store import ProgramStore
+
+    doc = tmp_path / "kept.md"
+    doc.write_text(textwrap.dedent(KEPT), encoding="utf-8")
+    (tmp_path / "kept.toml").write_text(textwrap.dedent(KEPT_NOTATION), encoding="utf-8")
+    stored = []
+    real_put = ProgramStore.put
+    def put(self, key, *a, **k):
+        stored.append(key)
+        real_put(self, key, *a, **k)
+
+    monkeypatch.setattr(ProgramStore, "put", put)
+    counts = []
+    for _ in range(2):
+        res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(tmp_path / "kept.toml"),
+                                        "--format", "json", "--cache-dir", str(tmp_path / "c")])
+        assert res.exit_code == 0, res.output
+        counts.append(len(stored))
+    return counts[1] - counts[0], counts[0]
+
+
+def test_a_document_checked_again_loads_every_compiled_check(tmp_path, monkeypatch):
+    again, first = _programs_stored_by_second_run(tmp_path, monkeypatch)
+    assert first > 0 and again == 0
+
+
+def test_bound_names_from_a_process_counter_would_miss_the_kept_checks(tmp_path, monkeypatch):
+    # the twin: fresh names numbered in order of expansion, as before, differ from
+    # one run to the next in one process, and so do the programs' keys
+    import itertools
+
+    from derivcheck._latex import _expand
+
+    counter = itertools.count()
+    monkeypatch.setattr(_expand, "_fresh", lambda var, node: f"{var}§{next(counter)}")
+    again, _ = _programs_stored_by_second_run(tmp_path, monkeypatch)
+    assert again > 0

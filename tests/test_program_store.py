@@ -195,13 +195,14 @@ def test_a_stored_lapack_program_loaded_without_binding_lapack_crashes(tmp_path)
     assert runs[1].returncode != 0  # loaded into a process that never bound it
 
 
-def test_a_derivcheck_function_is_keyed_by_its_code_and_closure_not_its_module_state():
+def test_a_derivcheck_function_is_keyed_by_its_code_and_closure_not_its_module_state(
+        monkeypatch):
     import itertools
 
     from derivcheck._engine import _store
     from derivcheck._latex import _expand
 
-    assert isinstance(_expand._fresh, itertools.count)  # module state no key can read
+    monkeypatch.setattr(_expand, "_some_state", itertools.count(), raising=False)
     base = _store.key_base(functions=[_expand.elided], extra=(), options=())
     assert _store.program_key(base, ()) == _store.program_key(
         _store.key_base(functions=[_expand.elided], extra=(), options=()), ())

@@ -15,7 +15,6 @@ compiles nothing.
 
 from __future__ import annotations
 
-import re
 import traceback
 import weakref
 from collections.abc import Callable
@@ -26,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._claims import Claim, ClaimError
+from ._programs import aval_key, calls_out, compile_bypassing_jax_cache, jax_cache_hits
 from ._records import LineMode, LineSlot, TraceRecord, part_of
 from ._rules import first_line, judge_output
 from ._store import ProgramStore, Unkeyable, functions_digest, key_base, program_key
@@ -131,16 +131,16 @@ class FusedCheck:
                 self.loaded += 1
                 return exe
         lowered = self._fn.lower(batch)
-        hits = _jax_cache_hits()
+        hits = jax_cache_hits()
         exe = lowered.compile()
-        needs = _calls_out(lowered) if key is not None else None
+        needs = calls_out(lowered) if key is not None else None
         if needs is not None and shapes in self.records:
-            if _jax_cache_hits() != hits:
+            if jax_cache_hits() != hits:
                 # JAX loaded this one from its own cache. An executable loaded from
                 # a serialized form and serialized again lacks its kernels: run in a
                 # new process it failed with "Function ... not found" or crashed
                 # calling a null pointer. Store a fresh compile instead.
-                exe = _compile_bypassing_jax_cache(lowered,
+                exe = compile_bypassing_jax_cache(lowered,
                                                    dict(self._compiler.usable_options()))
             store.put(key, exe, self.records[shapes], needs=needs)
         return exe
@@ -248,65 +248,6 @@ class FusedCheck:
         return single
 
 
-_HITS = [0]  # JAX persistent-cache hits in this process (once counting is on)
-_COUNTING: list[bool] = []
-
-
-def _jax_cache_hits() -> int:
-    if not _COUNTING:
-        from jax import monitoring
-
-        monitoring.register_event_listener(
-            lambda name, **_: _HITS.__setitem__(0, _HITS[0] + (
-                name == "/jax/compilation_cache/cache_hits")))
-        _COUNTING.append(True)
-    return _HITS[0]
-
-
-def _calls_out(lowered: Any) -> tuple[str, ...] | None:
-    """The functions outside XLA the program calls: () for none, ("lapack",) for
-    LAPACK's only (``jnp.linalg``), None for any other.
-
-    LAPACK's functions are bound when jaxlib first lowers such a call, so a
-    program loaded from the store into a process that lowered none of them
-    called a null pointer and crashed; the store binds them before loading a
-    program marked ("lapack",). Programs calling anything else are not stored.
-    """
-    targets = set(_CALL_TARGET.findall(lowered.as_text()))
-    if not targets:
-        return ()
-    return ("lapack",) if all(t.startswith("lapack_") for t in targets) else None
-
-
-_CALL_TARGET = re.compile(r"custom_call\s*@([\w.$-]+)")
-
-
-def _compile_bypassing_jax_cache(lowered: Any, options: dict | None) -> Any:
-    """Compile ``lowered`` afresh, without JAX's persistent cache, then turn that back on.
-
-    ``options`` are the XLA options ``lowered`` was made with: passing them
-    again makes JAX compile anew rather than return the executable it keeps.
-    """
-    from jax.experimental.compilation_cache import compilation_cache
-
-    before = jax.config.jax_enable_compilation_cache
-    try:
-        jax.config.update("jax_enable_compilation_cache", False)
-        compilation_cache.reset_cache()
-        return lowered.compile(options)
-    finally:
-        jax.config.update("jax_enable_compilation_cache", before)
-        compilation_cache.reset_cache()
-
-
-def _aval_key(a) -> tuple:
-    """What a compiled program's argument must match: shape, dtype (a Python scalar's
-    type), weak type."""
-    dtype = getattr(a, "dtype", None)
-    return (np.shape(a), type(a).__name__ if dtype is None else np.dtype(dtype).str,
-            bool(getattr(a, "weak_type", False)))
-
-
 class Compiler:
     """Builds fused checks with derivcheck's XLA options, and caches them per claim.
 
@@ -373,7 +314,7 @@ class Compiler:
 
         def run(*args):
             sig = (str(jax.tree.structure(args)),
-                   tuple(_aval_key(a) for a in jax.tree.leaves(args)))
+                   tuple(aval_key(a) for a in jax.tree.leaves(args)))
             if sig not in compiled:
                 compiled[sig] = self._stored_compile(jitted, args, functions,
                                                      ("plain", *extra), sig)
@@ -390,10 +331,10 @@ class Compiler:
         lowered = jitted.lower(*args)
         if key is None:
             return lowered.compile()
-        hits = _jax_cache_hits()
-        exe = _compile_bypassing_jax_cache(lowered, None)
-        needs = _calls_out(lowered)
-        if needs is not None and _jax_cache_hits() == hits:
+        hits = jax_cache_hits()
+        exe = compile_bypassing_jax_cache(lowered, None)
+        needs = calls_out(lowered)
+        if needs is not None and jax_cache_hits() == hits:
             self.store.put(key, exe, None, needs=needs)
         return exe
 

@@ -6,12 +6,23 @@ Everything here works on syntax trees and the notation; no JAX.
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 
 from . import _ast as A
 from ._ast import Unsupported
 
-_fresh = itertools.count()
+
+def _fresh(var: str, node) -> str:
+    """A name for a bound variable that no argument can capture: ``var§`` and a digest of
+    what it binds in. It depends on the formula alone, not on what this process
+    expanded before, so a compiled formula's program-store key is the same in
+    every run.
+
+    >>> _fresh("k", (A.Name("x"),)) == _fresh("k", (A.Name("x"),)) != _fresh("k", (A.Name("y"),))
+    True
+    """
+    return f"{var}§{hashlib.sha1(repr(node).encode()).hexdigest()[:10]}"
+
 SPECIAL = ("e", "pi")
 
 
@@ -144,7 +155,7 @@ def _hygienic(node: A.Node) -> A.Node:
     if isinstance(node, A.BigOp):
         var = sum_var(node)
         if var is not None:
-            new = f"{var}§{next(_fresh)}"
+            new = _fresh(var, node)
             node = _substitute(node, {var: A.Name(new)})
     return A.rebuild(node, _hygienic)
 
@@ -177,7 +188,7 @@ def elided(items: tuple[A.Node, ...]) -> tuple[str, int, A.Node, A.Node] | None:
     terms = [t for t in items if not isinstance(t, A.Dots)]
     if len(terms) < 2 or isinstance(items[-1], A.Dots):
         raise Unsupported("elided terms (\\dots) without a last term")
-    var = f"v§{next(_fresh)}"
+    var = _fresh("v", items)
     pairs: list[tuple[A.Node, A.Node]] = []
     body = _unify(terms[0], terms[-1], var, pairs)
     if body is None or not pairs or len(set(pairs)) != 1:
