@@ -35,6 +35,34 @@ def simplicity(space: Space, x: Inputs) -> tuple:
     return (nonint, round(space.magnitude(x), 12), nnz, total)
 
 
+class _Scorer:
+    """:func:`simplicity` for the candidates of one round, with each input's share
+    computed once per array: a candidate shares all but one or two of its arrays
+    with the input it came from (scoring every input anew took most of a shrink)."""
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.memo: dict[tuple[str, int], tuple] = {}
+        self.keep: list = []  # the arrays whose ids are in ``memo``
+
+    def __call__(self, x: Inputs) -> tuple:
+        nonint = nnz = 0
+        total = mag = 0.0
+        for name, inp in self.space.inputs.items():
+            v = x[name]
+            share = self.memo.get((name, id(v)))
+            if share is None:
+                a, b, c = inp.kind_object.simplicity(np.asarray(v, dtype=np.float64))
+                share = (a, b, c, inp.kind_object.magnitude(np.asarray(v)))
+                self.memo[(name, id(v))] = share
+                self.keep.append(v)
+            nonint += share[0]
+            nnz += share[1]
+            total += share[2]
+            mag = max(mag, share[3])
+        return (nonint, round(mag, 12), nnz, total)
+
+
 def _candidates(space: Space, x: Inputs) -> list[Inputs]:
     """Simpler variants of ``x``: whole-input moves (all inputs together, then each
     alone), then what each input's kind offers, pass by pass."""
@@ -69,7 +97,8 @@ def shrink(space: Space, x: Inputs, still_fails: Callable[[list[Inputs]], np.nda
     best = x
     key = simplicity(space, best)
     for _ in range(rounds):
-        keyed = [(k, c) for c in _candidates(space, best) if (k := simplicity(space, c)) < key]
+        score = _Scorer(space)
+        keyed = [(k, c) for c in _candidates(space, best) if (k := score(c)) < key]
         if not keyed:
             break
         ok = np.asarray(still_fails([c for _, c in keyed]))

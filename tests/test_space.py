@@ -164,3 +164,28 @@ def test_a_proof_file_with_a_huge_dimension_is_a_load_error_saying_what_to_fix(t
 def test_a_proof_file_with_a_large_but_sane_dimension_lists_its_claim(tmp_path):
     res = _list_proof(tmp_path, "(1, 4096)")
     assert res.exit_code == 0 and "sizes.py::g" in res.output
+
+
+def _scored_candidates(seed):
+    from derivcheck import _shrink
+
+    space = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"), lam=dc.positive())
+    batch = space.draw({"D": 3, "K": 4, "N": 5}, seed=seed, size=1)
+    x = {k: np.array(v[0]) for k, v in batch.items()}
+    cands = _shrink._candidates(space, x)
+    score = _shrink._Scorer(space)
+    return space, cands, [score(c) for c in cands]
+
+
+def test_the_shrinkers_memoized_score_is_the_simplicity_of_every_candidate():
+    from derivcheck import _shrink
+
+    space, cands, scores = _scored_candidates(seed=3)
+    assert scores == [_shrink.simplicity(space, c) for c in cands]
+
+
+def test_the_scores_tell_the_candidates_apart():  # the twin: the comparison can fail
+    from derivcheck import _shrink
+
+    space, cands, scores = _scored_candidates(seed=3)
+    assert scores != [_shrink.simplicity(space, cands[0]) for _ in cands]

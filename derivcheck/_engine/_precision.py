@@ -120,17 +120,18 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
         v32 = _value(_jitted(ck, key, fn, functions=[made_of]) if tr else fn, x, np.float32,
                      transpose=tp)
         if v32 is None or v32.shape != v64.shape or not np.all(np.isfinite(v32)):
-            inconclusive.append((side, fn, tr))
+            inconclusive.append((side, fn, tr, key))
             continue
         moved = float(np.max(np.abs(v32 - v64))) if v32.size else 0.0
         if moved > 0 and moved >= tol.PRECISION_RATIO * err:
             return (f"the {side} moves by {moved / max(err, 1e-300):.2g}× its float64 "
                     "error when evaluated in float32 (a rounding error)")
-    for side, fn, tr in inconclusive:  # float32 overflowed: look inside float64
-        if tr and _overflows(fn, x, _stored_ops(ck)):
+    for side, fn, tr, key in inconclusive:  # float32 overflowed: look inside float64
+        jaxprs = ck.memos.setdefault("jaxprs", {})  # a side's program, per input shape
+        if tr and _overflows(fn, x, _stored_ops(ck), jaxprs=jaxprs, key=key):
             return (f"an intermediate step of the {side} overflows or underflows in float64 "
                     "(inf, nan, or a non-zero product rounded to 0)")
-    if len(inconclusive) == len(sides) and not all(tr for _, _, tr in inconclusive):
+    if len(inconclusive) == len(sides) and not all(tr for _, _, tr, _ in inconclusive):
         # NumPy code that cannot run in float32 (it promotes to float64): no
         # precision test is possible, so a failure only beyond the calm range
         # is not called a wrong formula on magnitude alone, nor silently passed.
@@ -233,17 +234,25 @@ def _stored_ops(ck: Checker):
     return op
 
 
-def _overflows(fn, x: dict, op=_eager) -> bool:
+def _overflows(fn, x: dict, op=_eager, *, jaxprs: dict | None = None, key=None) -> bool:
     """Whether some step of ``fn`` at ``x`` in float64 turns finite values into inf or
-    nan, or non-zero ones into 0 (see :func:`_underflow`)."""
+    nan, or non-zero ones into 0 (see :func:`_underflow`).
+
+    ``jaxprs``: a memo of ``fn``'s program per input shape, under ``key`` (a side
+    checked at several inputs of one shape is traced once)."""
     import jax
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             x64 = _as(x, np.float64, traced=True)
-            closed = jax.make_jaxpr(lambda *a: fn(dict(zip(x64, a, strict=True))))(
-                *x64.values())
+            shapes = (key, tuple((k, v.shape, v.dtype.str) for k, v in x64.items()))
+            closed = None if jaxprs is None else jaxprs.get(shapes)
+            if closed is None:
+                closed = jax.make_jaxpr(lambda *a: fn(dict(zip(x64, a, strict=True))))(
+                    *x64.values())
+                if jaxprs is not None:
+                    jaxprs[shapes] = closed
             return _run(closed, list(x64.values()), op)[0]
     except Exception:  # a program this interpreter cannot follow gives no evidence
         return False

@@ -145,16 +145,24 @@ def _make_fn(node: A.Node, nt, free_names: list[str], free_dims: list[str], assu
     return _memo(fn)
 
 
+class _Last:
+    """A formula's last inputs and value. Its attribute is private: the program store's
+    key does not read it (it holds tracers; it changes nothing a trace computes)."""
+
+    def __init__(self) -> None:
+        self._entry: tuple | None = None
+
+
 def _memo(fn):
     """Trace each formula once per set of input tracers (steps reuse the lines' values)."""
-    last: list = [None, None, None]
+    last = _Last()
 
     def cached(**inputs):
         key = tuple(id(v) for v in inputs.values())
-        if last[0] == key:
-            return last[2]
+        if last._entry is not None and last._entry[0] == key:
+            return last._entry[2]
         out = fn(**inputs)
-        last[:] = [key, list(inputs.values()), out]
+        last._entry = (key, list(inputs.values()), out)
         return out
 
     return cached
