@@ -85,6 +85,8 @@ TARGETS = [
     ("catalog_warm", "catalog warm (s)", "<=", 4.0),
     ("pytest_item", "one pytest item, one gradient claim, running session (s)", "<=", 0.3),
     ("pytest_vs_cli", "pytest -n 2 proofs/ over derivcheck check proofs/ (ratio)", "<=", 1.2),
+    ("pytest_vs_cli_pyc", "  the same, PYTHONDONTWRITEBYTECODE unset (Python's default)", "<=",
+     1.2),
     ("doc_cold", "derivcheck doc on one seed, cold (s)", "<=", 10.0),
     ("doc_warm", "derivcheck doc on one seed, warm (s)", "<=", 3.0),
     ("compilations_per_bucket", "max compilations per (claim, bucket)", "<=", 1.0),
@@ -552,6 +554,7 @@ def compute_targets(m: dict) -> list[dict]:
         "catalog_warm": (cat["warm_s"], None),
         "pytest_item": (m["pytest_item"].get("cold_s"), None),
         "pytest_vs_cli": (m["pytest_vs_cli"].get("ratio"), None),
+        "pytest_vs_cli_pyc": (m.get("pytest_vs_cli_pyc", {}).get("ratio"), None),
         "doc_cold": (m["doc"].get("cold_s"), None),
         "doc_warm": (m["doc"].get("warm_s"), None),
         "compilations_per_bucket": (max(per_bucket) if per_bucket else None, None),
@@ -578,9 +581,10 @@ def _baseline_text(key: str, m: dict) -> str:
     if key == "pytest_item" and m["pytest_item"]:
         return (f"same item with a warm cache {m['pytest_item']['warm_s']:.2f} s; "
                 f"dc.check small claim, first call {m['derivcheck']['small']['first_s']:.2f} s")
-    if key == "pytest_vs_cli" and m["pytest_vs_cli"]:
-        v = m["pytest_vs_cli"]
-        return f"pytest {v['pytest_s']:.1f} s, derivcheck check {v['cli_s']:.1f} s"
+    if key in ("pytest_vs_cli", "pytest_vs_cli_pyc") and m.get(key):
+        v = m[key]
+        return (f"pytest {v['pytest_s']:.1f} s, derivcheck check {v['cli_s']:.1f} s; "
+                f"PYTHONDONTWRITEBYTECODE={v.get('PYTHONDONTWRITEBYTECODE')}")
     if key.startswith("doc_"):
         return m["doc"].get("skipped", "")
     return ""
@@ -735,6 +739,9 @@ def main(argv=None) -> int:
         m["catalog"] = bench_catalog(slow, args.baseline)
         log("pytest -n 2 proofs/ against derivcheck check proofs/")
         m["pytest_vs_cli"] = process_targets.bench_pytest_vs_cli(slow)
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            log("the same with PYTHONDONTWRITEBYTECODE unset")
+            m["pytest_vs_cli_pyc"] = process_targets.bench_pytest_vs_cli(slow, bytecode=True)
     log("one pytest item in a running session")
     m["pytest_item"] = process_targets.bench_pytest_item()
     log("derivcheck doc on one seed")

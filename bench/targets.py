@@ -96,11 +96,19 @@ def bench_pytest_item(items: int = 8) -> dict:
         return out
 
 
-def bench_pytest_vs_cli(repeats: int) -> dict:
-    """``pytest -n 2 proofs/`` over ``derivcheck check proofs/``, both on one warm cache."""
+def bench_pytest_vs_cli(repeats: int, *, bytecode: bool = False) -> dict:
+    """``pytest -n 2 proofs/`` over ``derivcheck check proofs/``, both on one warm cache.
+
+    ``bytecode``: run both with ``PYTHONDONTWRITEBYTECODE`` unset, as Python is by
+    default. Where it is set (this machine sets it), pytest cannot keep the
+    modules it rewrites for assertions, and rewrites Hypothesis's 73 modules again
+    in each of its three processes (about 0.45 s each); the CLI rewrites nothing.
+    """
     with tempfile.TemporaryDirectory(prefix="dcxdist-") as tmp:
         cache = str(Path(tmp) / "cache")
         env = _env(DERIVCHECK_CACHE_DIR=cache)
+        if bytecode:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
         pytest_cmd = [sys.executable, "-m", "pytest", "-n", "2", "proofs/", "-q",
                       "-p", "no:randomly", "-p", "no:cacheprovider"]
         cli_cmd = derivcheck_exe() + ["check", "proofs/", "-q"]
@@ -116,7 +124,8 @@ def bench_pytest_vs_cli(repeats: int) -> dict:
             codes |= {rp, rc}
         return {"pytest_s": statistics.median(pytest_s), "cli_s": statistics.median(cli_s),
                 "ratio": statistics.median(ratios), "ratios": ratios,
-                "exit_codes": sorted(codes)}
+                "exit_codes": sorted(codes),
+                "PYTHONDONTWRITEBYTECODE": env.get("PYTHONDONTWRITEBYTECODE")}
 
 
 def bench_doc(repeats: int) -> dict:
