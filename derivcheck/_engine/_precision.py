@@ -28,7 +28,6 @@ from __future__ import annotations
 import enum
 import warnings
 
-import jax.numpy as jnp
 import numpy as np
 
 from .. import _tolerance as tol
@@ -39,13 +38,13 @@ from ._records import LineMode, LineSlot, part_of
 __all__ = ["breakdown"]
 
 
-def _as(x: dict, dtype, *, traced: bool) -> dict:
+def _as(x: dict, dtype) -> dict:
+    """``x`` as NumPy arrays, its floats in ``dtype`` (jitted and traced sides take NumPy
+    arrays as they are; making JAX arrays first ran, and compiled, an operation each)."""
     out = {}
     for k, v in x.items():
         v = np.asarray(v)
-        if np.issubdtype(v.dtype, np.floating):
-            v = v.astype(dtype)
-        out[k] = jnp.asarray(v) if traced else v
+        out[k] = v.astype(dtype) if np.issubdtype(v.dtype, np.floating) else v
     return out
 
 
@@ -70,7 +69,7 @@ def _value(fn, x: dict, dtype, *, transpose: bool = False) -> np.ndarray | None:
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            raw = fn(_as(x, dtype, traced=False))
+            raw = fn(_as(x, dtype))
             out = np.dtype(getattr(raw, "dtype", np.float64))
             if np.issubdtype(out, np.floating) and out != np.dtype(dtype):
                 return None  # it computed in another precision (float64 constants)
@@ -245,7 +244,7 @@ def _overflows(fn, x: dict, op=_eager, *, jaxprs: dict | None = None, key=None) 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            x64 = _as(x, np.float64, traced=True)
+            x64 = _as(x, np.float64)
             shapes = (key, tuple((k, v.shape, v.dtype.str) for k, v in x64.items()))
             closed = None if jaxprs is None else jaxprs.get(shapes)
             if closed is None:
