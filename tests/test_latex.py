@@ -320,3 +320,33 @@ def test_bound_names_from_a_process_counter_would_miss_the_kept_checks(tmp_path,
     monkeypatch.setattr(_expand, "_fresh", lambda var, node: f"{var}§{next(counter)}")
     again, _ = _programs_stored_by_second_run(tmp_path, monkeypatch)
     assert again > 0
+
+
+MISMATCHED = r"""
+    $$ \sum_{k=1}^K a_k = a $$
+
+    $$ y_i^{(1)} = a $$
+
+    $$ s(a) = \sum_{j=1}^K a_j $$
+"""
+
+
+def test_a_document_checked_cold_then_warm_reports_the_same(tmp_path):
+    # the LaTeX side records why a formula cannot be compiled, or that two sides
+    # differ in shape, while it runs; a warm run loads compiled checks instead of
+    # tracing them, and must still report both
+    doc = tmp_path / "mismatch.md"
+    doc.write_text(textwrap.dedent(MISMATCHED), encoding="utf-8")
+    (tmp_path / "mismatch.toml").write_text(textwrap.dedent(KEPT_NOTATION), encoding="utf-8")
+    outs = []
+    for _ in range(2):
+        res = CliRunner().invoke(main, ["doc", str(doc), "--notation",
+                                        str(tmp_path / "mismatch.toml"), "--format", "json",
+                                        "--cache-dir", str(tmp_path / "c")])
+        assert res.exit_code in (0, 1), res.output
+        outs.append(json.loads(res.output)["formulas"])
+    cold, warm = outs
+    assert cold == warm
+    assert [f["status"] for f in warm] == ["refuted", "skipped", "verified"]
+    assert "differ in shape" in warm[0]["diagnosis"]
+    assert "superscript" in warm[1]["reason"]
