@@ -350,3 +350,37 @@ def test_a_document_checked_cold_then_warm_reports_the_same(tmp_path):
     assert [f["status"] for f in warm] == ["refuted", "skipped", "verified"]
     assert "differ in shape" in warm[0]["diagnosis"]
     assert "superscript" in warm[1]["reason"]
+
+
+def _compare_calls(second_shape):
+    import numpy as np
+
+    from derivcheck._latex import _chain
+
+    calls = []
+
+    def cur(**inputs):
+        calls.append("cur")
+        return np.zeros((inputs["a"].shape[0], 2))
+
+    def ref(**inputs):
+        calls.append("ref")
+        return np.zeros((inputs["a"].shape[0], 1))
+
+    side = type("Side", (), {})()
+    compare = _chain._compare(side, cur, ref, step=False)
+    for n in (3, second_shape):
+        with pytest.raises(_chain.ShapeMismatch, match="against"):
+            compare(a=np.zeros(n))
+    return side, calls
+
+
+def test_sides_that_differ_in_shape_are_not_evaluated_again_at_the_same_shapes():
+    side, calls = _compare_calls(3)
+    assert calls == ["cur", "ref"]
+    assert side.mismatch == ((3, 2), (3, 1))
+
+
+def test_sides_are_evaluated_again_at_other_shapes():  # the twin
+    _, calls = _compare_calls(4)
+    assert calls == ["cur", "ref", "cur", "ref"]

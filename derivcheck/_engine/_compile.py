@@ -248,6 +248,10 @@ class FusedCheck:
         return single
 
 
+#: Programs a :class:`Compiler` keeps in memory for :meth:`Compiler.stored_jit`.
+_KEPT = 2048
+
+
 class Compiler:
     """Builds fused checks with derivcheck's XLA options, and caches them per claim.
 
@@ -261,6 +265,9 @@ class Compiler:
         self._fused: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         #: Where compiled checks are kept across runs (:mod:`._store`); None: nowhere.
         self.store: ProgramStore | None = None
+        #: Programs of :meth:`stored_jit` by store key, for this process: one float32
+        #: side or one overflow step recurs across claims (at most _KEPT of them).
+        self._kept: dict[str, Any] = {}
 
     def usable_options(self) -> tuple[tuple[str, Any], ...]:
         """:attr:`options` if this XLA knows them (one tiny compile, once), else none."""
@@ -324,18 +331,23 @@ class Compiler:
 
     def _stored_compile(self, jitted, args, functions, extra, sig) -> Any:
         key = self._key(functions, extra, sig)
-        if key is not None:
-            hit = self.store.get(key)
-            if hit is not None:
-                return hit[0]
-        lowered = jitted.lower(*args)
         if key is None:
-            return lowered.compile()
-        hits = jax_cache_hits()
-        exe = compile_bypassing_jax_cache(lowered, None)
-        needs = calls_out(lowered)
-        if needs is not None and jax_cache_hits() == hits:
-            self.store.put(key, exe, None, needs=needs)
+            return jitted.lower(*args).compile()
+        if key in self._kept:
+            return self._kept[key]
+        hit = self.store.get(key)
+        if hit is not None:
+            exe = hit[0]
+        else:
+            lowered = jitted.lower(*args)
+            hits = jax_cache_hits()
+            exe = compile_bypassing_jax_cache(lowered, None)
+            needs = calls_out(lowered)
+            if needs is not None and jax_cache_hits() == hits:
+                self.store.put(key, exe, None, needs=needs)
+        if len(self._kept) >= _KEPT:
+            self._kept.clear()
+        self._kept[key] = exe
         return exe
 
     def traces(self, claim: Claim) -> int:
