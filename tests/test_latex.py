@@ -274,6 +274,8 @@ KEPT = r"""
     $$ s(a) + s(b) = \sum_{j=1}^K (a_j + b_j) $$
 
     $$ \sum_{k=1}^K p(z = 2, a_k) = 2 s(a) $$
+
+    $$ \frac{\partial E}{\partial \theta_k} = 2 \theta_k $$
 """
 
 #: A declared function whose body sums: expanding it names its bound index afresh.
@@ -289,22 +291,28 @@ def _programs_stored_by_second_run(tmp_path, monkeypatch):
     doc.write_text(textwrap.dedent(KEPT), encoding="utf-8")
     (tmp_path / "kept.toml").write_text(textwrap.dedent(KEPT_NOTATION), encoding="utf-8")
     stored = []
-    real_put = ProgramStore.put
+    real_put, real_fact = ProgramStore.put, ProgramStore.put_fact
+
     def put(self, key, *a, **k):
         stored.append(key)
         real_put(self, key, *a, **k)
 
+    def put_fact(self, key, value):
+        stored.append(key)
+        real_fact(self, key, value)
+
     monkeypatch.setattr(ProgramStore, "put", put)
+    monkeypatch.setattr(ProgramStore, "put_fact", put_fact)
     counts = []
     for _ in range(2):
         res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(tmp_path / "kept.toml"),
                                         "--format", "json", "--cache-dir", str(tmp_path / "c")])
-        assert res.exit_code == 0, res.output
+        assert res.exit_code == 1, res.output  # the last formula is wrong (E's gradient is θ_k)
         counts.append(len(stored))
     return counts[1] - counts[0], counts[0]
 
 
-def test_a_document_checked_again_loads_every_compiled_check(tmp_path, monkeypatch):
+def test_a_document_checked_again_loads_every_compiled_check_and_fact(tmp_path, monkeypatch):
     again, first = _programs_stored_by_second_run(tmp_path, monkeypatch)
     assert first > 0 and again == 0
 

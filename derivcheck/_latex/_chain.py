@@ -23,13 +23,24 @@ def _shape(shape: tuple) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ")" if shape else "a scalar"
 
 
+class _Notes:
+    """The side a running formula notes its failures on (why it could not be evaluated,
+    shapes that differ). Private: the side's notes change as formulas run, and the
+    program store's key, which reads a function's closure, must not see them."""
+
+    def __init__(self, side) -> None:
+        self._side = side
+
+
 def _guarded(side, fn):
     """``fn`` that records on ``side`` why it could not be evaluated."""
+    notes = _Notes(side)
+
     def call(**inputs):
         try:
             return fn(**inputs)
         except Unsupported as exc:
-            side.reason = str(exc)
+            notes._side.reason = str(exc)
             raise
     return call
 
@@ -48,7 +59,7 @@ def _compare(side, cur, ref, *, step: bool):
     The sides' shapes follow from the inputs' shapes: once they differ at some input
     shapes, the call raises at once there (run input by input on NumPy arrays, each
     evaluation of both sides cost milliseconds, to raise the same)."""
-    known = _Mismatches()
+    known, notes = _Mismatches(), _Notes(side)
 
     def call(**inputs):
         shapes = tuple((k, tuple(getattr(v, "shape", ()))) for k, v in inputs.items())
@@ -57,7 +68,7 @@ def _compare(side, cur, ref, *, step: bool):
         c, r = cur(**inputs), ref(**inputs)
         if tuple(c.shape) != tuple(r.shape):
             what = "step_mismatch" if step else "mismatch"
-            setattr(side, what, (tuple(c.shape), tuple(r.shape)))
+            setattr(notes._side, what, (tuple(c.shape), tuple(r.shape)))
             known._known[shapes] = f"shape {c.shape} against {r.shape}"
             raise ShapeMismatch(known._known[shapes])
         return c

@@ -115,14 +115,16 @@ class Notation:
     indices: dict[str, str]
     words: tuple[str, ...]
     blocks: list[Block]
-    cache: dict = dataclasses.field(default_factory=dict, repr=False)
+    #: Quantities expanded so far (private: the program store's key reads the notation,
+    #: and this memo fills as formulas run).
+    _cache: dict = dataclasses.field(default_factory=dict, repr=False)
 
     def at(self, line: int) -> Notation:
         """The notation in force at a document line (blocks override the top level)."""
         out = dataclasses.replace(self, symbols=dict(self.symbols),
                                   functions=dict(self.functions),
                                   quantities=dict(self.quantities),
-                                  indices=dict(self.indices), blocks=[], cache={})
+                                  indices=dict(self.indices), blocks=[], _cache={})
         out.assume, out.skip, out.update = None, None, None
         for b in self.blocks:
             if b.lines[0] <= line <= b.lines[1]:

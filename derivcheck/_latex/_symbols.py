@@ -35,9 +35,9 @@ def full_symbol(name: str, env: Env):
     if key in env.over:
         return env.over[key]
     q = nt.quantities[name]
-    if ("body", name) not in nt.cache:
-        nt.cache["body", name] = expand(q.body, nt), quantity_dims(name, nt)
-    body, found = nt.cache["body", name]
+    if ("body", name) not in nt._cache:
+        nt._cache["body", name] = expand(q.body, nt), quantity_dims(name, nt)
+    body, found = nt._cache["body", name]
     names = list(q.sup) + list(q.sub)
     dims = [_size(env, found.get(n)) for n in names]
     outer = {k: v for k, v in env.idx.items() if k not in names}
