@@ -392,3 +392,36 @@ def test_sides_that_differ_in_shape_are_not_evaluated_again_at_the_same_shapes()
 def test_sides_are_evaluated_again_at_other_shapes():  # the twin
     _, calls = _compare_calls(4)
     assert calls == ["cur", "ref", "cur", "ref"]
+
+
+def _kinds_of_calls(ref_cols):
+    """What ``cur`` and ``ref`` are called with when the line runs on NumPy arrays."""
+    import jax
+    import numpy as np
+
+    from derivcheck._latex import _chain
+
+    seen = []
+
+    def cur(**inputs):
+        seen.append(isinstance(inputs["a"], jax.core.Tracer))
+        return np.zeros((inputs["a"].shape[0], 2))
+
+    def ref(**inputs):
+        seen.append(isinstance(inputs["a"], jax.core.Tracer))
+        return np.zeros((inputs["a"].shape[0], ref_cols))
+
+    compare = _chain._compare(type("Side", (), {})(), cur, ref, step=False)
+    try:
+        compare(a=np.zeros(3))
+    except _chain.ShapeMismatch:
+        pass
+    return seen
+
+
+def test_sides_run_on_numpy_arrays_are_compared_by_shape_before_they_are_evaluated():
+    assert _kinds_of_calls(1) == [True, True]  # abstract only: the shapes differ
+
+
+def test_sides_of_the_same_shape_are_then_evaluated_on_the_arrays():  # the twin
+    assert _kinds_of_calls(2) == [True, True, False, False]

@@ -10,6 +10,8 @@ different shapes record the shapes (and the relation is refuted).
 
 from __future__ import annotations
 
+import jax
+
 import derivcheck as dc
 
 from ._ast import Unsupported
@@ -61,16 +63,28 @@ def _compare(side, cur, ref, *, step: bool):
     evaluation of both sides cost milliseconds, to raise the same)."""
     known, notes = _Mismatches(), _Notes(side)
 
+    def mismatch(shapes, c, r) -> ShapeMismatch:
+        what = "step_mismatch" if step else "mismatch"
+        setattr(notes._side, what, (tuple(c.shape), tuple(r.shape)))
+        known._known[shapes] = f"shape {c.shape} against {r.shape}"
+        return ShapeMismatch(known._known[shapes])
+
     def call(**inputs):
         shapes = tuple((k, tuple(getattr(v, "shape", ()))) for k, v in inputs.items())
         if shapes in known._known:
             raise ShapeMismatch(known._known[shapes])
+        if not any(isinstance(v, jax.core.Tracer) for v in inputs.values()):
+            # run on NumPy arrays (JAX could not trace the line): the sides' shapes
+            # first, from an abstract trace, rather than both sides op by op
+            try:
+                c, r = jax.eval_shape(lambda **kw: (cur(**kw), ref(**kw)), **inputs)
+            except Exception:  # the evaluation below raises it, or succeeds
+                c = r = None
+            if c is not None and tuple(c.shape) != tuple(r.shape):
+                raise mismatch(shapes, c, r)
         c, r = cur(**inputs), ref(**inputs)
         if tuple(c.shape) != tuple(r.shape):
-            what = "step_mismatch" if step else "mismatch"
-            setattr(notes._side, what, (tuple(c.shape), tuple(r.shape)))
-            known._known[shapes] = f"shape {c.shape} against {r.shape}"
-            raise ShapeMismatch(known._known[shapes])
+            raise mismatch(shapes, c, r)
         return c
     return call
 
