@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._claims import Claim, ClaimError
-from ._programs import aval_key, calls_out, compile_bypassing_jax_cache, jax_cache_hits
+from ._programs import aval_key, compile_to_keep
 from ._records import LineMode, LineSlot, TraceRecord, part_of
 from ._rules import first_line, judge_output
 from ._store import ProgramStore, Unkeyable, functions_digest, key_base, program_key
@@ -131,17 +131,10 @@ class FusedCheck:
                 self.loaded += 1
                 return exe
         lowered = self._fn.lower(batch)
-        hits = jax_cache_hits()
-        exe = lowered.compile()
-        needs = calls_out(lowered) if key is not None else None
-        if needs is not None and shapes in self.records:
-            if jax_cache_hits() != hits:
-                # JAX loaded this one from its own cache. An executable loaded from
-                # a serialized form and serialized again lacks its kernels: run in a
-                # new process it failed with "Function ... not found" or crashed
-                # calling a null pointer. Store a fresh compile instead.
-                exe = compile_bypassing_jax_cache(lowered,
-                                                   dict(self._compiler.usable_options()))
+        if key is None or shapes not in self.records:
+            return lowered.compile()
+        exe, needs = compile_to_keep(lowered, dict(self._compiler.usable_options()))
+        if needs is not None:
             store.put(key, exe, self.records[shapes], needs=needs)
         return exe
 
@@ -315,7 +308,7 @@ class Compiler:
             return jax.jit(fn)
         # A wrapper of its own: JAX shares one lowering, and its compiled program,
         # between jits of the same function, and that program may have come from
-        # JAX's own cache (which must not be stored, see FusedCheck._load_or_compile).
+        # JAX's own cache (which must not be stored: _programs.compile_to_keep).
         jitted = jax.jit(lambda *a: fn(*a))
         compiled: dict = {}
 
@@ -339,11 +332,8 @@ class Compiler:
         if hit is not None:
             exe = hit[0]
         else:
-            lowered = jitted.lower(*args)
-            hits = jax_cache_hits()
-            exe = compile_bypassing_jax_cache(lowered, None)
-            needs = calls_out(lowered)
-            if needs is not None and jax_cache_hits() == hits:
+            exe, needs = compile_to_keep(jitted.lower(*args), None)
+            if needs is not None:
                 self.store.put(key, exe, None, needs=needs)
         if len(self._kept) >= _KEPT:
             self._kept.clear()

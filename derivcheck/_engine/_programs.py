@@ -13,7 +13,7 @@ from typing import Any
 import jax
 import numpy as np
 
-__all__ = ["aval_key", "calls_out", "compile_bypassing_jax_cache", "jax_cache_hits"]
+__all__ = ["aval_key", "calls_out", "compile_to_keep"]
 
 
 _HITS = [0]  # JAX persistent-cache hits in this process (once counting is on)
@@ -49,7 +49,7 @@ def calls_out(lowered: Any) -> tuple[str, ...] | None:
 _CALL_TARGET = re.compile(r"custom_call\s*@([\w.$-]+)")
 
 
-def compile_bypassing_jax_cache(lowered: Any, options: dict | None) -> Any:
+def _compile_bypassing_jax_cache(lowered: Any, options: dict | None) -> Any:
     """Compile ``lowered`` afresh, without JAX's persistent cache, then turn that back on.
 
     ``options`` are the XLA options ``lowered`` was made with: passing them
@@ -65,6 +65,31 @@ def compile_bypassing_jax_cache(lowered: Any, options: dict | None) -> Any:
     finally:
         jax.config.update("jax_enable_compilation_cache", before)
         compilation_cache.reset_cache()
+
+
+def compile_to_keep(lowered: Any, options: dict | None) -> tuple[Any, tuple[str, ...] | None]:
+    """``lowered`` compiled, and what it calls outside XLA (:func:`calls_out`; None: it
+    must not be stored).
+
+    An executable JAX served from its own persistent cache cannot be serialized
+    again whole, so a program to store is compiled afresh: after such a hit when
+    it has ``options`` (passing them again makes JAX compile anew), from the
+    start when it has none (``jax.jit``'s defaults, whose lowering keeps the first
+    executable it was compiled to).
+    """
+    needs = calls_out(lowered)
+    if needs is None:
+        return lowered.compile(), None
+    if not options:
+        return _compile_bypassing_jax_cache(lowered, None), needs
+    hits = jax_cache_hits()
+    exe = lowered.compile()
+    if jax_cache_hits() != hits:
+        # JAX loaded this one from its own cache: run in a new process after a
+        # round trip through the store, it failed with "Function ... not found"
+        # or crashed calling a null pointer
+        exe = _compile_bypassing_jax_cache(lowered, options)
+    return exe, needs
 
 
 def aval_key(a) -> tuple:
