@@ -12,6 +12,7 @@ import functools
 from pathlib import Path
 
 import jax.numpy as jnp
+import numpy as np
 import pytest
 from test_engine import RIGHT, SPACE, WRONG
 
@@ -92,3 +93,26 @@ def test_every_scale_from_1e_minus_12_to_1e12_gives_the_same_verdict(name):
     for k in range(-12, 13):
         assert verdicts(scaled_claim(claim, 10.0 ** k)) == base, k
     assert base[0] == ("verified" if name == "right" else "refuted")
+
+
+def _tiny_sign_error(unit):
+    from derivcheck._diagnose import diagnose
+
+    t = np.array([1.0, -2.0, 0.5]) * 1e-12
+    return diagnose([-t], [t], [{"w": np.array([0.5, 0.25, 1.0])}], unit=unit)
+
+
+def test_a_sign_error_at_scale_1e_minus_12_is_diagnosed_against_the_claims_unit():
+    assert _tiny_sign_error(1e-12) == "looks like a sign error: claimed = -1 × autodiff"
+
+
+def test_against_an_absolute_floor_of_1_the_tiny_sign_error_was_not_named():  # the twin
+    assert _tiny_sign_error(1.0) is None
+
+
+def test_a_tiny_claim_off_by_a_small_factor_is_diagnosed_as_at_scale_1():
+    S = dc.Space(x=dc.real("D"))
+    notes = [dc.check(dc.gradient(lambda x, c=c: c * jnp.sum(x ** 2),
+                                  lambda x, c=c: 1.0001 * c * 2 * x, space=S, wrt="x"),
+                      profile="quick").diagnosis for c in (1.0, 1e-12)]
+    assert notes[0] is not None and notes[0] == notes[1]

@@ -43,11 +43,11 @@ _NEAR_ONE = 1e-2
 APPROXIMATION = 1e-4
 
 
-def _error(g: np.ndarray, t: np.ndarray, s: float) -> float:
+def _error(g: np.ndarray, t: np.ndarray, s: float, unit: float = 1.0) -> float:
     if g.shape != t.shape:
         return np.inf
     with np.errstate(all="ignore"):
-        e = float(tol.normalized_error(g, t, s, np))
+        e = float(tol.normalized_error(g, t, s, np, unit))
     return e if np.isfinite(e) else np.inf
 
 
@@ -59,13 +59,13 @@ class _Seen:
     that noise around the truth (a finite-difference Hessian) fits nothing.
     """
 
-    def __init__(self, pairs, mags) -> None:
-        self.pairs, self.mags = pairs, mags
-        self.errs = [_error(g, t, m) for (g, t), m in zip(pairs, mags, strict=True)]
+    def __init__(self, pairs, mags, unit: float = 1.0) -> None:
+        self.pairs, self.mags, self.unit = pairs, mags, unit
+        self.errs = [_error(g, t, m, unit) for (g, t), m in zip(pairs, mags, strict=True)]
 
     def close(self, i: int, g: np.ndarray, model: np.ndarray) -> bool:
         bound = min(tol.THRESHOLD * 10, 1e-3 * self.errs[i])
-        return _error(g, model, self.mags[i]) <= bound
+        return _error(g, model, self.mags[i], self.unit) <= bound
 
     def fits(self, rel, on=None) -> bool:
         """Whether ``rel(t)`` (applied to ``on``'s pairs, default ours) matches every ``g``."""
@@ -189,7 +189,7 @@ def _approximation(seen: _Seen) -> str | None:
 
 
 def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[dict[str, Any]],
-             *, claim=None) -> str | None:
+             *, claim=None, unit: float = 1.0) -> str | None:
     """Name the simplest relation between claimed ``gs`` and true ``ts``.
 
     Args:
@@ -197,6 +197,9 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
         come from several shape buckets: a coefficient such as ``1/N`` is
         then told apart from a constant).
       claim: the claim (for its space, reference and ``wrt`` input), optional.
+      unit: the claim's unit (see :func:`.._tolerance.unit_of`): errors are judged
+        against the same floor as the verdict's, so a claim scaled by 1e-12 is
+        diagnosed as it is at scale 1.
 
     Returns:
       A sentence such as ``"looks like a sign error: claimed = -1 × autodiff"``,
@@ -213,7 +216,7 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
             for x in xs]
     if not pairs:
         return None
-    seen = _Seen(pairs, mags)
+    seen = _Seen(pairs, mags, unit)
     if all(e <= tol.THRESHOLD for e in seen.errs):
         return None
     space = getattr(claim, "space", None)
@@ -234,7 +237,7 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
     # those of the first input's bucket (the largest the engine diagnoses).
     first = [i for i, (g, t) in enumerate(pairs)
              if (g.shape, t.shape) == (pairs[0][0].shape, pairs[0][1].shape)]
-    one = _Seen([pairs[i] for i in first], [mags[i] for i in first])
+    one = _Seen([pairs[i] for i in first], [mags[i] for i in first], unit)
     natural = _natural(claim, xs[first[0]], pairs[0][1])
     found = layout([(g, t.reshape(natural)) for g, t in one.pairs], one.close,
                    axis_names=_axis_names(claim, natural))

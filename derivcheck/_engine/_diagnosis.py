@@ -63,11 +63,15 @@ def _calm_failures(ck: Checker, slot: LineSlot, b: int, seed: int, count: int) -
             picked.append((g, t, xi))
             continue
         with np.errstate(all="ignore"):
-            e = tol.normalized_error(g, t, magnitude(ck.space, xi), np,
-                                        1.0 if hasattr(ck, "sides") else ck.unit(b))
+            e = tol.normalized_error(g, t, magnitude(ck.space, xi), np, _unit(ck, b))
         if not np.all(np.isfinite(g)) or e > ck.threshold:
             picked.append((g, t, xi))
     return picked[:count]
+
+
+def _unit(ck: Checker, b: int) -> float:
+    """The unit errors are judged by in bucket ``b`` (finite differences: none)."""
+    return 1.0 if hasattr(ck, "sides") else ck.unit(b)
 
 
 def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
@@ -99,9 +103,9 @@ def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
             except Exception:  # diagnose from one size only
                 pass
         gs, ts, xs = (list(z) for z in zip(*picked, strict=True))
-        return diagnose(gs, ts, xs, claim=ck.claim)
+        return diagnose(gs, ts, xs, claim=ck.claim, unit=_unit(ck, top))
     try:
         gs, ts = _sides(ck, b_x, slot.index, [x])
-        return diagnose(gs, ts, [x], claim=ck.claim)
+        return diagnose(gs, ts, [x], claim=ck.claim, unit=_unit(ck, b_x))
     except Exception as exc:  # diagnosis is best effort
         return f"no diagnosis ({first_line(exc)})"
