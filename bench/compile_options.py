@@ -3,11 +3,12 @@
 Each option set runs in a fresh process (so one-time initialisation counts
 against the set that pays it) with no persistent cache. It lowers the fused
 check of every ``--every``-th catalog claim in each default-profile bucket,
-compiles them all with the options, and times the compiled small and medium
-softmax checks of ``bench/run.py``. Ratios are against XLA's defaults measured
-in the same run.
+compiles them all with the options, calls each compiled check on its batch
+twice (a program's first call may build runtime state: YNNPACK's, say), and
+times the compiled small and medium softmax checks of ``bench/run.py``.
+Ratios are against XLA's defaults measured in the same run.
 
-    python bench/compile_options.py            # every 3rd claim, 3 option sets
+    python bench/compile_options.py            # every 3rd claim, each option set
     python bench/compile_options.py --every 1 --json
 """
 
@@ -26,14 +27,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 OPTION_SETS = {
     "XLA defaults": {},
-    "optimisation level 0": {"xla_backend_optimization_level": 0},
-    "no fusion emitters, one codegen split, optimisation level 1": {
-        "xla_cpu_use_fusion_emitters": False, "xla_cpu_parallel_codegen_split_count": 1,
-        "xla_backend_optimization_level": 1},
-    "no fusion emitters, one codegen split (the previous landing's)": {
-        "xla_cpu_use_fusion_emitters": False, "xla_cpu_parallel_codegen_split_count": 1},
-    "derivcheck's (_compile.COMPILER_OPTIONS: both, and optimisation level 0)": None,
+    "no fusion emitters, one codegen split, optimisation level 0": None,
+    "those, YNNPACK for dots only": {"xla_cpu_experimental_ynn_fusion_type":
+                                     "LIBRARY_FUSION_TYPE_DOT"},
+    "those, no YNNPACK fusions": {"xla_cpu_experimental_ynn_fusion_type": ""},
+    "derivcheck's: those, no YNNPACK for examples of <= 32 floats": {"small": True},
 }
+# None: _compile.COMPILER_OPTIONS; another set adds its options to those, and
+# "small" adds _compile.SMALL_OPTIONS to checks that Compiler.options_for picks.
 
 
 def child(options: dict, every: int) -> dict:
@@ -43,13 +44,19 @@ def child(options: dict, every: int) -> dict:
     sys.path.insert(0, str(ROOT / "bench"))
     import run as bench_run
 
-    from derivcheck._engine._compile import Compiler
+    from derivcheck._engine._compile import COMPILER_OPTIONS, Compiler, shapes_of
     from derivcheck._engine._evaluate import Checker
     from derivcheck._engine._oracle import autodiff
     from derivcheck._loader import load_paths
     from derivcheck._profiles import get_profile
 
+    small = options.pop("small", False)
+    if options or small:
+        options = {**COMPILER_OPTIONS, **options}
     compiler = Compiler(options)
+
+    def extra_for(batch):
+        return compiler.options_for(shapes_of(batch, batched=True)) if small else None
 
     def checker(claim):
         oracle = autodiff(claim)
@@ -64,20 +71,27 @@ def child(options: dict, every: int) -> dict:
         for b in range(prof.buckets):
             batch = run.space.draw(run.space.bucket(b), seed=0, size=run.batch_of(b))
             try:
-                lowered.append(run.fused.lower(batch))
+                lowered.append((run.fused.lower(batch), batch))
             except Exception:  # claims whose trace fails are the engine's business
                 pass
     t = time.perf_counter()
     first = None
-    for lo in lowered:
-        lo.compile(options or None)
+    compiled = []
+    for lo, batch in lowered:
+        compiled.append((lo.compile({**options, **(extra_for(batch) or {})} or None), batch))
         first = first or time.perf_counter() - t
     compile_s = time.perf_counter() - t
+    calls = []  # every compiled check called twice on its batch: first calls, then again
+    for _ in range(2):
+        t = time.perf_counter()
+        for fn, batch in compiled:
+            jax.block_until_ready(fn(batch))
+        calls.append(time.perf_counter() - t)
     run_us = {}
     for size in ("small", "medium"):
         run = checker(bench_run.claim_for(size))
         batch = run.space.draw(run.space.bucket(0), seed=0, size=run.batch_of(0))
-        fn = run.fused.lower(batch).compile(options or None)
+        fn = run.fused.lower(batch).compile({**options, **(extra_for(batch) or {})} or None)
         batch = {k: jax.device_put(v) for k, v in batch.items()}
         jax.block_until_ready(fn(batch))
         ts = []
@@ -87,7 +101,7 @@ def child(options: dict, every: int) -> dict:
             ts.append(time.perf_counter() - t)
         run_us[size] = statistics.median(ts) / run.batch_of(0) * 1e6
     return {"modules": len(lowered), "compile_s": compile_s, "first_compile_s": first,
-            "run_us_per_input": run_us}
+            "first_calls_s": calls[0], "second_calls_s": calls[1], "run_us_per_input": run_us}
 
 
 def main(argv=None) -> int:
@@ -106,14 +120,17 @@ def main(argv=None) -> int:
     out = {}
     for name, opts in OPTION_SETS.items():
         opts = COMPILER_OPTIONS if opts is None else opts
+        shown = {**COMPILER_OPTIONS, **opts} if opts and opts is not COMPILER_OPTIONS else opts
         runs = []
         for _ in range(args.repeats):
             proc = subprocess.run([sys.executable, __file__, "--every", str(args.every),
                                    "--child", json.dumps(opts)], capture_output=True,
                                   text=True, check=True, env=dict(os.environ))
             runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-        out[name] = {"options": opts, "runs": runs,
+        out[name] = {"options": shown, "runs": runs,
                      "compile_s": statistics.median(r["compile_s"] for r in runs),
+                     "first_calls_s": statistics.median(r["first_calls_s"] for r in runs),
+                     "second_calls_s": statistics.median(r["second_calls_s"] for r in runs),
                      "small_us": statistics.median(r["run_us_per_input"]["small"] for r in runs),
                      "medium_us": statistics.median(r["run_us_per_input"]["medium"]
                                                     for r in runs)}
@@ -121,12 +138,15 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
-    print(f"{'options':<56} {'compile':>9} {'ratio':>6} {'small µs':>9} {'medium µs':>10}")
+    print(f"{'options':<64} {'compile':>9} {'ratio':>6} {'1st calls':>9} {'2nd calls':>9} "
+          f"{'small µs':>9} {'medium µs':>10}")
     for name, r in out.items():
-        print(f"{name:<56} {r['compile_s']:8.2f}s {r['compile_s'] / base['compile_s']:6.2f} "
+        print(f"{name:<64} {r['compile_s']:8.2f}s {r['compile_s'] / base['compile_s']:6.2f} "
+              f"{r['first_calls_s']:8.2f}s {r['second_calls_s']:8.2f}s "
               f"{r['small_us']:9.2f} {r['medium_us']:10.1f}")
-    print(f"({out[name]['runs'][0]['modules']} fused checks compiled per set; "
-          "per-input times are one compiled batch of the bench/run.py claim)")
+    print(f"({out[name]['runs'][0]['modules']} fused checks compiled per set, then each called "
+          "on its batch twice (1st, 2nd calls: totals); per-input times are one compiled "
+          "batch of the bench/run.py claim)")
     return 0
 
 

@@ -338,6 +338,40 @@ def test_compiler_options_xla_knows_are_used():
         assert dict(Compiler().usable_options()) == COMPILER_OPTIONS
 
 
+def _compiled_checks(space):
+    """The XLA programs of a gradient claim checked at the default profile, no store."""
+    from derivcheck._engine import Engine
+    from derivcheck._engine._compile import Compiler
+    from derivcheck._profiles import get_profile
+
+    compiler = Compiler()
+    claim = dc.gradient(risk, grad, space=space, wrt="W")
+    r = Engine(compiler).run(claim, profile=get_profile("default"))
+    assert r.status == "verified", str(r)
+    checks = compiler._fused[claim]
+    return [(full, exe.as_text()) for fc in checks.values() for full, exe in fc._compiled.items()]
+
+
+def test_a_fused_check_of_small_examples_compiles_without_ynnpack_fusions():
+    from derivcheck._engine._compile import SMALL_EXAMPLE_FLOATS
+
+    small = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"),
+                     dims={"N": (1, 2), "D": (1, 2), "K": (2, 3)})
+    programs = _compiled_checks(small)
+    assert programs
+    for full, text in programs:
+        assert sum(int(np.prod(shape[1:])) for _, shape, _ in full) <= SMALL_EXAMPLE_FLOATS
+        assert "__ynn_fusion" not in text, full
+
+
+def test_a_fused_check_of_large_examples_keeps_ynnpack_fusions():
+    large = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"),
+                     dims={"N": (16, 16), "D": (8, 8), "K": (4, 4)})
+    programs = _compiled_checks(large)
+    assert programs
+    assert all("__ynn_fusion" in text for _, text in programs)
+
+
 @pytest.mark.parametrize(("returned", "says"), [(None, "returns None"), ("yes", "returns a str")],
                          ids=["none", "string"])
 def test_a_predicate_that_returns_no_boolean_is_an_error_that_says_to_return_one(returned, says):

@@ -15,6 +15,7 @@ compiles nothing.
 
 from __future__ import annotations
 
+import math
 import traceback
 import weakref
 from collections.abc import Callable
@@ -43,6 +44,17 @@ __all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
 COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False,
                     "xla_cpu_parallel_codegen_split_count": 1,
                     "xla_backend_optimization_level": 0}
+
+#: XLA hands elementwise, dot and reduce fusions to YNNPACK, which builds each
+#: one's runtime on the program's first call: about 3 ms more than XLA's own
+#: loops, per program. A fused check whose example holds at most
+#: SMALL_EXAMPLE_FLOATS floats runs as fast without them (at 33 floats a later
+#: call costs 0.1 ms more, so they pay back only after some 30 calls; the
+#: default profile makes under 10 per bucket), so it compiles with
+#: SMALL_OPTIONS too; larger ones keep YNNPACK, which runs them up to 2x
+#: faster (``bench/compile_options.py``). Sums round differently, verdicts do not.
+SMALL_EXAMPLE_FLOATS = 32
+SMALL_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
 
 Shapes = tuple[tuple[str, tuple[int, ...]], ...]
 
@@ -102,13 +114,13 @@ class FusedCheck:
     def __call__(self, batch: dict) -> tuple[Any, TraceRecord]:
         """Dispatch the check on a batch; return its (async) result and the trace record."""
         shapes = shapes_of(batch, batched=True)
-        store = self._compiler.store if self._compiler is not None else None
-        if store is None and not self._compiled:
+        if self._compiler is None:
             return self._fn(batch), self.records[shapes]
         full = tuple(sorted((k, v.shape, np.dtype(v.dtype).str) for k, v in batch.items()))
         exe = self._compiled.get(full)
         if exe is None:
-            exe = self._compiled[full] = self._load_or_compile(batch, shapes, full, store)
+            exe = self._compiled[full] = self._load_or_compile(batch, shapes, full,
+                                                               self._compiler.store)
         return exe(batch), self.records[shapes]
 
     def _load_or_compile(self, batch: dict, shapes: Shapes, full: tuple,
@@ -131,9 +143,10 @@ class FusedCheck:
                 self.loaded += 1
                 return exe
         lowered = self._fn.lower(batch)
+        extra = self._compiler.options_for(shapes)
         if key is None or shapes not in self.records:
-            return lowered.compile()
-        exe, needs = compile_to_keep(lowered, dict(self._compiler.usable_options()))
+            return lowered.compile(extra)
+        exe, needs = compile_to_keep(lowered, dict(self._compiler.usable_options()), extra)
         if needs is not None:
             store.put(key, exe, self.records[shapes], needs=needs)
         return exe
@@ -255,6 +268,7 @@ class Compiler:
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = dict(COMPILER_OPTIONS if options is None else options)
         self._usable: tuple[tuple[str, Any], ...] | None = None
+        self._small: dict[str, Any] | None = None
         self._fused: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         #: Where compiled checks are kept across runs (:mod:`._store`); None: nowhere.
         self.store: ProgramStore | None = None
@@ -273,6 +287,22 @@ class Compiler:
                 except Exception:  # an XLA without these flags: its defaults still work
                     pass
         return self._usable
+
+    def options_for(self, shapes: Shapes) -> dict[str, Any] | None:
+        """XLA options on top of :meth:`usable_options` for a fused check whose
+        examples have ``shapes``: :data:`SMALL_OPTIONS` for small ones, if this XLA
+        knows them."""
+        floats = sum(math.prod(shape) for _, shape in shapes)
+        if floats > SMALL_EXAMPLE_FLOATS or not self.usable_options():
+            return None
+        if self._small is None:
+            try:
+                jax.jit(lambda x: x + 1, compiler_options={**self.options, **SMALL_OPTIONS}
+                        ).lower(1.0).compile()
+                self._small = dict(SMALL_OPTIONS)
+            except Exception:  # an XLA without YNNPACK's option
+                self._small = {}
+        return self._small or None
 
     def jit(self, fn: Callable) -> Callable:
         return jax.jit(fn, compiler_options=dict(self.usable_options()) or None)

@@ -67,9 +67,10 @@ def _compile_bypassing_jax_cache(lowered: Any, options: dict | None) -> Any:
         compilation_cache.reset_cache()
 
 
-def compile_to_keep(lowered: Any, options: dict | None) -> tuple[Any, tuple[str, ...] | None]:
+def compile_to_keep(lowered: Any, options: dict | None,
+                    extra: dict | None = None) -> tuple[Any, tuple[str, ...] | None]:
     """``lowered`` compiled, and what it calls outside XLA (:func:`calls_out`; None: it
-    must not be stored).
+    must not be stored). ``extra``: XLA options on top of those it was made with.
 
     An executable JAX served from its own persistent cache cannot be serialized
     again whole, so a program to store is compiled afresh: after such a hit when
@@ -79,16 +80,16 @@ def compile_to_keep(lowered: Any, options: dict | None) -> tuple[Any, tuple[str,
     """
     needs = calls_out(lowered)
     if needs is None:
-        return lowered.compile(), None
-    if not options:
+        return lowered.compile(extra), None
+    if not options and not extra:
         return _compile_bypassing_jax_cache(lowered, None), needs
     hits = jax_cache_hits()
-    exe = lowered.compile()
+    exe = lowered.compile(extra)
     if jax_cache_hits() != hits:
         # JAX loaded this one from its own cache: run in a new process after a
         # round trip through the store, it failed with "Function ... not found"
         # or crashed calling a null pointer
-        exe = _compile_bypassing_jax_cache(lowered, options)
+        exe = _compile_bypassing_jax_cache(lowered, {**(options or {}), **(extra or {})})
     return exe, needs
 
 
