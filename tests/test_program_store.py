@@ -381,3 +381,46 @@ def test_kept_steps_find_the_overflow_eager_steps_find(tmp_path):
     first, second = _overflow_verdicts(tmp_path)
     assert first == second == [(True, True), (False, False)]
     assert list(tmp_path.rglob("*.pkl"))  # the steps were kept
+
+
+def _eager_steps(folder, fn, x):
+    """How many steps of the overflow test of ``fn`` at ``x`` ran eagerly, not kept."""
+    import jax
+
+    from derivcheck._engine import _precision
+
+    eager = []
+    real = _precision._eager
+
+    def counting(eqn, ins):
+        eager.append(eqn.primitive.name)
+        return real(eqn, ins)
+
+    with jax.enable_x64(True):
+        ops = _precision._stored_ops(_steps_checker(folder))
+        try:
+            _precision._eager = counting
+            _precision._overflows(fn, x, ops)
+        finally:
+            _precision._eager = real
+    return eager
+
+
+def test_a_step_whose_parameters_hold_numpy_integers_is_kept_not_run_eagerly(tmp_path):
+    import jax
+    import numpy as np
+
+    def side(x):  # LaTeX's compiled broadcasts name their dimensions with np.int64
+        return jax.lax.broadcast_in_dim(x["x"], (2, 3), (np.int64(1),))
+
+    assert _eager_steps(tmp_path, side, {"x": np.ones(3)}) == []
+
+
+def test_a_step_whose_parameters_hold_a_sub_program_runs_eagerly(tmp_path):
+    import jax.numpy as jnp
+    import numpy as np
+
+    def side(x):  # scatter-add carries its update jaxpr: not a plain value
+        return jnp.zeros(3).at[jnp.array([0, 2])].add(x["x"][:2])
+
+    assert "scatter-add" in _eager_steps(tmp_path, side, {"x": np.ones(3)})

@@ -203,7 +203,8 @@ def _plain(v) -> bool:
     """Whether a primitive's parameter is a plain value its ``repr`` names fully."""
     if isinstance(v, (tuple, list)):
         return all(_plain(i) for i in v)
-    return (v is None or isinstance(v, (bool, int, float, complex, str, np.dtype, enum.Enum))
+    return (v is None or isinstance(v, (bool, int, float, complex, str, np.dtype, enum.Enum,
+                                        np.generic))  # np.int64(2) in a reduction's axes
             or (isinstance(v, type) and issubclass(v, np.generic)))
 
 
