@@ -353,7 +353,7 @@ def _compiled_checks(space):
 
 
 def test_a_fused_check_of_small_examples_compiles_without_ynnpack_fusions():
-    from derivcheck._engine._compile import SMALL_EXAMPLE_FLOATS
+    from derivcheck._engine._programs import SMALL_EXAMPLE_FLOATS
 
     small = dc.Space(W=dc.real("D K"), X=dc.real("N D"), Y=dc.one_hot("N K"),
                      dims={"N": (1, 2), "D": (1, 2), "K": (2, 3)})

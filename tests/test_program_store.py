@@ -424,3 +424,84 @@ def test_a_step_whose_parameters_hold_a_sub_program_runs_eagerly(tmp_path):
         return jnp.zeros(3).at[jnp.array([0, 2])].add(x["x"][:2])
 
     assert "scatter-add" in _eager_steps(tmp_path, side, {"x": np.ones(3)})
+
+
+def _digests_per_run(folder, runs):
+    """How many times what a refuted claim's functions read was hashed, in each run."""
+    import collections
+
+    import jax.numpy as jnp
+
+    import derivcheck as dc
+    from derivcheck._engine import Engine, _compile
+    from derivcheck._profiles import get_profile
+
+    claim = dc.gradient(lambda x: jnp.sum(jnp.exp(x)), lambda x: -jnp.exp(x),
+                        space=dc.Space(x=dc.real("3")), wrt="x")
+    engine = Engine(_compiler_with_store(folder))
+    real = _compile.functions_digest
+    counts = []
+    try:
+        for _ in range(runs):
+            seen = collections.Counter()
+
+            def counting(functions, seen=seen):
+                seen[tuple(map(id, functions))] += 1
+                return real(functions)
+
+            _compile.functions_digest = counting
+            assert engine.run(claim, profile=get_profile("quick")).status == "refuted"
+            counts.append(seen)
+    finally:
+        _compile.functions_digest = real
+    return counts
+
+
+def test_what_a_claims_functions_read_is_hashed_once_per_run(tmp_path):
+    first, = _digests_per_run(tmp_path, 1)
+    assert first and set(first.values()) == {1}
+
+
+def test_a_second_run_hashes_what_the_functions_read_afresh(tmp_path):  # the twin
+    first, second = _digests_per_run(tmp_path, 2)
+    assert set(first) & set(second)  # the claim's own functions, hashed in both runs
+
+
+def _overflow_tests_run(folder, values):
+    """For each x value in turn (each with a fresh checker on one store): the overflow
+    verdict of exp(x)/(1+exp(x)), and whether its steps were walked (not read back)."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from derivcheck._engine import _precision
+
+    def side(x):
+        return jnp.exp(x["x"]) / (1 + jnp.exp(x["x"]))
+
+    real, out = _precision._overflows, []
+    try:
+        for v in values:
+            walked = []
+
+            def counting(*a, walked=walked, **k):
+                walked.append(True)
+                return real(*a, **k)
+
+            _precision._overflows = counting
+            with jax.enable_x64(True):
+                ck = _steps_checker(folder)
+                found = _precision._overflows_at(ck, side, {"x": np.array([v, 1.0, -2.0])},
+                                                 ("line", 0), side)
+            out.append((found, bool(walked)))
+    finally:
+        _precision._overflows = real
+    return out
+
+
+def test_an_overflow_test_done_before_is_read_from_the_store_not_walked_again(tmp_path):
+    assert _overflow_tests_run(tmp_path, [800.0, 800.0]) == [(True, True), (True, False)]
+
+
+def test_an_overflow_test_at_other_values_is_walked_afresh(tmp_path):  # the twin
+    assert _overflow_tests_run(tmp_path, [800.0, 1.0]) == [(True, True), (False, True)]

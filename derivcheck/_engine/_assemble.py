@@ -81,7 +81,7 @@ class Engine:
           oracle: where the truth comes from (default: autodiff; see
             :mod:`derivcheck._engine._oracle`).
         """
-        with jax.enable_x64(True):
+        with jax.enable_x64(True), self.compiler.one_run():
             return self._run(claim, profile=profile, seed=seed, diagnose=diagnose,
                              oracle=oracle)
 

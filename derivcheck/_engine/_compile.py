@@ -15,7 +15,7 @@ compiles nothing.
 
 from __future__ import annotations
 
-import math
+import contextlib
 import traceback
 import weakref
 from collections.abc import Callable
@@ -26,35 +26,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._claims import Claim, ClaimError
-from ._programs import aval_key, compile_to_keep
+from ._programs import COMPILER_OPTIONS, SMALL_OPTIONS, aval_key, compile_to_keep, small
 from ._records import LineMode, LineSlot, TraceRecord, part_of
 from ._rules import first_line, judge_output
 from ._store import ProgramStore, Unkeyable, functions_digest, key_base, program_key
 
 __all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
-
-#: derivcheck compiles many small programs and runs each briefly. On the CPU,
-#: XLA's older (non-MLIR) fusion emitters, a single codegen split and LLVM at
-#: optimisation level 0 took 0.26x the compile time of XLA's defaults (the
-#: first two alone: 0.61x); the compiled checks ran 0-20% slower per input,
-#: well under a catalog run's compile time saved (``bench/compile_options.py``
-#: measures both). Without LLVM's reordering, sums round differently: error
-#: magnitudes change at the rounding level, verdicts do not
-#: (``bench/compare_json.py --rounding``).
-COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False,
-                    "xla_cpu_parallel_codegen_split_count": 1,
-                    "xla_backend_optimization_level": 0}
-
-#: XLA hands elementwise, dot and reduce fusions to YNNPACK, which builds each
-#: one's runtime on the program's first call: about 3 ms more than XLA's own
-#: loops, per program. A fused check whose example holds at most
-#: SMALL_EXAMPLE_FLOATS floats runs as fast without them (at 33 floats a later
-#: call costs 0.1 ms more, so they pay back only after some 30 calls; the
-#: default profile makes under 10 per bucket), so it compiles with
-#: SMALL_OPTIONS too; larger ones keep YNNPACK, which runs them up to 2x
-#: faster (``bench/compile_options.py``). Sums round differently, verdicts do not.
-SMALL_EXAMPLE_FLOATS = 32
-SMALL_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
 
 Shapes = tuple[tuple[str, tuple[int, ...]], ...]
 
@@ -101,6 +78,8 @@ class FusedCheck:
 
     def _digest(self) -> bytes | None:
         try:
+            if self._compiler is not None:
+                return self._compiler.digest(self._key_functions)
             return functions_digest(self._key_functions)
         except Unkeyable:
             return None
@@ -130,7 +109,8 @@ class FusedCheck:
         if store is not None and self._key_base is None:
             try:
                 self._key_base = key_base(functions=self._key_functions, extra=self._key_extra,
-                                          options=self._compiler.usable_options())
+                                          options=self._compiler.usable_options(),
+                                          digest=self._compiler.digest(self._key_functions))
             except Unkeyable:
                 self._key_base = False
         if store is not None and self._key_base is not False:
@@ -275,6 +255,8 @@ class Compiler:
         #: Programs of :meth:`stored_jit` by store key, for this process: one float32
         #: side or one overflow step recurs across claims (at most _KEPT of them).
         self._kept: dict[str, Any] = {}
+        #: functions_digest by the functions' ids, inside :meth:`one_run` (else None).
+        self._digests: dict[tuple, tuple[list, bytes]] | None = None
 
     def usable_options(self) -> tuple[tuple[str, Any], ...]:
         """:attr:`options` if this XLA knows them (one tiny compile, once), else none."""
@@ -288,12 +270,32 @@ class Compiler:
                     pass
         return self._usable
 
+    @contextlib.contextmanager
+    def one_run(self):
+        """While one claim is checked: what its functions read is hashed once (for the
+        stale check, and each key of a check, fact or kept program), not per key. A
+        new run hashes afresh, so an array changed in place between runs is seen."""
+        self._digests = {}
+        try:
+            yield
+        finally:
+            self._digests = None
+
+    def digest(self, functions: list) -> bytes:
+        """:func:`._store.functions_digest` of ``functions`` (raises Unkeyable), once per
+        :meth:`one_run`."""
+        if self._digests is None:
+            return functions_digest(functions)
+        ids = tuple(map(id, functions))
+        if ids not in self._digests:
+            self._digests[ids] = (list(functions), functions_digest(functions))
+        return self._digests[ids][1]
+
     def options_for(self, shapes: Shapes) -> dict[str, Any] | None:
         """XLA options on top of :meth:`usable_options` for a fused check whose
         examples have ``shapes``: :data:`SMALL_OPTIONS` for small ones, if this XLA
         knows them."""
-        floats = sum(math.prod(shape) for _, shape in shapes)
-        if floats > SMALL_EXAMPLE_FLOATS or not self.usable_options():
+        if not small(shapes) or not self.usable_options():
             return None
         if self._small is None:
             try:
@@ -311,7 +313,8 @@ class Compiler:
         if self.store is None:
             return None
         try:
-            return program_key(key_base(functions=functions, extra=extra, options=()), shapes)
+            return program_key(key_base(functions=functions, extra=extra, options=(),
+                                        digest=self.digest(functions)), shapes)
         except Unkeyable:
             return None
 

@@ -119,24 +119,33 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
         v32 = _value(_jitted(ck, key, fn, functions=[made_of]) if tr else fn, x, np.float32,
                      transpose=tp)
         if v32 is None or v32.shape != v64.shape or not np.all(np.isfinite(v32)):
-            inconclusive.append((side, fn, tr, key))
+            inconclusive.append((side, fn, tr, key, made_of))
             continue
         moved = float(np.max(np.abs(v32 - v64))) if v32.size else 0.0
         if moved > 0 and moved >= tol.PRECISION_RATIO * err:
             return (f"the {side} moves by {moved / max(err, 1e-300):.2g}× its float64 "
                     "error when evaluated in float32 (a rounding error)")
-    for side, fn, tr, key in inconclusive:  # float32 overflowed: look inside float64
-        jaxprs = ck.memos.setdefault("jaxprs", {})  # a side's program, per input shape
-        if tr and _overflows(fn, x, _stored_ops(ck), jaxprs=jaxprs, key=key):
+    for side, fn, tr, key, made_of in inconclusive:  # float32 overflowed: look in float64
+        if tr and _overflows_at(ck, fn, x, key, made_of):
             return (f"an intermediate step of the {side} overflows or underflows in float64 "
                     "(inf, nan, or a non-zero product rounded to 0)")
-    if len(inconclusive) == len(sides) and not all(tr for _, _, tr, _ in inconclusive):
+    if len(inconclusive) == len(sides) and not all(tr for _, _, tr, _, _ in inconclusive):
         # NumPy code that cannot run in float32 (it promotes to float64): no
         # precision test is possible, so a failure only beyond the calm range
         # is not called a wrong formula on magnitude alone, nor silently passed.
         return ("fails only beyond the calm range, and neither side could be re-evaluated "
                 "in float32 to tell rounding from a wrong formula")
     return None
+
+
+def _overflows_at(ck: Checker, fn, x: dict, key: tuple, made_of) -> bool:
+    """:func:`_overflows` of a traced side ``fn`` (made of ``made_of``; ``key`` names
+    the side) at ``x``, kept in the program store as a fact of the side and the
+    input's values: a warm run neither traces the side again nor steps through it."""
+    jaxprs = ck.memos.setdefault("jaxprs", {})  # a side's program, per input shape
+    return bool(ck.compiler.fact(
+        "overflows", functions=[made_of], shapes=(key, _as(x, np.float64)),
+        compute=lambda: _overflows(fn, x, _stored_ops(ck), jaxprs=jaxprs, key=key)))
 
 
 #: Primitives whose inner program is followed step by step.

@@ -1,4 +1,5 @@
-"""Compiling a program so that it can be kept in the program store (:mod:`._store`).
+"""Compiling a program so that it can be kept in the program store (:mod:`._store`),
+and the XLA options derivcheck compiles its checks with.
 
 An executable JAX loaded from its own persistent cache cannot be serialized
 again whole, and one that calls LAPACK needs LAPACK bound before it is loaded:
@@ -7,13 +8,43 @@ the helpers here compile afresh where needed and say what a program calls.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 import jax
 import numpy as np
 
-__all__ = ["aval_key", "calls_out", "compile_to_keep"]
+__all__ = ["COMPILER_OPTIONS", "SMALL_EXAMPLE_FLOATS", "SMALL_OPTIONS", "aval_key", "calls_out",
+           "compile_to_keep", "small"]
+
+#: derivcheck compiles many small programs and runs each briefly. On the CPU,
+#: XLA's older (non-MLIR) fusion emitters, a single codegen split and LLVM at
+#: optimisation level 0 took 0.26x the compile time of XLA's defaults (the
+#: first two alone: 0.61x); the compiled checks ran 0-20% slower per input,
+#: well under a catalog run's compile time saved (``bench/compile_options.py``
+#: measures both). Without LLVM's reordering, sums round differently: error
+#: magnitudes change at the rounding level, verdicts do not
+#: (``bench/compare_json.py --rounding``).
+COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False,
+                    "xla_cpu_parallel_codegen_split_count": 1,
+                    "xla_backend_optimization_level": 0}
+
+#: XLA hands elementwise, dot and reduce fusions to YNNPACK, which builds each
+#: one's runtime on the program's first call: about 3 ms more than XLA's own
+#: loops, per program. A fused check whose example holds at most
+#: SMALL_EXAMPLE_FLOATS floats runs as fast without them (at 33 floats a later
+#: call costs 0.1 ms more, so they pay back only after some 30 calls; the
+#: default profile makes under 10 per bucket), so it compiles with
+#: SMALL_OPTIONS too; larger ones keep YNNPACK, which runs them up to 2x
+#: faster (``bench/compile_options.py``). Sums round differently, verdicts do not.
+SMALL_EXAMPLE_FLOATS = 32
+SMALL_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
+
+
+def small(shapes) -> bool:
+    """Whether a fused check's examples, of ``shapes`` ((name, shape) pairs), are small."""
+    return sum(math.prod(shape) for _, shape in shapes) <= SMALL_EXAMPLE_FLOATS
 
 
 _HITS = [0]  # JAX persistent-cache hits in this process (once counting is on)

@@ -257,16 +257,18 @@ def _environment(options: tuple) -> tuple:
             backend.platform_version)
 
 
-def key_base(*, functions: list[Any], extra: tuple, options: tuple) -> Any:
+def key_base(*, functions: list[Any], extra: tuple, options: tuple,
+             digest: bytes | None = None) -> Any:
     """The hash of everything a fused check's key reads but its shapes (raises
     :class:`Unkeyable`); :func:`program_key` adds the shapes of one bucket.
 
     A fused check computes it once: reading a proof module's globals for every
-    bucket took most of a warm run's key time.
+    bucket took most of a warm run's key time. ``digest``: ``functions``'
+    :func:`functions_digest`, if the caller has it.
     """
     keyer = _Keyer()
     keyer.h = _environment_hash(options)
-    keyer.value(list(functions))
+    keyer.put("functions", digest if digest is not None else functions_digest(functions))
     keyer.value(extra)
     return keyer.h
 
