@@ -339,3 +339,41 @@ def test_a_property_false_only_where_float64_rounds_is_unstable():  # the twin
                        space=dc.Space(x=dc.real("D"), dims={"D": (2, 6)}), profile="quick")
     assert r.status == "unstable", str(r)
     assert "float32" in (r.message or ""), r.message
+
+
+def _kink_cases(rng, lead, wshape, n=64):
+    """Inputs with one off entry each: the truth t, its one-sided values, a claimed g."""
+    from derivcheck._engine._kinks import _inside
+
+    shape = lead + wshape
+    infos, sides, alone = [], [], []
+    for _ in range(n):
+        t = rng.normal(size=shape)
+        plus, minus = t + rng.choice([0.0, 1.0], size=shape), t - rng.choice([0.0, 1.0], size=shape)
+        g = (plus + minus) / 2 if rng.random() < 0.5 else t + rng.uniform(-1.5, 1.5, size=shape)
+        c = tuple(int(rng.integers(d)) for d in wshape)
+        tol = float(rng.choice([1e-9, 0.1]))
+        infos.append((g, t, c, tol))
+        sides += [plus, minus]
+        alone.append(_inside((g, t, [c], tol), [plus, minus]))
+    return infos, sides, alone
+
+
+@pytest.mark.parametrize(("lead", "wshape"), [((), ()), ((), (3,)), ((4,), (2, 3)), ((2,), ())])
+def test_off_entries_tested_all_at_once_agree_with_one_input_at_a_time(lead, wshape):
+    from derivcheck._engine._kinks import _inside_first
+
+    infos, sides, alone = _kink_cases(np.random.default_rng(7), lead, wshape)
+    assert _inside_first(infos, sides) == alone
+    assert any(alone) and not all(alone)  # both outcomes occur
+
+
+def test_an_off_entry_outside_its_one_sided_values_is_not_explained_all_at_once():  # twin
+    from derivcheck._engine._kinks import _inside_first
+
+    t = np.zeros(3)
+    infos = [(np.array([0.0, 5.0, 0.0]), t, (1,), 1e-9)]
+    sides = [np.array([0.0, 1.0, 0.0]), np.array([0.0, -1.0, 0.0])]  # a kink of width 2
+    assert _inside_first(infos, sides) == [False]
+    infos = [(np.array([0.0, 0.5, 0.0]), t, (1,), 1e-9)]  # inside it: explained
+    assert _inside_first(infos, sides) == [True]

@@ -79,8 +79,7 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         firsts, rows = _distinct(batch, np.flatnonzero(fails[:, j] & special))
         if not firsts:
             continue
-        plans = {i: _plan({k: np.array(v[i]) for k, v in batch.items()}, gs[i], truths[i],
-                          wrt, out.mag[i], unit, out.threshold) for i in firsts}
+        plans = _plans(batch, firsts, gs, truths, wrt, out.mag, unit, out.threshold)
         ok = _explained(ck, b, slot.part, wrt, plans)
         for i, first in rows:
             if ok[first]:
@@ -116,18 +115,39 @@ def _distinct(batch: dict, idx: np.ndarray) -> tuple[list[int], list[tuple[int, 
     return firsts, rows
 
 
-def _plan(x, g, t, wrt, s, unit, threshold):
-    """What to test for one failing input: its off entries, or None if none can help."""
-    w = np.asarray(x[wrt], dtype=np.float64)
-    if g.shape != t.shape or g.shape[g.ndim - w.ndim:] != w.shape:
-        return None
-    tol_abs = threshold * (np.max(np.abs(t)) + tol.KAPPA * (1.0 + s) * unit)
-    off = np.abs(g - t) > tol_abs
-    lead = tuple(range(g.ndim - w.ndim))
-    coords = [tuple(c) for c in np.argwhere(off.any(axis=lead) if lead else off)]
-    if not coords:
-        return None
-    return x, w, (g, t, coords, tol_abs)
+def _plans(batch: dict, firsts: list[int], gs, truths, wrt, mag, unit, threshold) -> dict:
+    """What to test for each failing input ``i`` of ``firsts``: ``(x, w, (g, t, coords,
+    tol_abs))``, its off entries, or None if none can help. All inputs at once.
+
+    >>> batch = {"w": np.array([[1.0, 2.0], [3.0, 4.0]])}
+    >>> g, t = np.array([[1.0, 9.0], [3.0, 4.0]]), np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> p = _plans(batch, [0, 1], g, t, "w", np.ones(2), 1.0, 1e-6)
+    >>> p[0][2][2] == [(1,)], p[1]
+    (True, None)
+    """
+    idx = np.asarray(firsts)
+    w_all = np.asarray(batch[wrt], dtype=np.float64)[idx]
+    g_all, t_all = np.asarray(gs)[idx], np.asarray(truths)[idx]
+    gshape, wshape = g_all.shape[1:], w_all.shape[1:]
+    if gshape != t_all.shape[1:] or gshape[len(gshape) - len(wshape):] != wshape:
+        return {i: None for i in firsts}
+    n = idx.size
+    peak = np.max(np.abs(t_all).reshape(n, -1), axis=1)
+    tol_abs = threshold * (peak + tol.KAPPA * (1.0 + np.asarray(mag)[idx]) * unit)
+    off = np.abs(g_all - t_all) > tol_abs.reshape((n,) + (1,) * len(gshape))
+    lead = tuple(range(1, 1 + len(gshape) - len(wshape)))
+    hits = np.argwhere(off.any(axis=lead) if lead else off)
+    coords: dict[int, list[tuple]] = {}
+    for row in hits:
+        coords.setdefault(int(row[0]), []).append(tuple(row[1:]))
+    plans: dict = {}
+    for k, i in enumerate(firsts):
+        if k not in coords:
+            plans[i] = None
+            continue
+        x = {name: np.array(v[i]) for name, v in batch.items()}
+        plans[i] = x, w_all[k], (gs[i], truths[i], coords[k], tol_abs[k])
+    return plans
 
 
 def _sides(x, w, wrt, coords) -> list[dict]:
@@ -159,6 +179,11 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
         if not cands:
             continue
         sides = _truths(ck, b, cands, part)
+        if first_round:  # one entry per input: all at once
+            found = _inside_first([(*plans[i][2][:2], coords[0], plans[i][2][3])
+                                   for i, coords in todo], sides)
+            ok.update((i, f) for (i, _), f in zip(todo, found, strict=True))
+            continue
         at = 0
         for i, coords in todo:
             g, t, _, tol_abs = plans[i][2]
@@ -166,6 +191,28 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
             ok[i] = _inside((g, t, coords, tol_abs), sides[at:at + n])
             at += n
     return ok
+
+
+def _inside_first(infos: list, sides: list) -> list[bool]:
+    """:func:`_inside` for inputs with one off entry each, ``infos[k] = (g, t, c,
+    tol_abs)``, whose one-sided truths are ``sides[2k]`` and ``sides[2k + 1]``."""
+    g = np.stack([info[0] for info in infos])
+    n, shape = g.shape[0], g.shape[1:]
+    width = len(infos[0][2])  # the wrt input's dimensions, at the end of each value
+    lead = int(np.prod(shape[:len(shape) - width], dtype=np.int64))
+    at = np.array([np.ravel_multi_index(info[2], shape[len(shape) - width:]) if width else 0
+                   for info in infos])
+
+    def pick(arrays):  # each array's values at its input's entry: (n, lead)
+        return np.stack(arrays).reshape(n, lead, -1)[np.arange(n), :, at]
+
+    t, plus, minus = pick([info[1] for info in infos]), pick(sides[0::2]), pick(sides[1::2])
+    gv, tol_abs = pick(list(g)), np.array([info[3] for info in infos])[:, None]
+    vals = np.stack([t, plus, minus])
+    lo, hi = vals.min(axis=0), vals.max(axis=0)
+    ok = np.all(np.isfinite(vals), axis=(0, 2)) & np.any(hi - lo > tol_abs, axis=1)
+    ok &= ~np.any(gv < lo - tol_abs, axis=1) & ~np.any(gv > hi + tol_abs, axis=1)
+    return [bool(v) for v in ok]
 
 
 def _inside(info, sides) -> bool:
