@@ -341,10 +341,23 @@ def test_a_property_false_only_where_float64_rounds_is_unstable():  # the twin
     assert "float32" in (r.message or ""), r.message
 
 
+def _inside(info, sides) -> bool:
+    """The kink test of one input, entry by entry (the engine's former loop): every
+    off entry lies between differing one-sided values of the truth."""
+    g, t, coords, tol_abs = info
+    for k, c in enumerate(coords):
+        sel = (Ellipsis, *c)
+        vals = np.stack([t[sel], sides[2 * k][sel], sides[2 * k + 1][sel]])
+        lo, hi = vals.min(axis=0), vals.max(axis=0)
+        if not np.all(np.isfinite(vals)) or not np.any(hi - lo > tol_abs):
+            return False
+        if np.any(g[sel] < lo - tol_abs) or np.any(g[sel] > hi + tol_abs):
+            return False
+    return True
+
+
 def _kink_cases(rng, lead, wshape, n=64):
     """Inputs with one off entry each: the truth t, its one-sided values, a claimed g."""
-    from derivcheck._engine._kinks import _inside
-
     shape = lead + wshape
     infos, sides, alone = [], [], []
     for _ in range(n):
@@ -361,19 +374,20 @@ def _kink_cases(rng, lead, wshape, n=64):
 
 @pytest.mark.parametrize(("lead", "wshape"), [((), ()), ((), (3,)), ((4,), (2, 3)), ((2,), ())])
 def test_off_entries_tested_all_at_once_agree_with_one_input_at_a_time(lead, wshape):
-    from derivcheck._engine._kinks import _inside_first
+    from derivcheck._engine._kinks import _entries_inside
 
     infos, sides, alone = _kink_cases(np.random.default_rng(7), lead, wshape)
-    assert _inside_first(infos, sides) == alone
+    assert _entries_inside(infos, sides) == alone
     assert any(alone) and not all(alone)  # both outcomes occur
 
 
 def test_an_off_entry_outside_its_one_sided_values_is_not_explained_all_at_once():  # twin
-    from derivcheck._engine._kinks import _inside_first
+    from derivcheck._engine._kinks import _entries_inside
 
     t = np.zeros(3)
     infos = [(np.array([0.0, 5.0, 0.0]), t, (1,), 1e-9)]
     sides = [np.array([0.0, 1.0, 0.0]), np.array([0.0, -1.0, 0.0])]  # a kink of width 2
-    assert _inside_first(infos, sides) == [False]
+    assert _entries_inside(infos, sides) == [False]
     infos = [(np.array([0.0, 0.5, 0.0]), t, (1,), 1e-9)]  # inside it: explained
-    assert _inside_first(infos, sides) == [True]
+    assert _entries_inside(infos, sides) == [True]
+

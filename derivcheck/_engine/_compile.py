@@ -57,7 +57,7 @@ class FusedCheck:
 
     def __init__(self, slots: list[LineSlot], truth: Callable[[dict], Any] | None,
                  float_names: list[str], jit: Callable[[Callable], Callable],
-                 dtype: str = "float64", compiler: Compiler | None = None,
+                 dtype: str, compiler: Compiler,
                  oracle_name: str = "") -> None:
         self.records: dict[Shapes, TraceRecord] = {}
         #: Each bucket's unit, measured on its probe batch (see ``Checker.unit``).
@@ -78,9 +78,7 @@ class FusedCheck:
 
     def _digest(self) -> bytes | None:
         try:
-            if self._compiler is not None:
-                return self._compiler.digest(self._key_functions)
-            return functions_digest(self._key_functions)
+            return self._compiler.digest(self._key_functions)
         except Unkeyable:
             return None
 
@@ -93,8 +91,6 @@ class FusedCheck:
     def __call__(self, batch: dict) -> tuple[Any, TraceRecord]:
         """Dispatch the check on a batch; return its (async) result and the trace record."""
         shapes = shapes_of(batch, batched=True)
-        if self._compiler is None:
-            return self._fn(batch), self.records[shapes]
         full = tuple(sorted((k, v.shape, np.dtype(v.dtype).str) for k, v in batch.items()))
         exe = self._compiled.get(full)
         if exe is None:

@@ -179,23 +179,20 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
         if not cands:
             continue
         sides = _truths(ck, b, cands, part)
-        if first_round:  # one entry per input: all at once
-            found = _inside_first([(*plans[i][2][:2], coords[0], plans[i][2][3])
-                                   for i, coords in todo], sides)
-            ok.update((i, f) for (i, _), f in zip(todo, found, strict=True))
-            continue
-        at = 0
-        for i, coords in todo:
-            g, t, _, tol_abs = plans[i][2]
-            n = 2 * len(coords)
-            ok[i] = _inside((g, t, coords, tol_abs), sides[at:at + n])
-            at += n
+        entries = [(i, (*plans[i][2][:2], c, plans[i][2][3])) for i, coords in todo
+                   for c in coords]  # in the order of ``cands``
+        found = _entries_inside([info for _, info in entries], sides)
+        for (i, _), inside in zip(entries, found, strict=True):
+            ok[i] = ok[i] and inside
     return ok
 
 
-def _inside_first(infos: list, sides: list) -> list[bool]:
-    """:func:`_inside` for inputs with one off entry each, ``infos[k] = (g, t, c,
-    tol_abs)``, whose one-sided truths are ``sides[2k]`` and ``sides[2k + 1]``."""
+def _entries_inside(infos: list, sides: list) -> list[bool]:
+    """For each off entry ``infos[k] = (g, t, c, tol_abs)`` (claimed and true values of
+    one input, the entry's coordinate ``c`` in the ``wrt`` input), whether it lies
+    between differing one-sided values of the truth, ``sides[2k]`` and
+    ``sides[2k + 1]`` (the truth at ``x ± h·e_c``). All entries at once.
+    """
     g = np.stack([info[0] for info in infos])
     n, shape = g.shape[0], g.shape[1:]
     width = len(infos[0][2])  # the wrt input's dimensions, at the end of each value
@@ -203,30 +200,17 @@ def _inside_first(infos: list, sides: list) -> list[bool]:
     at = np.array([np.ravel_multi_index(info[2], shape[len(shape) - width:]) if width else 0
                    for info in infos])
 
-    def pick(arrays):  # each array's values at its input's entry: (n, lead)
+    def pick(arrays):  # each array's values at its entry: (n, lead)
         return np.stack(arrays).reshape(n, lead, -1)[np.arange(n), :, at]
 
     t, plus, minus = pick([info[1] for info in infos]), pick(sides[0::2]), pick(sides[1::2])
     gv, tol_abs = pick(list(g)), np.array([info[3] for info in infos])[:, None]
     vals = np.stack([t, plus, minus])
     lo, hi = vals.min(axis=0), vals.max(axis=0)
+    # not differentiable there (finite one-sided values that differ), and the claim between
     ok = np.all(np.isfinite(vals), axis=(0, 2)) & np.any(hi - lo > tol_abs, axis=1)
     ok &= ~np.any(gv < lo - tol_abs, axis=1) & ~np.any(gv > hi + tol_abs, axis=1)
     return [bool(v) for v in ok]
-
-
-def _inside(info, sides) -> bool:
-    """Whether every off entry lies between differing one-sided values of the truth."""
-    g, t, coords, tol_abs = info
-    for k, c in enumerate(coords):
-        sel = (Ellipsis, *c)
-        vals = np.stack([t[sel], sides[2 * k][sel], sides[2 * k + 1][sel]])
-        lo, hi = vals.min(axis=0), vals.max(axis=0)
-        if not np.all(np.isfinite(vals)) or not np.any(hi - lo > tol_abs):
-            return False  # differentiable there: the failure stands
-        if np.any(g[sel] < lo - tol_abs) or np.any(g[sel] > hi + tol_abs):
-            return False
-    return True
 
 
 def _truths(ck, b: int, xs: list[dict], part) -> list[np.ndarray]:
