@@ -391,3 +391,24 @@ def test_an_off_entry_outside_its_one_sided_values_is_not_explained_all_at_once(
     infos = [(np.array([0.0, 0.5, 0.0]), t, (1,), 1e-9)]  # inside it: explained
     assert _entries_inside(infos, sides) == [True]
 
+
+def _explained_relu(g, monkeypatch):
+    """Whether the kink test explains claimed ``g`` for the gradient of sum(relu(x)) at
+    x = [0, 1, 0] (kinks at entries 0 and 2, smooth at entry 1)."""
+    from derivcheck._engine import _kinks
+
+    monkeypatch.setattr(_kinks, "_truths",
+                        lambda ck, b, xs, part: [(x["x"] > 0).astype(float) for x in xs])
+    x = np.array([0.0, 1.0, 0.0])
+    t = (x > 0).astype(float)
+    coords = [tuple(c) for c in np.argwhere(np.abs(g - t) > 1e-9)]
+    plans = {0: ({"x": x}, x, (g, t, coords, 1e-9))}
+    return _kinks._explained(None, 0, None, "x", plans)[0]
+
+
+def test_an_input_with_a_smooth_off_entry_between_kinks_is_not_explained(monkeypatch):
+    assert not _explained_relu(np.array([1.0, 2.0, 1.0]), monkeypatch)
+
+
+def test_an_input_whose_off_entries_all_sit_at_kinks_is_explained(monkeypatch):  # the twin
+    assert _explained_relu(np.array([1.0, 1.0, 1.0]), monkeypatch)
