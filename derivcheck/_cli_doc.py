@@ -27,6 +27,20 @@ def find_notation(path: str, given: str | None) -> tuple[str | None, list[str]]:
     return None, places
 
 
+def read_text(path: str) -> str:
+    """The document's text. Bytes that are not UTF-8 are replaced (their line is then
+    read without them), with a one-line warning naming the first such line."""
+    raw = Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        click.echo(f"derivcheck: warning: {path}:{line}: not UTF-8 text (byte "
+                   f"0x{raw[exc.start]:02x}); such bytes were replaced: save the file as UTF-8",
+                   err=True)
+        return raw.decode("utf-8", errors="replace")
+
+
 @click.command("doc", context_settings=CONTEXT)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--notation", type=click.Path(exists=True, dir_okay=False),
@@ -61,8 +75,8 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir_option):
     try:
         nt = load_notation(found)
         nt.space()
-        text = Path(path).read_text(encoding="utf-8")
-    except (NotationError, OSError, UnicodeDecodeError) as exc:
+        text = read_text(path)
+    except (NotationError, OSError) as exc:
         fail(str(exc))
     except ValueError as exc:  # the [inputs] do not make a space (dc.SpaceError)
         fail(f"{found}: [inputs]: {exc}")
@@ -70,6 +84,9 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir_option):
 
     with compile_cache(cache_dir(cache_dir_option)):
         formulas = check_document(text, nt, name=Path(path).name, profile=profile, seed=seed)
+    if not formulas:
+        fail(f"{path}: no relations found (an = or other relation inside $...$, $$...$$, "
+             "\\[...\\] or a math environment); nothing was checked")
     report = render(fmt, path, formulas, summary(formulas))
     if output:
         write_atomic(output, report)

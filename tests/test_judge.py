@@ -193,6 +193,22 @@ def test_a_value_outside_the_subdifferential_is_refuted():
     assert abs(r.counterexample["x"]).max() > 0, r.counterexample
 
 
+SCALAR = dc.Space(x=dc.real())
+
+
+def test_a_subgradient_of_a_scalar_input_at_its_kink_is_verified():
+    r = dc.check_gradient(jnp.abs, jnp.sign, space=SCALAR, wrt="x", profile="quick")
+    assert r.status == "verified", str(r)
+    assert "valid subgradient" in (r.message or ""), r.message
+
+
+def test_a_wrong_gradient_of_a_scalar_input_is_refuted_not_an_error():  # the twin
+    r = dc.check_gradient(lambda x: x ** 2, lambda x: 3 * x, space=SCALAR, wrt="x",
+                          profile="quick")
+    assert r.status == "refuted", str(r)
+    assert "3/2" in (r.diagnosis or ""), r.diagnosis
+
+
 def test_a_smooth_function_gets_no_kink_note():
     r = dc.check_gradient(lambda x: jnp.sum(x ** 3), lambda x: 3 * x ** 2, space=X, wrt="x",
                           profile="quick")

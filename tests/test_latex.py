@@ -163,6 +163,50 @@ def test_unsupported_notation_is_skipped_naming_the_construct(tmp_path, formula,
     assert out["summary"] == {"formulas": 1, "checked": 0, "skipped": 1}
 
 
+@pytest.mark.parametrize("formula", [r"$$\mathrm{sign}(a_1) = a_1$$",
+                                     r"$$\operatorname{foo}(a_1) = a_1$$",
+                                     r"$$\text{relu}\left(a_1\right) = a_1$$"],
+                         ids=["mathrm", "operatorname", "text-applied"])
+def test_an_unknown_upright_function_name_is_skipped_not_dropped(tmp_path, formula):
+    out, _ = run_doc(tmp_path, formula)
+    (f,) = out["formulas"]
+    assert f["status"] == "skipped" and "is not in the notation" in f["reason"], f
+
+
+def test_prose_in_text_is_dropped_and_the_relation_still_checked(tmp_path):  # the twin
+    out, _ = run_doc(tmp_path, r"$$a_1 + a_2 \text{ if } = a_2 + a_1$$" "\n\n"
+                               r"$$\text{则 } a_1 + a_2 = a_2 + a_1$$")
+    assert [f["status"] for f in out["formulas"]] == ["verified", "verified"]
+
+
+def test_a_declared_word_in_mathrm_is_read_as_that_function(tmp_path):  # the twin
+    nt = 'words = ["sq"]\n' + textwrap.dedent(NOTATION).replace(
+        "[functions]", '[functions]\nsq = { args = ["u"], latex = "u^2" }')
+    out, _ = run_doc(tmp_path, r"$$\mathrm{sq}(a_1) = a_1^2$$" "\n\n"
+                               r"$$\mathrm{sq}(a_1) = a_1$$", notation=nt)
+    assert [f["status"] for f in out["formulas"]] == ["verified", "refuted"]
+
+
+@pytest.mark.parametrize("body", ["", "Prose only, and $x$ inline math without a relation.\n"],
+                         ids=["empty", "no-relation"])
+def test_a_document_with_no_relation_is_a_one_line_usage_error(tmp_path, body):
+    doc, nt = tmp_path / "n.md", tmp_path / "n.toml"
+    doc.write_text(body, encoding="utf-8")
+    nt.write_text(textwrap.dedent(NOTATION), encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(nt), "--cache-dir", ""])
+    assert res.exit_code == 2, res.output
+    assert res.output.count("\n") == 1 and "n.md: no relations found" in res.output
+
+
+def test_bytes_that_are_not_utf8_are_named_and_the_rest_is_checked(tmp_path):
+    doc, nt = tmp_path / "n.md", tmp_path / "n.toml"
+    doc.write_bytes(b"$$a_1 + a_2 = a_2 + a_1$$\n\ncaf\xe9 \xff\n")
+    nt.write_text(textwrap.dedent(NOTATION), encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(nt), "--cache-dir", ""])
+    assert res.exit_code == 0, res.output
+    assert "n.md:3: not UTF-8 text" in res.output and "1 checked" in res.output
+
+
 def test_the_json_report_has_exactly_the_documented_fields(tmp_path):
     out, _ = run_doc(tmp_path, "text $a_1 = a_1$ and $a_1$\n\n$$a_1 + a_2 = a_2 + a_1$$\n")
     assert set(out) == {"document", "formulas", "summary"}

@@ -159,6 +159,54 @@ def test_a_value_outside_the_subdifferential_is_refuted():
     assert r.status == "refuted"
 
 
+def _svm_loss(W, X, y, reg):
+    import jax.numpy as jnp
+
+    n = X.shape[0]
+    s = X @ W
+    m = jnp.maximum(0, s - s[jnp.arange(n), y][:, None] + 1)
+    m = m.at[jnp.arange(n), y].set(0)
+    return m.sum() / n + reg * jnp.sum(W * W)
+
+
+def _svm_grad_numpy(tie_value):
+    """cs231n's svm_loss_vectorized gradient (in-place NumPy); a margin exactly at 0 (a
+    tie) counts ``tie_value`` of the class's column (0 as written: a valid subgradient)."""
+    def grad(W, X, y, reg):
+        n = X.shape[0]
+        s = X.dot(W)
+        margins = s - s[np.arange(n), y][:, None] + 1
+        m = np.maximum(0, margins)
+        m[np.arange(n), y] = 0
+        mask = (m > 0).astype(float)
+        mask[(margins == 0) & (m == 0)] = tie_value
+        mask[np.arange(n), y] = 0
+        mask[np.arange(n), y] = -mask.sum(axis=1)
+        return X.T.dot(mask) / n + 2 * reg * W
+    return grad
+
+
+SVM = dc.Space(W=dc.real("D C"), X=dc.real("N D"), y=dc.labels("N", classes="C"),
+               reg=dc.positive())
+
+
+def test_a_numpy_subgradient_at_margin_ties_is_accepted_against_a_jax_reference():
+    r = dc.check_gradient(_svm_loss, _svm_grad_numpy(0.0), space=SVM, wrt="W")
+    assert r.status == "verified", str(r)
+    assert "valid subgradient" in (r.message or ""), r.message
+
+
+def test_a_numpy_value_outside_the_subdifferential_at_ties_is_refuted():  # the twin
+    r = dc.check_gradient(_svm_loss, _svm_grad_numpy(2.0), space=SVM, wrt="W")
+    assert r.status == "refuted", str(r)
+
+
+def test_a_numpy_relu_mask_at_zero_is_refuted_when_exact_agreement_is_demanded():  # twin
+    r = dc.check_gradient(_svm_loss, _svm_grad_numpy(0.0), space=SVM, wrt="W",
+                          subgradient=False)
+    assert r.status == "refuted", str(r)
+
+
 def test_a_jacobian_of_numpy_code_is_checked_by_finite_differences():
     def softmax(z):
         e = np.exp(z - z.max())

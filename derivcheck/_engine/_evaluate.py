@@ -320,6 +320,7 @@ class Checker:
                     if mode is LineMode.TRANSPOSED:
                         g = g.T
                 g = g.astype(np.float64)
+                out.values.setdefault(j, np.full((size, *g.shape), np.nan))[i] = g
                 t = np.asarray(part_of(truth_vals, slot.part))[i]  # NumPy, then the row
                 with np.errstate(all="ignore"):  # inf or nan claims fail, quietly
                     out.err[i, j] = tol.normalized_error(g, t, out.mag[i], np, unit)

@@ -70,11 +70,13 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
     calm = out.mag <= ck.calm_bound
     for slot in ck.slots:
         j = slot.index
-        if slot.mode.get(b) is not LineMode.JAX or not fails[:, j].any():
+        mode = slot.mode.get(b)
+        if mode not in (LineMode.JAX, LineMode.NUMPY) or not fails[:, j].any() or (
+                mode is LineMode.NUMPY and j not in out.values):
             continue
         if not ck.judging and (slot.calm_failure or np.any(fails[:, j] & calm & ~special)):
             continue  # the search refutes it anyway, at a calm input no kink can explain
-        gs = np.asarray(raws[j])
+        gs = out.values[j] if mode is LineMode.NUMPY else np.asarray(raws[j])
         truths = np.asarray(part_of(truth_vals, slot.part))
         firsts, rows = _distinct(batch, np.flatnonzero(fails[:, j] & special))
         if not firsts:
@@ -152,6 +154,7 @@ def _plans(batch: dict, firsts: list[int], gs, truths, wrt, mag, unit, threshold
 
 def _sides(x, w, wrt, coords) -> list[dict]:
     """The inputs ``x ± h·e_c`` for each coordinate ``c`` of ``wrt``."""
+    w = np.asarray(w)  # a scalar input's row is a NumPy scalar, which cannot be assigned to
     cands = []
     for c in coords:
         h = STEP * max(1.0, abs(float(w[c])))

@@ -106,6 +106,9 @@ class Errors:
     slack: np.ndarray | None = None
     #: The tolerance's threshold for this check's dtype.
     threshold: float = 1e-6
+    #: Each NumPy line's values, (B, ...) by line (NaN where it did not run): the
+    #: kink test reads them where a traced line's come from the fused check.
+    values: dict[int, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)

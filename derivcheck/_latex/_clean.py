@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from ._ast import Unsupported
+
 BUILTIN_WORDS = ("log", "ln", "exp", "sqrt")
 
 _SPACES = re.compile(r"\\[,;:! ]|\\(quad|qquad|displaystyle|limits|nolimits)(?![A-Za-z])|~")
@@ -81,7 +83,17 @@ def clean(src: str, *, words: tuple[str, ...] = ()) -> str:
 
     def textlike(m: re.Match) -> str:
         body = m.group(2).strip()
-        return f" \\{body} " if body in known else " "
+        if body in known:
+            return f" \\{body} "
+        upright = m.group(1) in ("mathrm", "operatorname")
+        if re.fullmatch(r"[A-Za-z]", body) and upright:
+            return f" {body} "  # an upright letter: x^{\mathrm{T}}
+        applied = re.match(r"\s*(\\left\s*)?\(", m.string[m.end():])
+        if re.fullmatch(r"[A-Za-z]{2,}", body) and (upright or applied):
+            # a function name (\mathrm{sign}(x)): dropping it would check another formula
+            raise Unsupported(f"`{body}` is not in the notation (declare it in the notation "
+                              "file's words and functions)")
+        return " "  # prose: \text{则 }, \text{if }
 
     s = _MATRIX.sub(_matrix, src)
     s = re.sub(r"\\\\(\[[^\]]*\])?", " ", s)
