@@ -209,6 +209,37 @@ def test_a_wrong_gradient_of_a_scalar_input_is_refuted_not_an_error():  # the tw
     assert "3/2" in (r.diagnosis or ""), r.diagnosis
 
 
+LOGISTIC = dc.Space(theta=dc.real("D"), X=dc.real("N D"), y=dc.binary("N"))
+STEEP = 30.0  # logits 30·xθ: calm inputs reach the logits where 1 - h cancels
+
+
+def _logistic_cost_as_printed(theta, X, y):
+    """J with log(1 - h): where h is within a few roundings of 1 (a logit near 33),
+    1 - h keeps only a few correct digits, and so does its autodiff."""
+    h = 1 / (1 + jnp.exp(-STEEP * (X @ theta)))
+    return -jnp.mean(y * jnp.log(h) + (1 - y) * jnp.log(1 - h))
+
+
+def _logistic_gradient(scale):
+    def g(theta, X, y):
+        h = 1 / (1 + jnp.exp(-STEEP * (X @ theta)))
+        return scale * STEEP * X.T @ (h - y) / X.shape[0]
+    return g
+
+
+def test_the_textbook_logistic_gradient_is_not_refuted_where_the_printed_cost_cancels():
+    r = dc.check_gradient(_logistic_cost_as_printed, _logistic_gradient(1.0), space=LOGISTIC,
+                          wrt="theta")
+    assert r.status in ("verified", "unstable"), str(r)
+
+
+@pytest.mark.parametrize("scale", [-1.0, 2.0, 1.001], ids=["sign", "factor-2", "1.001"])
+def test_a_wrong_logistic_gradient_against_the_same_cost_is_refuted(scale):  # the twin
+    r = dc.check_gradient(_logistic_cost_as_printed, _logistic_gradient(scale),
+                          space=LOGISTIC, wrt="theta")
+    assert r.status == "refuted", str(r)
+
+
 def test_a_smooth_function_gets_no_kink_note():
     r = dc.check_gradient(lambda x: jnp.sum(x ** 3), lambda x: 3 * x ** 2, space=X, wrt="x",
                           profile="quick")

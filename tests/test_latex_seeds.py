@@ -65,3 +65,38 @@ def test_the_unedited_chain_is_not_refuted_at_the_lines_we_edit(unedited):
 def test_an_edited_line_of_the_seed_is_refuted(tmp_path, line, old, new):
     formulas = chain_copy(tmp_path, replace(line, old, new))
     assert caught(formulas[line]), formulas[line]
+
+
+# -- seed 001: J as printed, with log(1 - h), cancels where h is near 1 ---------------
+
+SEED_001 = SEEDS / "001_2a4613b859264713.txt"
+NOTATION_001 = ROOT / "proofs" / "notation" / "001_2a4613b859264713.toml"
+
+
+def logistic_chain(tmp_path, edit=None) -> dict:
+    """Seed 001's gradient chain (lines 16-24, the other lines blanked), edited."""
+    lines = SEED_001.read_text(encoding="utf-8").split("\n")
+    kept = [ln if 16 <= k + 1 <= 24 else "" for k, ln in enumerate(lines)]
+    if edit is not None:
+        edit(kept)
+    doc = tmp_path / SEED_001.name
+    doc.write_text("\n".join(kept), encoding="utf-8")
+    res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(NOTATION_001),
+                                    "--format", "json", "--cache-dir", ""])
+    assert res.exit_code in (0, 1), res.output
+    return {f["line"]: f for f in json.loads(res.stdout)["formulas"]}
+
+
+def test_the_textbook_logistic_gradient_of_seed_001_is_not_refuted(tmp_path):
+    formulas = logistic_chain(tmp_path)
+    for line in (19, 20, 21, 22):
+        assert formulas[line]["status"] in ("verified", "unstable"), formulas[line]
+        assert formulas[line]["step_status"] != "refuted", formulas[line]
+
+
+@pytest.mark.parametrize(("old", "new"), [(r"&= \frac{1}{m}", r"&= \frac{2}{m}"),
+                                          (r"(h(x)\,-\,y)", r"(y\,-\,h(x))")],
+                         ids=["factor-of-2", "sign"])
+def test_an_edited_textbook_logistic_gradient_of_seed_001_is_refuted(tmp_path, old, new):
+    formulas = logistic_chain(tmp_path, replace(22, old, new))
+    assert caught(formulas[22]), formulas[22]

@@ -359,7 +359,7 @@ def _overflow_verdicts(folder):
     import jax.numpy as jnp
     import numpy as np
 
-    from derivcheck._engine import _precision
+    from derivcheck._engine import _steps
 
     def overflowing(x):  # exp(x) overflows at 800 though the ratio is finite
         return jnp.exp(x["x"]) / (1 + jnp.exp(x["x"]))
@@ -371,8 +371,8 @@ def _overflow_verdicts(folder):
     out = []
     with jax.enable_x64(True):
         for _ in range(2):  # the second time, each step comes from the store
-            ops = _precision._stored_ops(_steps_checker(folder))
-            out.append([(_precision._overflows(f, x), _precision._overflows(f, x, ops))
+            ops = _steps._stored_ops(_steps_checker(folder))
+            out.append([(_steps._overflows(f, x), _steps._overflows(f, x, ops))
                         for f in (overflowing, calm)])
     return out
 
@@ -387,22 +387,22 @@ def _eager_steps(folder, fn, x):
     """How many steps of the overflow test of ``fn`` at ``x`` ran eagerly, not kept."""
     import jax
 
-    from derivcheck._engine import _precision
+    from derivcheck._engine import _steps
 
     eager = []
-    real = _precision._eager
+    real = _steps._eager
 
     def counting(eqn, ins):
         eager.append(eqn.primitive.name)
         return real(eqn, ins)
 
     with jax.enable_x64(True):
-        ops = _precision._stored_ops(_steps_checker(folder))
+        ops = _steps._stored_ops(_steps_checker(folder))
         try:
-            _precision._eager = counting
-            _precision._overflows(fn, x, ops)
+            _steps._eager = counting
+            _steps._overflows(fn, x, ops)
         finally:
-            _precision._eager = real
+            _steps._eager = real
     return eager
 
 
@@ -474,12 +474,12 @@ def _overflow_tests_run(folder, values):
     import jax.numpy as jnp
     import numpy as np
 
-    from derivcheck._engine import _precision
+    from derivcheck._engine import _steps
 
     def side(x):
         return jnp.exp(x["x"]) / (1 + jnp.exp(x["x"]))
 
-    real, out = _precision._overflows, []
+    real, out = _steps._overflows, []
     try:
         for v in values:
             walked = []
@@ -488,14 +488,14 @@ def _overflow_tests_run(folder, values):
                 walked.append(True)
                 return real(*a, **k)
 
-            _precision._overflows = counting
+            _steps._overflows = counting
             with jax.enable_x64(True):
                 ck = _steps_checker(folder)
-                found = _precision._overflows_at(ck, side, {"x": np.array([v, 1.0, -2.0])},
+                found = _steps.overflows_at(ck, side, {"x": np.array([v, 1.0, -2.0])},
                                                  ("line", 0), side)
             out.append((found, bool(walked)))
     finally:
-        _precision._overflows = real
+        _steps._overflows = real
     return out
 
 

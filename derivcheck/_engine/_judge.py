@@ -2,12 +2,13 @@
 
 The rules (what output is checkable, what counts as failing) are in
 :mod:`._rules`. :class:`Judge` applies them: it shrinks a failing line's
-counterexample and decides between ``refuted`` (it fails at a calm input, or
-at any input without evidence of floating-point breakdown: the formula is
-wrong), ``unstable`` (it fails only beyond the calm bound, with evidence that
-float64 broke down there, see :mod:`._precision`) and ``error`` (nan or inf
-at a calm input). :meth:`Judge.steps` judges each derivation line against the
-line before it at calm inputs: its step holds or fails.
+counterexample and decides between ``refuted`` (it fails at an input without
+evidence of floating-point breakdown: the formula is wrong), ``unstable`` (every
+failure it was shown rests on such evidence, see :mod:`._precision`; beyond the
+calm bound, or at a calm input that is an extreme logit, ``1 - h`` with ``h``
+near 1) and ``error`` (nan or inf at a calm input). :meth:`Judge.steps` judges
+each derivation line against the line before it at calm inputs: its step holds
+or fails.
 """
 
 from __future__ import annotations
@@ -95,7 +96,20 @@ class Judge:
                 return Conclusion(Status.ERROR, x, b, ck.bucket(b), err, message=(
                     "returns nan or inf at a calm input where the truth is finite; "
                     "look for a division by zero or log(0)"))
-            return Conclusion(Status.REFUTED, x, b, ck.bucket(b), err)
+            why = None if transposed else breakdown(ck, slot, b, x, calm=True)
+            if why is None:
+                return Conclusion(Status.REFUTED, x, b, ck.bucket(b), err)
+            # a rounding error even at a calm input (1 - h, h near 1): a failure it
+            # does not explain is still a wrong formula
+            for other in slot.failures:
+                if other.bucket in ck.truth_shape and slot.runs_in(other.bucket) and \
+                        breakdown(ck, slot, other.bucket, other.x, calm=True) is None:
+                    o_err = float(ck.evaluate(other.bucket, ck.batch_from(
+                        [other.x], other.bucket)).err[0, j])
+                    return Conclusion(Status.REFUTED, other.x, other.bucket,
+                                      ck.bucket(other.bucket), o_err)
+            return Conclusion(Status.UNSTABLE, x, b, ck.bucket(b), err,
+                              unstable_from=self._onset(b, j, x, mag), message=why)
         # Beyond the calm bound: unstable only on evidence of floating-point
         # breakdown (see :mod:`._precision`); a finite, precision-stable
         # failure is a wrong formula at any magnitude.
