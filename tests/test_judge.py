@@ -459,3 +459,21 @@ def test_an_input_with_a_smooth_off_entry_between_kinks_is_not_explained(monkeyp
 
 def test_an_input_whose_off_entries_all_sit_at_kinks_is_explained(monkeypatch):  # the twin
     assert _explained_relu(np.array([1.0, 1.0, 1.0]), monkeypatch)
+
+
+# -- inputs where the truth is not finite ---------------------------------------------
+
+def _norm(x):
+    return jnp.sqrt(jnp.sum(x ** 2))
+
+
+def test_inputs_where_autodiff_is_nan_are_named_as_not_checked():
+    r = dc.check_gradient(_norm, lambda x: x / _norm(x), space=X, wrt="x", profile="quick")
+    assert r.status == "verified", str(r)
+    assert "where the truth is nan or inf" in (r.message or ""), r.message
+
+
+def test_a_claim_checked_where_the_truth_is_always_finite_gets_no_such_note():  # the twin
+    r = dc.check_gradient(lambda x: jnp.sum(x ** 2), lambda x: 2 * x, space=X, wrt="x",
+                          profile="quick")
+    assert r.status == "verified" and r.message is None, str(r)

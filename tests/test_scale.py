@@ -116,3 +116,34 @@ def test_a_tiny_claim_off_by_a_small_factor_is_diagnosed_as_at_scale_1():
                                   lambda x, c=c: 1.0001 * c * 2 * x, space=S, wrt="x"),
                       profile="quick").diagnosis for c in (1.0, 1e-12)]
     assert notes[0] is not None and notes[0] == notes[1]
+
+
+# -- a NumPy reference (finite differences) measures the claim's unit too ----------------
+
+NP_SPACE = dc.Space(theta=dc.real("D"), X=dc.real("N D"), y=dc.binary("N"))
+
+
+def _np_logistic(scale):
+    def cost(theta, X, y):  # NumPy code JAX cannot trace: finite differences are the truth
+        h = 1.0 / (1.0 + np.exp(-(np.asarray(X) @ np.asarray(theta))))
+        return float(-scale * np.mean(y * np.log(h) + (1 - y) * np.log(1 - h)))
+
+    def grad(factor):
+        def g(theta, X, y):
+            h = 1.0 / (1.0 + np.exp(-(np.asarray(X) @ np.asarray(theta))))
+            return factor * scale * np.asarray(X).T @ (h - y) / len(y)
+        return g
+    return cost, grad
+
+
+@pytest.mark.parametrize("factor", [-1.0, 0.0], ids=["sign", "zero"])
+def test_a_wrong_gradient_of_a_tiny_numpy_loss_is_refuted(factor):
+    cost, grad = _np_logistic(1e-12)
+    r = dc.check_gradient(cost, grad(factor), space=NP_SPACE, wrt="theta", profile="quick")
+    assert (r.status, r.oracle) == ("refuted", "finite differences"), str(r)
+
+
+def test_the_right_gradient_of_a_tiny_numpy_loss_is_verified():  # the twin
+    cost, grad = _np_logistic(1e-12)
+    r = dc.check_gradient(cost, grad(1.0), space=NP_SPACE, wrt="theta", profile="quick")
+    assert (r.status, r.oracle) == ("verified", "finite differences"), str(r)

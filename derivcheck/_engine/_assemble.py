@@ -214,6 +214,10 @@ class Engine:
         if slot.examples == 0 and lr.status == Status.VERIFIED and ck.truth_error is None:
             lr.status = Status.ERROR
             lr.message = "the truth was never finite on the inputs drawn; check the reference"
+        elif slot.untruthed and lr.status == Status.VERIFIED and not ck.property:
+            note = (f"not checked at {slot.untruthed} of {slot.untruthed + slot.examples} "
+                    "inputs, where the truth is nan or inf (log 0, or autodiff of ‖x‖ at 0)")
+            lr.message = f"{lr.message}; {note}" if lr.message else note
         return lr
 
 

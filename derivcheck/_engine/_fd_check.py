@@ -99,18 +99,35 @@ class FiniteDifferenceChecker(Checker):
 
     def collect(self, b: int, batch: dict[str, np.ndarray], res: Any, *,
                 probe: bool = False) -> Errors:
-        del probe  # finite differences keep the absolute floor: no unit to measure
         size = next(iter(batch.values())).shape[0]
         n = len(self.slots)
         out = Errors(err=np.full((size, n), np.nan), step=np.full((size, n), np.nan),
                      fin=np.ones((size, n), dtype=bool), tfin=np.zeros(size, dtype=bool),
                      mag=np.zeros(size), ran=np.zeros((size, n), dtype=bool),
                      slack=np.zeros((size, n)), threshold=tol.threshold(self.profile.dtype))
+        probed = []
         for i in range(size):
             x = {k: np.array(v[i]) for k, v in batch.items()}
             out.mag[i] = magnitude(self.space, x)
-            self._check_input(b, i, x, out)
+            x = self.truth_inputs(x)
+            probed.append((x, self._probes(b, x, self._rng(x))))
+        if probe and b not in self._units:
+            self._units[b] = _unit([p for _, p in probed])
+        unit = self.unit(b)
+        for i, (x, probes) in enumerate(probed):
+            if probes is not None:
+                self._check_input(b, i, x, probes, out, unit)
         return out
+
+    def unit(self, b: int, *, probe: Any = None) -> float:
+        """The claim's unit in bucket ``b``: the median size of the truth's projections on
+        the bucket's probe batch (seed ``b``), as the compiled path measures it, so that
+        scaling a claim scales its floor (a sign error on a gradient of size 1e-12 is
+        refuted)."""
+        if b not in self._units:
+            self.collect(b, self.space.draw(self.bucket(b), seed=b, size=self.batch_of(b),
+                                            regimes=self.profile.regimes), None, probe=True)
+        return self._units.get(b, 1.0)
 
     def batch_from(self, xs: list[dict], b: int) -> dict[str, np.ndarray]:
         return batch_of_inputs(xs, len(xs))  # no padding: each input costs a probe
@@ -183,17 +200,14 @@ class FiniteDifferenceChecker(Checker):
             with np.errstate(all="ignore"):
                 return slot.fn(x)
 
-    def _check_input(self, b: int, i: int, x: dict, out: Errors) -> None:
-        x = self.truth_inputs(x)
-        probes = self._probes(b, x, self._rng(x))
-        if probes is None:
-            return
+    def _check_input(self, b: int, i: int, x: dict, probes: dict, out: Errors,
+                     unit: float) -> None:
         self.probed += 1
         s = out.mag[i]
         resolved, values = True, {}
         for p, pr in probes.items():
-            size = max(float(np.max(np.abs(pr.lo))), float(np.max(np.abs(pr.hi))))
-            scale = size + tol.KAPPA * (1.0 + s) * pr.weight
+            size = _size(pr)
+            scale = size + tol.KAPPA * (1.0 + s) * pr.weight * unit
             rel = float(np.max(pr.error)) / scale
             resolved &= bool(np.isfinite(rel) and rel <= RESOLUTION
                              and np.all(np.isfinite(pr.lo)) and np.all(np.isfinite(pr.hi)))
@@ -243,6 +257,21 @@ class FiniteDifferenceChecker(Checker):
             prev = claimed.get(slot.prev) if slot.prev is not None else None
             out.step[i, j] = (out.err[i, j] if prev is None
                               else float(tol.normalized_error(g, prev, s, np)))
+
+
+def _size(pr) -> float:
+    """The size of a probe's truth: the largest end of its intervals."""
+    return max(float(np.max(np.abs(pr.lo))), float(np.max(np.abs(pr.hi))))
+
+
+def _unit(probed: list) -> float:
+    """:func:`.._tolerance.unit_of` over the probes of a batch (per input, the largest
+    size over the truth's parts, over its directions' weight); 1 (the absolute floor)
+    where the truth is 0 at every input, as finite differences never see it exactly."""
+    sizes = [max(_size(pr) / max(pr.weight, 1e-300) for pr in probes.values())
+             for probes in probed if probes]
+    unit = tol.unit_of(np.array(sizes)) if sizes else 1.0
+    return unit if unit > 0 else 1.0
 
 
 #: The most entries a full finite-difference truth may have (one probe each).

@@ -47,6 +47,7 @@ class Search:
                 continue
             ok = checked & out.ran[:, j] & ~fails[:, j]
             slot.examples += int(np.count_nonzero(checked & out.ran[:, j]))
+            slot.untruthed += int(np.count_nonzero(~checked & out.ran[:, j]))
             if out.kinks is not None:
                 slot.kinks += int(np.count_nonzero(out.kinks[:, j] & checked))
             if np.any(ok):
