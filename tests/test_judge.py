@@ -165,6 +165,18 @@ SUBGRADIENTS = {
     "abs_as_sign": (lambda x: jnp.sum(jnp.abs(x)), jnp.sign, X, "x"),
     "l1_plus_l2": (lambda w, lam: lam * jnp.sum(jnp.abs(w)) + jnp.sum(w ** 2),
                    lambda w, lam: lam * jnp.sign(w) + 2 * w, WL, "w"),
+    "max_by_argmax": (jnp.max, lambda x: jax.nn.one_hot(jnp.argmax(x), x.shape[0]), X, "x"),
+    "linf_by_argmax": (lambda x: jnp.max(jnp.abs(x)), lambda x: jnp.sign(x) * jax.nn.one_hot(
+        jnp.argmax(jnp.abs(x)), x.shape[0]), X, "x"),
+}
+
+#: Entry by entry inside the one-sided values, but not subgradients along a tie.
+NOT_SUBGRADIENTS = {
+    "max_as_indicator_of_every_tied_entry": (
+        jnp.max, lambda x: (x == jnp.max(x)).astype(jnp.float64), X, "x"),
+    "linf_as_sign_of_every_tied_entry": (
+        lambda x: jnp.max(jnp.abs(x)),
+        lambda x: jnp.sign(x) * (jnp.abs(x) == jnp.max(jnp.abs(x))), X, "x"),
 }
 
 
@@ -181,6 +193,14 @@ def test_a_valid_subgradient_at_kinks_is_verified_with_a_note(name):
 def test_the_same_subgradient_is_refuted_when_exact_agreement_is_demanded(name):  # twin
     f, g, space, wrt = SUBGRADIENTS[name]
     r = dc.check_gradient(f, g, space=space, wrt=wrt, profile="quick", subgradient=False)
+    assert r.status == "refuted", str(r)
+
+
+@pytest.mark.parametrize("name", list(NOT_SUBGRADIENTS))
+def test_entries_each_between_one_sided_values_but_not_a_subgradient_at_a_tie_are_refuted(
+        name):  # the twin of the max and L-infinity subgradients above
+    f, g, space, wrt = NOT_SUBGRADIENTS[name]
+    r = dc.check_gradient(f, g, space=space, wrt=wrt, profile="quick")
     assert r.status == "refuted", str(r)
 
 

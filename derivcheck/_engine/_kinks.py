@@ -8,8 +8,11 @@ by a kink when, for every entry where the claimed value is off, the entry
 lies between the one-sided values of the truth: the truth at ``x ± h·e_i``
 for the coordinate ``i`` of ``wrt`` the entry belongs to (and at ``x``),
 within the tolerance, and those one-sided values disagree (the target is not
-differentiable there). Explained inputs count as agreeing; the verdict says
-how many there were.
+differentiable there). Where an off entry is tied with other entries of
+``wrt`` (equal, or equal in absolute value), the claim must also hold along
+the tie, the tied entries moving together (:func:`_ties_hold`): ``[1, 1]``
+for ``max`` at ``x1 = x2`` is refuted there. Explained inputs count as
+agreeing; the verdict says how many there were.
 
 A kink needs an exact tie, which random real values never hit, so only
 inputs with an integer-valued or repeated entry are tested (the "integers"
@@ -187,7 +190,55 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
         found = _entries_inside([info for _, info in entries], sides)
         for (i, _), inside in zip(entries, found, strict=True):
             ok[i] = ok[i] and inside
+    for i, p in plans.items():
+        if ok[i]:
+            ok[i] = _ties_hold(ck, b, part, wrt, *p)
     return ok
+
+
+def _ties_hold(ck, b: int, part, wrt, x: dict, w, info) -> bool:
+    """Whether the claim, whose off entries each lie between one-sided values, is also a
+    subgradient along each tie among the ``wrt`` entries of an off entry: ``g·d`` between
+    the truth's one-sided values along ``d``, the tie's entries moving together.
+
+    Entry by entry, ``[1, 1]`` for ``max(x1, x2)`` at ``x1 = x2`` passes (each 1 lies in
+    [0, 1]), though no subgradient has ``g1 + g2 = 2``. Tested where the target is
+    convex along each entry of the tie (its right derivative at least its left), where
+    this is what a subgradient satisfies; a gradient claim's entries only (not a
+    Jacobian's rows)."""
+    g, t, coords, tol_abs = np.asarray(info[0]), np.asarray(info[1]), info[2], info[3]
+    w = np.asarray(w, dtype=np.float64)
+    if g.shape != w.shape or w.ndim == 0:
+        return True
+    seen = set()
+    for c in coords:
+        groups = [(w == w[c], np.ones_like(w))]  # equal entries move up together
+        if w[c] != 0 and np.any((np.abs(w) == abs(w[c])) & (w != w[c])):
+            groups.append((np.abs(w) == abs(w[c]), np.sign(w)))  # |x| tied: outward
+        for group, dirs in groups:
+            key = group.tobytes() + dirs.tobytes()
+            if np.count_nonzero(group) < 2 or key in seen:
+                continue
+            seen.add(key)
+            members = [tuple(m) for m in np.argwhere(group)]
+            d = np.where(group, dirs, 0.0)
+            h = STEP * max(1.0, float(np.max(np.abs(w[group]))))
+            cands = _sides(x, w, wrt, members)
+            for sign in (1.0, -1.0):
+                y = dict(x)
+                y[wrt] = w + sign * h * d
+                cands.append(y)
+            vals = _truths(ck, b, cands, part)
+            right = np.array([vals[2 * k][m] for k, m in enumerate(members)])
+            left = np.array([vals[2 * k + 1][m] for k, m in enumerate(members)])
+            if np.any(right < left - tol_abs):
+                continue  # concave along some entry: no such bound
+            ends = [float(np.sum(v * d)) for v in (vals[-2], vals[-1], t)]
+            gd, slack = float(np.sum(g * d)), tol_abs * float(np.sum(np.abs(d)))
+            if not np.all(np.isfinite(ends)) or not min(ends) - slack <= gd <= \
+                    max(ends) + slack:
+                return False
+    return True
 
 
 def _entries_inside(infos: list, sides: list) -> list[bool]:
