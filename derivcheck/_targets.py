@@ -144,11 +144,18 @@ def _of_wrt(f: Fn, inp: dict, wrt: str) -> Fn:
     return lambda v: f({**inp, wrt: v})
 
 
+class NotByFiniteDifferences(ValueError):
+    """A claim derivcheck cannot check by finite differences (its limit, not the user's
+    code): the message says what to do instead."""
+
+
 def _single(wrt) -> str:
     """``wrt`` if it names one input; finite differences take one at a time."""
     if not isinstance(wrt, str):
-        raise ValueError(f"finite differences take one wrt input at a time, not {wrt!r}: "
-                         "check each input on its own, or write the reference in JAX")
+        raise NotByFiniteDifferences(
+            f"derivcheck's finite differences take one wrt input at a time, not {wrt!r} "
+            "(the reference is NumPy code JAX cannot trace): check each input in a claim "
+            "of its own, or write the reference in JAX")
     return wrt
 
 
