@@ -3,7 +3,10 @@
 A proof file is a Python module (it runs as code, like a ``conftest.py``).
 Every module-level :class:`~derivcheck.Claim` is collected in definition
 order, and the variable name becomes its id unless the claim sets one.
-Files whose name starts with ``_`` are helpers and are not collected.
+Files whose name starts with ``_`` are helpers and are not collected. The file
+runs one top-level statement at a time: a statement that raises (a claim whose
+``wrt`` is not an input, a bad space) is a load error naming its line, and the
+statements after it still run, so one broken claim never stops the others.
 
 While a proof file is imported its own folder is first on ``sys.path``, so
 it can import a helper module beside it (as under pytest); ``sys.path`` is
@@ -134,24 +137,56 @@ def _assignment_lines(path: Path) -> dict[str, int]:
 
 
 def _import_module(name: str, path: Path):
-    """Execute the file as module ``name``, with its folder first on ``sys.path``."""
+    """Execute the file as module ``name``, with its folder first on ``sys.path``.
+
+    Returns (module or None, the statements that raised: (line, names, exception,
+    trace)). The file runs one top-level statement at a time, so that one broken
+    claim (a ``wrt`` that is not an input, a bad space) does not stop the claims after
+    it; a failed import still stops the file (it raises)."""
     spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        return None
+    if spec is None or spec.loader is None or path.suffix != ".py":
+        return None, []
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     folder = str(path.resolve().parent)
     already = set(sys.modules)
     sys.path.insert(0, folder)
     try:
-        spec.loader.exec_module(module)
+        failed = _run_statements(module, path)
     finally:
         try:  # the first entry equal to ours is ours, wherever the file moved it
             sys.path.remove(folder)
         except ValueError:
             pass
         _forget_helpers(folder, already)
-    return module
+    return module, failed
+
+
+def _run_statements(module, path: Path) -> list[tuple]:
+    """Run the file's top-level statements in ``module`` one by one (see
+    :func:`_import_module`); imports that fail, and Ctrl-C, raise."""
+    import __future__
+
+    tree = ast.parse(path.read_bytes(), filename=str(path))
+    module.__doc__ = ast.get_docstring(tree)
+    flags = 0  # a __future__ import applies to the whole file
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+            for alias in stmt.names:
+                flags |= getattr(__future__, alias.name).compiler_flag
+    failed = []
+    for stmt in tree.body:
+        code = compile(ast.Module(body=[stmt], type_ignores=[]), str(path), "exec",
+                       flags=flags, dont_inherit=True)
+        try:
+            exec(code, module.__dict__)  # noqa: S102 - a proof file is code, as a conftest is
+        except Exception as exc:
+            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                raise
+            names = [n.id for t in getattr(stmt, "targets", [getattr(stmt, "target", None)])
+                     if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)]
+            failed.append((stmt.lineno, names, exc, traceback.format_exc()))
+    return failed
 
 
 def _forget_helpers(folder: str, already: set[str]) -> None:
@@ -200,7 +235,7 @@ def load_file(path: Path) -> tuple[list[Claim], LoadError | None]:
     shown = _display(path)
     name = "derivcheck_proof_" + "".join(c if c.isalnum() else "_" for c in shown)
     try:
-        module = _import_module(name, path)
+        module, failed = _import_module(name, path)
         if module is None:
             return [], LoadError(shown, "is not a Python file; proof files end in .py")
     except SyntaxError as exc:
@@ -236,7 +271,20 @@ def load_file(path: Path) -> tuple[list[Claim], LoadError | None]:
         if claim.id not in dup_ids:
             kept.append(claim)
     kept, message = _with_latex(kept, module, path, shown, message)
-    return kept, (LoadError(shown, message) if message else None)
+    broken = [_failed_statement(*f) for f in failed]
+    message = "; ".join(broken + ([message] if message else [])) or None
+    trace = "".join(f[3] for f in failed)
+    return kept, (LoadError(shown, message, trace) if message else None)
+
+
+def _failed_statement(line: int, names: list[str], exc: BaseException, trace: str) -> str:
+    """One top-level statement that raised, in one clause: where, what, what to do."""
+    del trace
+    text = str(exc).strip().splitlines()
+    lost = f"{', '.join(f'`{n}`' for n in names)} not loaded; " if names else ""
+    return (f"line {line}: {type(exc).__name__} while importing: {text[0] if text else ''}; "
+            f"fix the file ({lost}the statements after it were run; --traceback shows the "
+            "full trace)")
 
 
 def _with_latex(claims: list[Claim], module, path: Path, shown: str,

@@ -212,3 +212,33 @@ def test_an_uninterrupted_run_writes_the_whole_report(tmp_path):
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["interrupted"] is False
     assert len(doc["claims"]) == 3
+
+
+# -- one broken claim never stops the others ----------------------------------------------
+
+THREE = """
+    import jax.numpy as jnp
+    import derivcheck as dc
+    S = dc.Space(x=dc.real("D"))
+    fine_before = dc.gradient(lambda x: jnp.sum(x ** 2), lambda x: 2 * x, space=S, wrt="x")
+    broken = dc.gradient(lambda x: jnp.sum(x ** 2), lambda x: 2 * x, space=S, wrt="{wrt}")
+    fine_after = dc.gradient(lambda x: jnp.sum(x ** 3), lambda x: 3 * x ** 2, space=S, wrt="x")
+"""
+
+
+def test_a_claim_that_raises_as_it_is_built_is_named_and_the_claims_after_it_still_run(
+        tmp_path):
+    write(tmp_path, "three.py", THREE.replace("{wrt}", "z"))
+    r = run("check", "--profile", "quick", "three.py", cwd=tmp_path)
+    assert r.exit_code == 2, r.output
+    assert lines_with(r.output, "load error", "three.py: line 6: ClaimError", "`broken` not loaded")
+    assert lines_with(r.output, "✓ verified", "three.py::fine_before"), r.output
+    assert lines_with(r.output, "✓ verified", "three.py::fine_after"), r.output
+
+
+def test_the_same_file_with_the_claim_fixed_loads_all_three(tmp_path):  # the twin
+    write(tmp_path, "three.py", THREE.replace("{wrt}", "x"))
+    r = run("check", "--profile", "quick", "three.py", cwd=tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "load error" not in r.output
+    assert len(lines_with(r.output, "✓ verified", "three.py::")) == 3, r.output
