@@ -242,3 +242,29 @@ def test_the_same_file_with_the_claim_fixed_loads_all_three(tmp_path):  # the tw
     assert r.exit_code == 0, r.output
     assert "load error" not in r.output
     assert len(lines_with(r.output, "✓ verified", "three.py::")) == 3, r.output
+
+
+def _chain_with_line_2(fn):
+    import jax.numpy as jnp
+
+    import derivcheck as dc
+
+    return dc.Derivation(target=dc.grad_of(lambda x: jnp.sum(x ** 2), wrt="x"),
+                         lines=[dc.Line("2x", lambda x: 2 * x), dc.Line("line 2", fn),
+                                dc.Line("x + x", lambda x: x + x)],
+                         space=dc.Space(x=dc.real("D"), lam=dc.positive(), b=dc.real()))
+
+
+def test_a_derivation_line_asking_for_a_missing_input_is_that_lines_error_alone():
+    import derivcheck as dc
+
+    r = dc.check(_chain_with_line_2(lambda x, q: x * q), profile="quick")
+    assert [ln.status for ln in r.lines] == ["verified", "error", "verified"], str(r)
+    assert "asks for input 'q'" in r.lines[1].message
+
+
+def test_the_same_derivation_with_line_2_bound_checks_every_line():  # the twin
+    import derivcheck as dc
+
+    r = dc.check(_chain_with_line_2(lambda x, lam: 2 * x), profile="quick")
+    assert [ln.status for ln in r.lines] == ["verified"] * 3, str(r)

@@ -27,6 +27,19 @@ from ._rules import failing, first_line, judge_output
 
 __all__ = ["BATCH_FLOATS", "PIPELINE_FLOATS", "Checker", "batch_of_inputs"]
 
+
+def _bound(fn, claim: Claim, *, where: str):
+    """:func:`.._binding.bind_line`; a line that cannot be bound (it asks for an input
+    the space lacks) raises its ClaimError when run, an error of that line alone."""
+    try:
+        return bind_line(fn, claim, where=where)
+    except ClaimError as exc:
+        message = str(exc)
+
+        def unbound(inputs):
+            raise ClaimError(message)
+        return unbound
+
 #: Values per compiled call the engine aims for (see :meth:`Checker.batch_of`).
 BATCH_FLOATS = 2**16
 
@@ -71,13 +84,13 @@ class Checker:
         self.fix_slot: dict[int, int] = {}
         parts = claim.target.parts
         for i, ln in enumerate(claim.lines):
-            fn = bind_line(ln.fn, claim, where=f"{claim.qualname} line {i + 1}")
+            fn = _bound(ln.fn, claim, where=f"{claim.qualname} line {i + 1}")
             prev = i - 1 if i > 0 and claim.kind.chained else None
             self.slots.append(LineSlot(len(self.slots), fn, prev, numpy=is_numpy_fn(ln.fn),
                                        part=i if parts else None))
         for i, ln in enumerate(claim.lines):
             if ln.fix is not None:
-                fn = bind_line(ln.fix.fn, claim, where=f"{claim.qualname} line {i + 1} fix")
+                fn = _bound(ln.fix.fn, claim, where=f"{claim.qualname} line {i + 1} fix")
                 self.fix_slot[i] = len(self.slots)
                 self.slots.append(LineSlot(len(self.slots), fn, None,
                                            numpy=is_numpy_fn(ln.fix.fn),
