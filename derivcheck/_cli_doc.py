@@ -76,10 +76,13 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir_option):
         nt = load_notation(found)
         nt.space()
         text = read_text(path)
+        nt, stale = nt.placed(text)   # blocks anchored by text follow it
     except (NotationError, OSError) as exc:
         fail(str(exc))
     except ValueError as exc:  # the [inputs] do not make a space (dc.SpaceError)
         fail(f"{found}: [inputs]: {exc}")
+    for warning in stale:
+        click.echo(f"derivcheck: warning: {warning}", err=True)
     from ._runner import compile_cache
 
     with compile_cache(cache_dir(cache_dir_option)):

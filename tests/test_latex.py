@@ -469,3 +469,34 @@ def test_sides_run_on_numpy_arrays_are_compared_by_shape_before_they_are_evaluat
 
 def test_sides_of_the_same_shape_are_then_evaluated_on_the_arrays():  # the twin
     assert _kinds_of_calls(2) == [True, True, False, False]
+
+
+# -- a bare symbol (x standing for one row of X) takes its superscript ------------------
+
+BARE = """
+    [inputs]
+    X = "real N D"
+    W = "real D C"
+    x1 = "real D"
+
+    [symbols]
+    x = { input = "X", sub = "N", bare = "x1" }
+    w = { input = "W", sub = "C" }
+
+    [indices]
+    c = "C"
+"""
+
+
+def _bare(tmp_path, formula):
+    out, _ = run_doc(tmp_path, formula, notation=BARE)
+    (f,) = out["formulas"]
+    return f["status"]
+
+
+def test_a_bare_vector_transposed_is_read_as_a_transpose(tmp_path):
+    assert _bare(tmp_path, r"$$w_c^T x = x^T w_c$$") == "verified"
+
+
+def test_a_bare_vector_against_another_row_is_refuted(tmp_path):  # the twin
+    assert _bare(tmp_path, r"$$w_c^T x = x_1^T w_c$$") == "refuted"

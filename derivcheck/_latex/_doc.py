@@ -27,6 +27,7 @@ _UNSUPPORTED_RAW = [
     (re.compile(r"\\begin\{(cases)\}"), "cases (\\begin{{{0}}})"),
     (re.compile(r"\\(min|max|arg|lim|int|infty|in|forall|exists)(?![A-Za-z])"), "\\{0}"),
 ]
+_ESCAPED = re.compile(r"\\\\|\\[{}]")
 _LAYOUT = re.compile(r"\\(begin|end)\{(aligned|align\*?|split|gathered|equation\*?)\}|&")
 
 
@@ -58,6 +59,11 @@ class _Side:
 
 def _compile_side(side: _Side, nt) -> None:
     text = _LAYOUT.sub(" ", side.text).strip()
+    plain = _ESCAPED.sub("", text)
+    if plain.count("{") != plain.count("}"):
+        side.reason = "unbalanced braces ({}) on this row (the grammar does not read it)".format(
+            "{ without }" if plain.count("{") > plain.count("}") else "} without {")
+        return
     for pat, what in _UNSUPPORTED_RAW:
         m = pat.search(text)
         if m:

@@ -25,6 +25,9 @@ _OPENERS = {"(": ")", "[": "]", "{": "}"}
 _ENV = re.compile(r"\\(begin|end)\{(\w+\*?)\}")
 _LAYOUT_ENVS = ("aligned", "align", "align*", "split", "gathered", "equation", "equation*",
                 "gather", "gather*")
+_LINE_START = re.compile(r"[ \t]*&?[ \t]*")
+_TAIL = re.compile(r"(?:\s|\\\\|&|\\end\{\w+\*?\})*")
+_ALIGN_ENVS = ("aligned", "align", "align*", "split", "gathered", "gather", "gather*")
 
 
 @dataclasses.dataclass
@@ -89,26 +92,96 @@ def _depth_scan(text: str):
         k += 1
 
 
+def _scan(body: str) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """Brace and bracket depth before each character, and the candidate row breaks.
+
+    A break is ``(position, width)``: a ``\\\\`` outside nested environments
+    (width 2), or a line end inside an align-like environment (width 1).
+    """
+    n = len(body)
+    curly, square = [0] * (n + 1), [0] * (n + 1)
+    breaks: list[tuple[int, int]] = []
+    c = b = env = align = 0
+    k = 0
+    while k < n:
+        step, dc, db = 1, 0, 0
+        m = _ENV.match(body, k)
+        ch = body[k]
+        if m:
+            sign = 1 if m.group(1) == "begin" else -1
+            if m.group(2) not in _LAYOUT_ENVS:
+                env += sign
+            elif m.group(2) in _ALIGN_ENVS:
+                align += sign
+            step = m.end() - k
+        elif ch == "\\" and body[k + 1:k + 2] in ("{", "}"):
+            db, step = (1 if body[k + 1] == "{" else -1), 2
+        elif body.startswith("\\\\", k) and env == 0 and (k == 0 or body[k - 1] != "\\"):
+            breaks.append((k, 2))
+        elif ch == "\n" and env == 0 and align > 0:
+            breaks.append((k, 1))
+        elif ch in "{}":
+            dc = 1 if ch == "{" else -1
+        elif ch in "([)]":
+            db = 1 if ch in "([" else -1
+        curly[k:k + step] = [c] * step
+        square[k:k + step] = [b] * step
+        c, b, k = c + dc, b + db, k + step
+    curly[n], square[n] = c, b
+    return curly, square, breaks
+
+
+def _suffix_min(depth: list[int]) -> list[int]:
+    out = depth[:]
+    for k in range(len(out) - 2, -1, -1):
+        out[k] = min(out[k], out[k + 1])
+    return out
+
+
 def _split_rows(body: str) -> list[tuple[str, int]]:
-    """Rows at top-level ``\\\\``; a row with an open bracket or a trailing + continues."""
-    rows, start = [], 0
-    stops = []
-    for k, depth, env in _depth_scan(body):
-        if body.startswith("\\\\", k) and depth == 0 and env == 0 and \
-                (k == 0 or body[k - 1] != "\\"):
-            stops.append(k)
-    stops = [s for s in stops if not any(s == t + 1 for t in stops)]
-    for s in stops + [len(body)]:
-        rows.append((body[start:s], start))
-        start = s + 2
-    merged: list[tuple[str, int]] = []
-    for text, off in rows:
-        if merged and _open(merged[-1][0]):
-            prev, poff = merged[-1]
-            merged[-1] = (prev + " " + " " * 0 + text, poff)
+    """Rows at top-level ``\\\\``; a row with an open bracket or a trailing + continues.
+
+    A brace or bracket opened on a row and closed on a later one (``\\left[ …
+    \\right. \\\\ \\left. … \\right]``, ``\\substack{i \\\\ j}``) holds the rows
+    together. One that never closes does not: the row ends at its ``\\\\``, or, in
+    an align-like environment, at the line end before a line starting with a
+    relation sign, so that a missing ``}`` breaks only its own row (the last
+    row keeps the layout after it, as a balanced one does).
+    """
+    curly, square, breaks = _scan(body)
+    low_c, low_s = _suffix_min(curly), _suffix_min(square)
+    cut: list[tuple[int, int, bool]] = []
+    start = 0
+    for pos, width in breaks:
+        rel_c, rel_s = curly[pos] - curly[start], square[pos] - square[start]
+        held = (rel_c > 0 and low_c[pos + 1] < curly[pos]) or \
+            (rel_s > 0 and low_s[pos + 1] < square[pos])
+        if width == 2 and rel_c + rel_s == 0:
+            cut.append((pos, width, False))
+        elif rel_c + rel_s != 0 and not held and not _TAIL.fullmatch(body, pos) and \
+                (width == 2 or _starts_relation(body, pos + 1)):
+            cut.append((pos, width, True))
         else:
-            merged.append((text, off))
-    return merged
+            continue
+        start = pos + width
+    rows, start = [], 0
+    for pos, width, broken in cut + [(len(body), 0, False)]:
+        rows.append((body[start:pos], start, broken))
+        start = pos + width
+    merged: list[tuple[str, int, bool]] = []
+    for text, off, broken in rows:
+        if merged and not merged[-1][2] and _open(merged[-1][0]):
+            prev, poff, _ = merged[-1]
+            merged[-1] = (prev + " " + text, poff, broken)
+        else:
+            merged.append((text, off, broken))
+    return [(text, off) for text, off, _ in merged]
+
+
+def _starts_relation(body: str, k: int) -> bool:
+    """Whether the line from ``k`` starts with a relation sign (after ``&``)."""
+    m = _LINE_START.match(body, k)
+    return bool(_RELOPS.match(body, m.end()))
 
 
 def _open(text: str) -> bool:
@@ -122,9 +195,10 @@ def _open(text: str) -> bool:
 
 def _split_relations(text: str) -> list[tuple[str, int, str | None]]:
     """Pieces of a row at its top-level relation signs: (text, offset, sign before)."""
-    cuts = []
+    cuts, stray = [], False
     for k, depth, env in _depth_scan(text):
-        if depth == 0 and env == 0:
+        stray = stray or depth < 0  # after a stray closer, no sign is top-level
+        if depth == 0 and env == 0 and not stray:
             m = _RELOPS.match(text, k)
             if m and not (text[k] == "=" and k > 0 and text[k - 1] == ":"):
                 if cuts and cuts[-1][1] > k:

@@ -27,6 +27,13 @@ Example (``proofs/notation/<document stem>.toml``)::
 In a block, ``update = "..."`` gives the meaning of an assignment ``a := b`` written
 there (e.g. a gradient step), against which ``b`` is checked.
 
+A block follows its text when the document is edited: ``at = '...'`` is a piece
+of its first line (as written, or with Markdown's ``\\_`` written ``_``); the
+block starts at the line holding it nearest to ``lines[0]`` and keeps its
+length, or, with ``until = '...'`` (a piece of its last line), ends at the
+first line from its start holding that. An anchor not found leaves the block
+at ``lines``, with a warning.
+
 A symbol's ``sub`` / ``sup`` name the dimensions its subscripts and its
 sample superscript ``(i)`` select, in order; axes not named are selected by
 the remaining subscripts in order. ``implicit = "i"`` reads an omitted
@@ -39,11 +46,13 @@ symbol written with no index as another input; ``whole = true`` reads
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from . import _ast as A
+from ._clean import unescape_markdown
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -100,6 +109,8 @@ class Block:
     indices: dict[str, str] = dataclasses.field(default_factory=dict)
     skip: str | None = None
     update: str | None = None
+    at: str | None = None             # text on its first line: the block follows it
+    until: str | None = None          # text on its last line
 
 
 @dataclasses.dataclass
@@ -137,6 +148,33 @@ class Notation:
                 out.update = b.update or out.update
         return out
 
+    def placed(self, doc: str) -> tuple[Notation, list[str]]:
+        """The notation with its anchored blocks moved to their text in ``doc``.
+
+        Returns (notation, warnings): one warning per anchor not found, unless the
+        block's lines are blank there (it then applies to nothing).
+        """
+        lines, text = doc.split("\n"), [doc, unescape_markdown(doc)]
+        blocks, warnings = [], []
+        for k, b in enumerate(self.blocks):
+            a, z = b.lines
+            found = _lines_of(b.at, text) if b.at is not None else [a]
+            miss = None if found else b.at
+            if found:
+                start = min(found, key=lambda n: (abs(n - a), n))
+                a, z = start, z + start - a
+                if b.until is not None:
+                    ends = [n for n in _lines_of(b.until, text, end=True) if n >= a]
+                    z, miss = (min(ends), None) if ends else (z, b.until)
+            if miss is not None and any(x.strip() for x in lines[max(a - 1, 0):z]):
+                key, which = ("at", "first") if miss == b.at else ("until", "last")
+                warnings.append(
+                    f"{self.path}: [[blocks]] #{k + 1}: {key} = '{miss}' is not in the "
+                    f"document, so the block is read at lines = [{a}, {z}]: update its "
+                    f"{key} (or lines) to text on the block's {which} line".replace("\n", "\\n"))
+            blocks.append(dataclasses.replace(b, lines=(a, z)))
+        return dataclasses.replace(self, blocks=blocks, _cache={}), warnings
+
     def space(self):
         """The :class:`derivcheck.Space` of the inputs."""
         import derivcheck as dc
@@ -160,6 +198,15 @@ class Notation:
     def label_classes(self, name: str) -> str | None:
         kind, *dims = self.inputs[name].split()
         return dims[-1] if kind == "labels" else None
+
+
+def _lines_of(needle: str, texts: list[str], *, end: bool = False) -> list[int]:
+    """The lines (1-based) where ``needle`` starts (or ``end``s) in any of ``texts``."""
+    out = set()
+    for text in texts:
+        for m in re.finditer(re.escape(needle), text):
+            out.add(text.count("\n", 0, m.end() if end else m.start()) + 1)
+    return sorted(out)
 
 
 def _key(latex: str, words: tuple[str, ...], where: str) -> str:
@@ -236,9 +283,14 @@ def load(path: str | Path) -> Notation:
         _section(raw, words, path, symbols, functions, quantities)
         blocks = []
         for k, b in enumerate(raw.get("blocks", [])):
+            for key in ("at", "until"):
+                if key in b and not (isinstance(b[key], str) and b[key].strip()):
+                    raise NotationError(f"{path} [[blocks]] #{k + 1}: {key} must be a piece "
+                                        f"of the document's text, got {b[key]!r}")
             blk = Block(lines=tuple(b.get("lines", (0, 10 ** 9))), skip=b.get("skip"),
                         update=b.get("update"),
-                        indices=dict(b.get("indices", {})))
+                        indices=dict(b.get("indices", {})), at=b.get("at"),
+                        until=b.get("until"))
             if "assume" in b:
                 blk.assume = parse_expr(clean(b["assume"], words=words))
             _section(b, words, f"{path} [[blocks]] #{k + 1}", blk.symbols, blk.functions,

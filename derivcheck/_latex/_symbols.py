@@ -136,9 +136,8 @@ def _symbol_value(node: A.Node, env: Env) -> V:
             not (sym.implicit and sym.implicit in env.idx):
         arr = jnp.asarray(env.inputs[sym.bare], dtype=jnp.float64)
         if env.nt.label_classes(sym.bare) is not None:
-            arr = arr + 1.0
-        return V(arr, sym.row)
-    if sym is not None and sym.whole:
+            arr = arr + 1.0  # then its superscript (x^T, x^2) as for any symbol
+    elif sym is not None and sym.whole:
         arr = full_symbol(name, env)
     else:
         arr = select(full_symbol(name, env), name, node, env)
