@@ -24,6 +24,12 @@ from ._rules import failing, step_failing
 
 __all__ = ["Judge"]
 
+#: A calm failure is tested for rounding only where its error, at NEIGHBOURS inputs a
+#: relative NEIGHBOUR_STEP away, spreads by more than NOISE_SHARE of itself.
+NEIGHBOURS = 8
+NEIGHBOUR_STEP = 1e-6
+NOISE_SHARE = 1e-3
+
 
 class Judge:
     """Concludes on failing lines, using the checker's compiled checks."""
@@ -96,7 +102,8 @@ class Judge:
                 return Conclusion(Status.ERROR, x, b, ck.bucket(b), err, message=(
                     "returns nan or inf at a calm input where the truth is finite; "
                     "look for a division by zero or log(0)"))
-            why = None if transposed else breakdown(ck, slot, b, x, calm=True)
+            why = None if transposed or not self._noisy(b, j, x, err) else \
+                breakdown(ck, slot, b, x, calm=True)
             if why is None:
                 return Conclusion(Status.REFUTED, x, b, ck.bucket(b), err)
             # a rounding error even at a calm input (1 - h, h near 1): a failure it
@@ -132,6 +139,22 @@ class Judge:
                                       ck.bucket(other.bucket), o_err)
         return Conclusion(Status.UNSTABLE, x, b, ck.bucket(b), err,
                           unstable_from=onset, message=why)
+
+    def _noisy(self, b: int, j: int, x: dict, err: float) -> bool:
+        """Whether the error at ``x`` jumps about between neighbours a relative
+        :data:`NEIGHBOUR_STEP` away (a rounding error's pattern; a wrong formula's error
+        moves smoothly): one call of the compiled check, before any evidence that
+        compiles is sought at a calm input."""
+        ck = self.checker
+        rng = np.random.default_rng(ck.seed)
+        floats = [n for n, inp in self.space.inputs.items() if inp.varies]
+        cands = [{k: (v * (1.0 + NEIGHBOUR_STEP * rng.uniform(-1.0, 1.0, np.shape(v)))
+                      if k in floats else v) for k, v in x.items()}
+                 for _ in range(NEIGHBOURS)]
+        errs = ck.evaluate(b, ck.batch_from(cands, b)).err[:NEIGHBOURS, j]
+        if not np.all(np.isfinite(errs)):
+            return True
+        return float(np.max(errs) - np.min(errs)) > NOISE_SHARE * err
 
     def _onset(self, b: int, j: int, x: dict, mag: float) -> float:
         """The smallest failing magnitude along the ray from the origin to ``x``."""
