@@ -500,3 +500,16 @@ def test_a_bare_vector_transposed_is_read_as_a_transpose(tmp_path):
 
 def test_a_bare_vector_against_another_row_is_refuted(tmp_path):  # the twin
     assert _bare(tmp_path, r"$$w_c^T x = x_1^T w_c$$") == "refuted"
+
+
+def test_an_unstable_relation_says_why(tmp_path):
+    out, _ = run_doc(tmp_path,  # e^{e^a} overflows from a = 6.6: inf / inf
+                     r"$$\frac{1}{1 + e^{-e^{a_1}}} = \frac{e^{e^{a_1}}}{e^{e^{a_1}} + 1}$$")
+    (f,) = out["formulas"]
+    assert f["status"] == "unstable" and f["diagnosis"], f
+
+
+def test_a_verified_relation_has_no_diagnosis(tmp_path):  # the twin
+    out, _ = run_doc(tmp_path, r"$$\frac{1}{1 + e^{b_1 - a_1}} = \frac{1}{1 + e^{b_1 - a_1}}$$")
+    (f,) = out["formulas"]
+    assert f["status"] == "verified" and f["diagnosis"] is None, f

@@ -371,3 +371,34 @@ def test_the_readme_pytorch_adapter_checks_a_torch_function():
     assert (right.status, right.oracle) == ("verified", "finite differences")
     assert dc.check_gradient(loss, lambda x: 3 * x, space=space, wrt="x",
                              profile=Q).status == "refuted"
+
+
+def _softmax_reference(W, X, y):
+    import jax
+
+    return -jax.numpy.mean(jax.nn.log_softmax(X @ W)[np.arange(X.shape[0]), y])
+
+
+def _unshifted_softmax_gradient(sign):
+    def grad(W, X, y):  # NumPy, exp without subtracting the max: overflows in float32
+        e = np.exp(X.dot(W))
+        p = e / e.sum(axis=1, keepdims=True)
+        p[np.arange(X.shape[0]), y] -= 1
+        return sign * X.T.dot(p) / X.shape[0]
+    return grad
+
+
+SOFTMAX = dc.Space(W=dc.real("D C"), X=dc.real("N D"), y=dc.labels("N", classes="C"))
+
+
+def test_a_numpy_line_that_overflows_in_float32_is_unstable_not_refuted():
+    r = dc.check_gradient(_softmax_reference, _unshifted_softmax_gradient(1.0), space=SOFTMAX,
+                          wrt="W", dtype="float32")
+    assert r.status == "unstable", str(r)
+    assert "not finite" in r.message
+
+
+def test_the_same_numpy_line_with_its_sign_flipped_is_refuted_in_float32():  # the twin
+    r = dc.check_gradient(_softmax_reference, _unshifted_softmax_gradient(-1.0), space=SOFTMAX,
+                          wrt="W", dtype="float32")
+    assert r.status == "refuted", str(r)

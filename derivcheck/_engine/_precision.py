@@ -92,6 +92,11 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
         g64 = g64.T if transpose else g64
     else:
         g64 = _value(slot.fn, x, np.float64)
+        low = np.dtype(ck.profile.dtype)
+        if low != np.float64 and g64 is not None:  # NumPy code as checked: in float32
+            g_low = _value(slot.fn, x, low, transpose=transpose)
+            if g_low is not None and not np.all(np.isfinite(g_low)):
+                return None if calm else "the claimed value is not finite there (overflow or 0/0)"
     if t64 is None or g64 is None or g64.shape != t64.shape:
         return None
     if not np.all(np.isfinite(g64)):

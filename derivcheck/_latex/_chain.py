@@ -148,7 +148,9 @@ def _record(chain, formulas, result, lines, steps) -> None:
                            f"{_shape(want)} (at {_bucket(lr, result)})")
         else:
             f.status = lr.status
-            f.diagnosis = lr.diagnosis or (lr.message if lr.status == "error" else None)
+            # an unstable line's evidence says why: a teacher reads it beside the line
+            f.diagnosis = lr.diagnosis or (lr.message if lr.status in ("error", "unstable")
+                                           else None)
     for k, j in steps:
         if formulas[k - 1].reason is None and chain[k - 1].reason is None:
             status = result.lines[j].status
