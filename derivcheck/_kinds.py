@@ -128,6 +128,20 @@ class Kind:
         return False
 
 
+#: A ``nonzero=True`` real is drawn at least this far from 0.
+NONZERO_MIN = 1e-3
+
+
+def _away_from_zero(v: np.ndarray, to: float) -> np.ndarray:
+    """``v`` with entries nearer 0 than :data:`NONZERO_MIN` moved to ``±to`` (0 to ``to``):
+    a shrunk or calmed ``nonzero=True`` input stays in its kind.
+
+    >>> _away_from_zero(np.array([0.0, -1e-9, 2e-4, 0.5]), 1.0).tolist()
+    [1.0, -1.0, 1.0, 0.5]
+    """
+    return np.where(np.abs(v) < NONZERO_MIN, np.where(v < 0, -to, to), v)
+
+
 class _Real(Kind):
     name = "real"
     varies = differentiable = True
@@ -135,7 +149,7 @@ class _Real(Kind):
     def draw(self, inp, shape, regimes, rng, *, classes=None):
         v = draw_real(shape, regimes, rng)
         if inp.nonzero:
-            small = np.abs(v) < 1e-3
+            small = np.abs(v) < NONZERO_MIN
             v = np.where(small, np.where(v < 0, -1.0, 1.0) * (0.5 + rng.random(v.shape)), v)
         return v
 
@@ -144,13 +158,13 @@ class _Real(Kind):
 
         values = float_arrays(shape, real_elements(regime))
         if inp.nonzero:  # as drawn: entries near zero move to ±[0.5, 1.5)
-            values = values.map(lambda v: np.where(np.abs(v) < 1e-3, np.where(
+            values = values.map(lambda v: np.where(np.abs(v) < NONZERO_MIN, np.where(
                 v < 0, -0.5, 0.5), v))
         return values
 
     def calm(self, inp, v):
         v = np.clip(v, -1.0, 1.0) * 0.5
-        return np.where(v == 0, 0.25, v) if inp.nonzero else v
+        return _away_from_zero(v, 0.25) if inp.nonzero else v
 
     def scaled(self, inp, v, t):
         return v * t
@@ -160,7 +174,7 @@ class _Real(Kind):
                 float(np.sum(np.abs(v))))
 
     def fix(self, inp, v):
-        return np.where(v == 0, 1.0, v) if inp.nonzero else v
+        return _away_from_zero(v, 1.0) if inp.nonzero else v
 
     def shrink_moves(self, inp, v):
         return [move(v) for move in _MOVES]

@@ -189,3 +189,28 @@ def test_the_scores_tell_the_candidates_apart():  # the twin: the comparison can
 
     space, cands, scores = _scored_candidates(seed=3)
     assert scores != [_shrink.simplicity(space, cands[0]) for _ in cands]
+
+
+# -- a shrunk counterexample stays in its kind -------------------------------------------
+
+def _shrunk_where_small_entries_fail(nonzero: bool) -> np.ndarray:
+    """A failure wherever the first entry is small but not 0 (a formula wrong near 0),
+    shrunk from a = [0.01]."""
+    from derivcheck._shrink import shrink
+
+    space = dc.Space(a=dc.real("D", nonzero=nonzero), dims={"D": 1})
+
+    def still_fails(cands):
+        return np.array([0 < abs(c["a"][0]) < 0.02 for c in cands])
+
+    return shrink(space, {"a": np.array([0.01])}, still_fails)["a"]
+
+
+def test_a_nonzero_input_shrinks_no_nearer_zero_than_it_is_drawn():
+    a = _shrunk_where_small_entries_fail(nonzero=True)
+    assert np.all(np.abs(a) >= 1e-3), a
+
+
+def test_a_plain_real_input_shrinks_below_that_toward_zero():  # the twin
+    a = _shrunk_where_small_entries_fail(nonzero=False)
+    assert 0 < abs(a[0]) < 1e-3, a
