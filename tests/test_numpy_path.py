@@ -402,3 +402,31 @@ def test_the_same_numpy_line_with_its_sign_flipped_is_refuted_in_float32():  # t
     r = dc.check_gradient(_softmax_reference, _unshifted_softmax_gradient(-1.0), space=SOFTMAX,
                           wrt="W", dtype="float32")
     assert r.status == "refuted", str(r)
+
+
+# -- backward functions at ties (check_vjp, a forward JAX can trace) ----------------------
+
+def _relu_forward(x):
+    return x * (x > 0)
+
+
+def _relu_backward(at_zero):
+    def backward(dout, x):  # a layer's backward in NumPy, cs231n style
+        dx = np.where(x > 0, dout, 0.0)
+        dx[x == 0] = at_zero * dout[x == 0]
+        return dx
+    return backward
+
+
+RELU = dc.Space(x=dc.real("N D"), dout=dc.real("N D"))
+
+
+def test_a_relu_backward_passing_dout_at_zero_is_a_valid_subgradient():
+    r = dc.check_vjp(_relu_forward, _relu_backward(1.0), space=RELU, wrt="x", cotangent="dout")
+    assert r.status == "verified", str(r)
+    assert "valid subgradient" in (r.message or ""), r.message
+
+
+def test_a_relu_backward_doubling_dout_at_zero_is_refuted():  # the twin
+    r = dc.check_vjp(_relu_forward, _relu_backward(2.0), space=RELU, wrt="x", cotangent="dout")
+    assert r.status == "refuted", str(r)

@@ -2,8 +2,8 @@
 
 At a kink (a tie in a max, ``|x|`` at 0, a hinge margin exactly at 1) JAX's
 autodiff returns one value of the subdifferential, and a correct
-hand-written subgradient may return another. For a gradient or Jacobian
-claim (unless it says ``subgradient=False``), a failing input is explained
+hand-written subgradient may return another. For a gradient, Jacobian or
+VJP claim (unless it says ``subgradient=False``), a failing input is explained
 by a kink when, for every entry where the claimed value is off, the entry
 lies between the one-sided values of the truth: the truth at ``x ± h·e_i``
 for the coordinate ``i`` of ``wrt`` the entry belongs to (and at ``x``),
@@ -58,10 +58,13 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
     ``res`` is the fused check's result on ``batch`` (claimed and true values).
     Sets ``out.kinks[i, j]`` where input ``i`` of line ``j`` was explained.
     """
+    from .._targets import VJP
+
     claim = ck.claim
     wrt = claim.target.wrt
-    if ck.property or not isinstance(wrt, str) or not getattr(claim, "subgradient", True) \
-            or res is None:  # one wrt input only (not a tuple, a VJP or an identity)
+    vjp = isinstance(claim.target, VJP)  # each line is one wrt input's part
+    if ck.property or not (isinstance(wrt, str) or vjp) or res is None or \
+            not getattr(claim, "subgradient", True):  # not a wrt tuple, nor an identity
         return
     _, truth_vals, raws = res
     with np.errstate(invalid="ignore"):
@@ -74,6 +77,8 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
     for slot in ck.slots:
         j = slot.index
         mode = slot.mode.get(b)
+        if vjp:
+            wrt = claim.target.wrt_names[slot.part or 0]
         if mode not in (LineMode.JAX, LineMode.NUMPY) or not fails[:, j].any() or (
                 mode is LineMode.NUMPY and j not in out.values):
             continue
