@@ -271,15 +271,14 @@ def load_file(path: Path) -> tuple[list[Claim], LoadError | None]:
         if claim.id not in dup_ids:
             kept.append(claim)
     kept, message = _with_latex(kept, module, path, shown, message)
-    broken = [_failed_statement(*f) for f in failed]
+    broken = [_failed_statement(line, names, exc) for line, names, exc, _ in failed]
     message = "; ".join(broken + ([message] if message else [])) or None
     trace = "".join(f[3] for f in failed)
     return kept, (LoadError(shown, message, trace) if message else None)
 
 
-def _failed_statement(line: int, names: list[str], exc: BaseException, trace: str) -> str:
+def _failed_statement(line: int, names: list[str], exc: BaseException) -> str:
     """One top-level statement that raised, in one clause: where, what, what to do."""
-    del trace
     text = str(exc).strip().splitlines()
     lost = f"{', '.join(f'`{n}`' for n in names)} not loaded; " if names else ""
     return (f"line {line}: {type(exc).__name__} while importing: {text[0] if text else ''}; "

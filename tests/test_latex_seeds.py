@@ -21,18 +21,25 @@ NOTATION = ROOT / "proofs" / "notation" / "002_2f0647c44ebf4bca.toml"
 pytestmark = pytest.mark.skipif(not SEED.exists(), reason=f"the seed documents are not at {SEEDS}")
 
 
-def chain_copy(tmp_path, edit=None) -> dict:
-    """Check lines 27-43 of the seed (other lines blanked), with ``edit(lines)`` applied."""
-    lines = SEED.read_text(encoding="utf-8").split("\n")
-    kept = [ln if 27 <= k + 1 <= 43 else "" for k, ln in enumerate(lines)]
+def lines_copy(tmp_path, seed: Path, notation: Path, first: int, last: int,
+               edit=None) -> dict:
+    """Check lines ``first``-``last`` of a seed (other lines blanked), with ``edit(lines)``
+    applied; the formulas by line."""
+    lines = seed.read_text(encoding="utf-8").split("\n")
+    kept = [ln if first <= k + 1 <= last else "" for k, ln in enumerate(lines)]
     if edit is not None:
         edit(kept)
-    doc = tmp_path / SEED.name
+    doc = tmp_path / seed.name
     doc.write_text("\n".join(kept), encoding="utf-8")
-    res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(NOTATION),
+    res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(notation),
                                     "--format", "json", "--cache-dir", ""])
     assert res.exit_code in (0, 1), res.output
-    return {f["line"]: f for f in json.loads(res.output)["formulas"]}
+    return {f["line"]: f for f in json.loads(res.stdout)["formulas"]}
+
+
+def chain_copy(tmp_path, edit=None) -> dict:
+    """Seed 002's lines 27-43, edited."""
+    return lines_copy(tmp_path, SEED, NOTATION, 27, 43, edit)
 
 
 def replace(line: int, old: str, new: str):
@@ -74,17 +81,8 @@ NOTATION_001 = ROOT / "proofs" / "notation" / "001_2a4613b859264713.toml"
 
 
 def logistic_chain(tmp_path, edit=None) -> dict:
-    """Seed 001's gradient chain (lines 16-24, the other lines blanked), edited."""
-    lines = SEED_001.read_text(encoding="utf-8").split("\n")
-    kept = [ln if 16 <= k + 1 <= 24 else "" for k, ln in enumerate(lines)]
-    if edit is not None:
-        edit(kept)
-    doc = tmp_path / SEED_001.name
-    doc.write_text("\n".join(kept), encoding="utf-8")
-    res = CliRunner().invoke(main, ["doc", str(doc), "--notation", str(NOTATION_001),
-                                    "--format", "json", "--cache-dir", ""])
-    assert res.exit_code in (0, 1), res.output
-    return {f["line"]: f for f in json.loads(res.stdout)["formulas"]}
+    """Seed 001's gradient chain (lines 16-24), edited."""
+    return lines_copy(tmp_path, SEED_001, NOTATION_001, 16, 24, edit)
 
 
 def test_the_textbook_logistic_gradient_of_seed_001_is_not_refuted(tmp_path):
