@@ -183,6 +183,7 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
     differ) is settled after one call, whatever the number of off entries.
     """
     ok = {i: p is not None for i, p in plans.items()}
+    one_sided: dict[tuple, tuple[float, float]] = {}  # (input, entry): truth at x ± h·e_c
     for first_round in (True, False):
         todo = [(i, p[2][2][:1] if first_round else p[2][2][1:]) for i, p in plans.items()
                 if ok[i] and (first_round or len(p[2][2]) > 1)]
@@ -193,15 +194,18 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
         entries = [(i, (*plans[i][2][:2], c, plans[i][2][3])) for i, coords in todo
                    for c in coords]  # in the order of ``cands``
         found = _entries_inside([info for _, info in entries], sides)
-        for (i, _), inside in zip(entries, found, strict=True):
+        for k, ((i, info), inside) in enumerate(zip(entries, found, strict=True)):
             ok[i] = ok[i] and inside
+            if np.shape(sides[2 * k]) == np.shape(plans[i][1]):  # a gradient's entries
+                one_sided[i, info[2]] = (sides[2 * k][info[2]], sides[2 * k + 1][info[2]])
     for i, p in plans.items():
         if ok[i]:
-            ok[i] = _ties_hold(ck, b, part, wrt, *p)
+            ok[i] = _ties_hold(ck, b, part, wrt, *p,
+                               known={c: v for (n, c), v in one_sided.items() if n == i})
     return ok
 
 
-def _ties_hold(ck, b: int, part, wrt, x: dict, w, info) -> bool:
+def _ties_hold(ck, b: int, part, wrt, x: dict, w, info, known: dict | None = None) -> bool:
     """Whether the claim, whose off entries each lie between one-sided values, is also a
     subgradient along each tie among the ``wrt`` entries of an off entry: ``g·d`` between
     the truth's one-sided values along ``d``, the tie's entries moving together.
@@ -210,8 +214,10 @@ def _ties_hold(ck, b: int, part, wrt, x: dict, w, info) -> bool:
     [0, 1]), though no subgradient has ``g1 + g2 = 2``. Tested where the target is
     convex along each entry of the tie (its right derivative at least its left), where
     this is what a subgradient satisfies; a gradient claim's entries only (not a
-    Jacobian's rows)."""
+    Jacobian's rows). ``known``: one-sided values by entry, from the entry rounds
+    (the truth at ``x ± h·e_c``, entry ``c``), not computed again."""
     g, t, coords, tol_abs = np.asarray(info[0]), np.asarray(info[1]), info[2], info[3]
+    known = {} if known is None else known
     w = np.asarray(w, dtype=np.float64)
     if g.shape != w.shape or w.ndim == 0:
         return True
@@ -228,14 +234,17 @@ def _ties_hold(ck, b: int, part, wrt, x: dict, w, info) -> bool:
             members = [tuple(m) for m in np.argwhere(group)]
             d = np.where(group, dirs, 0.0)
             h = STEP * max(1.0, float(np.max(np.abs(w[group]))))
-            cands = _sides(x, w, wrt, members)
+            new = [m for m in members if m not in known]
+            cands = _sides(x, w, wrt, new)
             for sign in (1.0, -1.0):
                 y = dict(x)
                 y[wrt] = w + sign * h * d
                 cands.append(y)
             vals = _truths(ck, b, cands, part)
-            right = np.array([vals[2 * k][m] for k, m in enumerate(members)])
-            left = np.array([vals[2 * k + 1][m] for k, m in enumerate(members)])
+            for k, m in enumerate(new):
+                known[m] = (vals[2 * k][m], vals[2 * k + 1][m])
+            right = np.array([known[m][0] for m in members])
+            left = np.array([known[m][1] for m in members])
             if np.any(right < left - tol_abs):
                 continue  # concave along some entry: no such bound
             ends = [float(np.sum(v * d)) for v in (vals[-2], vals[-1], t)]
