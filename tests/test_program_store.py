@@ -377,7 +377,17 @@ def _overflow_verdicts(folder):
     return out
 
 
-def test_kept_steps_find_the_overflow_eager_steps_find(tmp_path):
+def test_steps_run_by_numpy_find_the_overflow_eager_steps_find(tmp_path):
+    first, second = _overflow_verdicts(tmp_path)
+    assert first == second == [(True, True), (False, False)]
+    assert not list(tmp_path.rglob("*.pkl"))  # NumPy ran every step: nothing compiled
+
+
+def test_kept_steps_find_the_overflow_eager_steps_find(tmp_path, monkeypatch):
+    # the twin: where NumPy does not run the steps, each is a kept compiled program
+    from derivcheck._engine import _interp
+
+    monkeypatch.setattr(_interp, "step", lambda eqn, ins: None)
     first, second = _overflow_verdicts(tmp_path)
     assert first == second == [(True, True), (False, False)]
     assert list(tmp_path.rglob("*.pkl"))  # the steps were kept
@@ -420,10 +430,10 @@ def test_a_step_whose_parameters_hold_a_sub_program_runs_eagerly(tmp_path):
     import jax.numpy as jnp
     import numpy as np
 
-    def side(x):  # scatter-add carries its update jaxpr: not a plain value
-        return jnp.zeros(3).at[jnp.array([0, 2])].add(x["x"][:2])
+    def side(x):  # scatter-mul carries its update jaxpr: not a plain value (nor NumPy's)
+        return jnp.ones(3).at[jnp.array([0, 2])].multiply(x["x"][:2])
 
-    assert "scatter-add" in _eager_steps(tmp_path, side, {"x": np.ones(3)})
+    assert "scatter-mul" in _eager_steps(tmp_path, side, {"x": np.ones(3)})
 
 
 def _digests_per_run(folder, runs):

@@ -16,34 +16,23 @@ compiles nothing.
 from __future__ import annotations
 
 import contextlib
-import traceback
+import math
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .._claims import Claim, ClaimError
+from .._claims import Claim
+from . import _interp
+from ._interp import Interpreted, plan
 from ._programs import COMPILER_OPTIONS, SMALL_OPTIONS, aval_key, compile_to_keep, small
-from ._records import LineMode, LineSlot, TraceRecord, part_of
-from ._rules import first_line, judge_output
+from ._records import LineSlot, Shapes, TraceRecord, shapes_of
+from ._single import single_fn
 from ._store import ProgramStore, Unkeyable, functions_digest, key_base, program_key
 
 __all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
-
-Shapes = tuple[tuple[str, tuple[int, ...]], ...]
-
-
-def shapes_of(inputs: dict[str, Any], *, batched: bool) -> Shapes:
-    """The key of a trace record: each input's shape for one example."""
-    return tuple(sorted((k, tuple(v.shape[1:] if batched else v.shape))
-                        for k, v in inputs.items()))
-
-
-def _maxabs(a):
-    return jnp.max(jnp.abs(a)) if a.size else jnp.asarray(0.0)
 
 
 class FusedCheck:
@@ -66,9 +55,11 @@ class FusedCheck:
         self.loaded = 0  # compiled checks taken from the program store
         self.lines = len(slots)
         self.dtype = dtype
-        self._fn = jit(jax.vmap(self._single_fn(slots, truth, float_names)))
+        self._fn = jit(jax.vmap(single_fn(self, slots, truth, float_names)))
         self._compiler = compiler
         self._compiled: dict[tuple, Any] = {}
+        #: Shapes whose results are XLA's from now on (see :meth:`compile_now`).
+        self._escalated: set[Shapes] = set()
         # What the program store's key reads (see :mod:`._store`).
         self._key_functions = [truth, *[sl.fn for sl in slots]]
         self._key_extra = (oracle_name, dtype, truth is None, tuple(float_names),
@@ -93,14 +84,53 @@ class FusedCheck:
         shapes = shapes_of(batch, batched=True)
         full = tuple(sorted((k, v.shape, np.dtype(v.dtype).str) for k, v in batch.items()))
         exe = self._compiled.get(full)
-        if exe is None:
-            exe = self._compiled[full] = self._load_or_compile(batch, shapes, full,
-                                                               self._compiler.store)
+        if exe is None or (isinstance(exe, Interpreted) and exe.spent):
+            exe = self._compiled[full] = self._load_or_compile(
+                batch, shapes, full, self._compiler.store,
+                interpret=(exe is None and shapes not in self._escalated
+                           and self._compiler.interprets(shapes)))
+        if isinstance(exe, Interpreted):
+            try:
+                return exe(batch), self.records[shapes]
+            except ValueError:  # a step NumPy cannot take on these values: compile it
+                self.compile_now(batch)
+                exe = self._compiled[full]
         return exe(batch), self.records[shapes]
 
+    def compile_now(self, batch: dict) -> None:
+        """Compile the check for this batch's shapes now, if NumPy was running it: its
+        results are XLA's from here on (see :meth:`.Checker.collect`)."""
+        full = tuple(sorted((k, v.shape, np.dtype(v.dtype).str) for k, v in batch.items()))
+        self._escalated.add(shapes_of(batch, batched=True))  # other batch sizes too
+        if isinstance(self._compiled.get(full), Interpreted):
+            self._compiled[full] = self._load_or_compile(
+                batch, shapes_of(batch, batched=True), full, self._compiler.store)
+
+    def _interpreted(self, batch: dict, shapes: Shapes, full: tuple,
+                     store: ProgramStore | None) -> Interpreted | None:
+        """The check as a NumPy program (:mod:`._interp`): from the store, or traced (and
+        stored); None where its jaxpr has a step the interpreter does not know."""
+        nkey = (program_key(self._key_base, (full, "numpy"))
+                if store is not None and self._key_base not in (None, False) else None)
+        hit = store.get_program(nkey) if nkey is not None else None
+        if hit is not None:
+            interpreted, record = hit
+            if interpreted is not None:
+                self.records.setdefault(shapes, record)
+                self.loaded += 1
+            return interpreted
+        traced = self._fn.trace(batch)
+        program = plan(traced.jaxpr)
+        interpreted = (None if program is None else
+                       Interpreted(program, jax.tree_util.tree_structure(traced.out_info)))
+        if nkey is not None:
+            store.put_program(nkey, interpreted, self.records[shapes])
+        return interpreted
+
     def _load_or_compile(self, batch: dict, shapes: Shapes, full: tuple,
-                         store: ProgramStore | None) -> Any:
-        """The compiled check for this batch's shapes: from the store, or traced and stored."""
+                         store: ProgramStore | None, *, interpret: bool = False) -> Any:
+        """The check for this batch's shapes: interpreted by NumPy (``interpret``) where it
+        can be, else compiled; from the store, or traced and stored."""
         key = None
         if store is not None and self._key_base is None:
             try:
@@ -111,6 +141,10 @@ class FusedCheck:
                 self._key_base = False
         if store is not None and self._key_base is not False:
             key = program_key(self._key_base, full)
+        if interpret:
+            interpreted = self._interpreted(batch, shapes, full, store)
+            if interpreted is not None:
+                return interpreted
         if key is not None:
             hit = store.get(key)
             if hit is not None:
@@ -130,104 +164,6 @@ class FusedCheck:
     def lower(self, batch: dict) -> Any:
         """The lowered (not yet compiled) check for a batch's shapes (for benchmarks)."""
         return self._fn.lower(batch)
-
-    def _single_fn(self, slots, truth, float_names):
-        prop = truth is None
-        n = len(slots)
-        slot_fns = [(sl.index, sl.fn, sl.prev, sl.numpy, sl.part) for sl in slots]
-
-        low = self.dtype == "float32"
-
-        def single(inp):
-            self.traces += 1  # runs once per trace
-            rec = self.records[shapes_of(inp, batched=False)] = TraceRecord()
-            line_inp = inp
-            if low:  # lines compute in float32; the truth sees the same values in float64
-                line_inp = {k: v.astype(jnp.float32) if jnp.issubdtype(v.dtype, jnp.floating)
-                            else v for k, v in inp.items()}
-                inp = {k: v.astype(jnp.float64) if jnp.issubdtype(v.dtype, jnp.floating)
-                       else v for k, v in line_inp.items()}
-            mags = [jnp.max(jnp.abs(inp[k])) for k in float_names if inp[k].size]
-            s = jnp.max(jnp.stack(mags)) if mags else jnp.asarray(0.0)
-            nan = jnp.asarray(jnp.nan)
-            errs, steps, fins = [nan] * n, [nan] * n, [jnp.asarray(True)] * n
-            refs = [nan] * n  # max|reference| of each line's step error
-            tscales = [nan] * n  # max|truth| (its part) of each line
-            t = None
-            if not prop:
-                try:
-                    t = truth(inp)
-                    t = (tuple(jnp.asarray(p, jnp.float64) for p in t) if isinstance(t, tuple)
-                         else jnp.asarray(t, jnp.float64))
-                except Exception as exc:  # NumPy code, or a broken reference
-                    rec.truth_untraceable = not isinstance(exc, ClaimError)
-                    rec.truth_error = (f"the reference raised {first_line(exc)}; fix the "
-                                       "function (--traceback shows where)")
-                    rec.truth_trace = traceback.format_exc()
-                    return jnp.zeros(5 * n + 3), nan, (nan,) * n
-                rec.truth_shape = (tuple(p.shape for p in t) if isinstance(t, tuple)
-                                   else tuple(t.shape))
-                tmax = jnp.max(jnp.stack([_maxabs(p) for p in
-                                          (t if isinstance(t, tuple) else (t,))]))
-            vals = {}
-            raws = [nan] * n  # each line's own output, for the diagnosis
-            for i, fn, prev, numpy, part in slot_fns:
-                if numpy:  # declared NumPy code (dc.numpy_fn): never traced
-                    rec.modes[i] = LineMode.NUMPY
-                    continue
-                try:
-                    raw = fn(line_inp)
-                except ClaimError as exc:
-                    rec.modes[i], rec.messages[i] = LineMode.ERROR, str(exc)
-                    continue
-                except Exception:  # noqa: BLE001 - any failure under tracing: try NumPy
-                    # NumPy code fails under tracing in many ways (np.exp of a tracer,
-                    # scores[range(N), y], in-place assignment, `if x > 0`). The line
-                    # then runs on NumPy arrays; if it fails there too, that is its error.
-                    rec.modes[i] = LineMode.NUMPY
-                    continue
-                mode, why = judge_output(raw, part_of(rec.truth_shape, part), prop=prop,
-                                         dtype=self.dtype)
-                rec.modes[i] = mode
-                if why:
-                    rec.messages[i] = why
-                if mode is LineMode.ERROR:
-                    continue
-                if prop:
-                    try:
-                        errs[i] = jnp.where(jnp.all(jnp.asarray(raw)), 0.0, 1.0)
-                    except Exception as exc:  # not a boolean at all, e.g. a string
-                        rec.modes[i] = LineMode.ERROR
-                        rec.messages[i] = (f"returns a {type(raw).__name__} ({first_line(exc)}); "
-                                           "a dc.holds predicate must return a boolean array")
-                        continue
-                    steps[i] = jnp.asarray(0.0)
-                    continue
-                g = raws[i] = jnp.asarray(raw, jnp.float64)
-                if mode is LineMode.TRANSPOSED:
-                    g = g.T
-                vals[i] = g
-                # Absolute differences: the evaluate stage divides them by the
-                # floor of :mod:`.._tolerance`, which needs the claim's unit.
-                tpart = part_of(t, part)
-                errs[i] = _maxabs(g - tpart)
-                tscales[i] = _maxabs(tpart)
-                ref = vals.get(prev) if prev is not None else None
-                steps[i] = errs[i] if ref is None else _maxabs(g - ref)
-                refs[i] = tscales[i] if ref is None else _maxabs(ref)
-                fins[i] = jnp.all(jnp.isfinite(g))
-            tfin = (jnp.asarray(True) if prop else
-                    jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in
-                                       (t if isinstance(t, tuple) else (t,))])))
-            tmax = nan if prop else tmax
-            # One packed vector per input: a single device-to-host transfer per batch.
-            packed = jnp.concatenate([
-                jnp.stack(errs), jnp.stack(steps), jnp.stack(refs),
-                jnp.stack(fins).astype(jnp.float64), jnp.stack(tscales),
-                jnp.stack([tfin.astype(jnp.float64), s, tmax])])
-            return packed, (nan if prop else t), tuple(raws)
-
-        return single
 
 
 #: Programs a :class:`Compiler` keeps in memory for :meth:`Compiler.stored_jit`.
@@ -286,6 +222,16 @@ class Compiler:
         if ids not in self._digests:
             self._digests[ids] = (list(functions), functions_digest(functions))
         return self._digests[ids][1]
+
+    def interprets(self, shapes: Shapes) -> bool:
+        """Whether a fused check with examples of ``shapes`` first runs by NumPy
+        (:mod:`._interp`): in runs with a program store (the CLI, ``derivcheck doc``, the
+        pytest plugin's proof items), which check each claim once per process, and for
+        examples of at most :data:`._interp.MAX_FLOATS` floats. A claim checked again
+        and again in one process (``dc.check`` in a notebook, a benchmark) compiles
+        once and runs compiled after."""
+        return (self.store is not None and _interp.CROSSOVER > 0
+                and sum(math.prod(shape) for _, shape in shapes) <= _interp.MAX_FLOATS)
 
     def options_for(self, shapes: Shapes) -> dict[str, Any] | None:
         """XLA options on top of :meth:`usable_options` for a fused check whose

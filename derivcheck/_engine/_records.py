@@ -17,7 +17,16 @@ import numpy as np
 
 from .._verdict import Status
 
-__all__ = ["Conclusion", "Errors", "Failure", "LineMode", "LineSlot", "TraceRecord", "part_of"]
+__all__ = ["Conclusion", "Errors", "Failure", "LineMode", "LineSlot", "Shapes", "TraceRecord",
+           "part_of", "shapes_of"]
+
+Shapes = tuple[tuple[str, tuple[int, ...]], ...]
+
+
+def shapes_of(inputs: dict[str, Any], *, batched: bool) -> Shapes:
+    """The key of a trace record: each input's shape for one example."""
+    return tuple(sorted((k, tuple(v.shape[1:] if batched else v.shape))
+                        for k, v in inputs.items()))
 
 
 def part_of(value: Any, part: int | None) -> Any:

@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from . import _interp
 from ._evaluate import Checker
 
 __all__ = ["as_dtype", "jitted", "overflows_at", "rounding_spread"]
@@ -249,6 +250,9 @@ def _stored_ops(ck: Checker):
 
     def op(eqn, ins):
         prim, params = eqn.primitive, eqn.params
+        by_numpy = _interp.step(eqn, ins)
+        if by_numpy is not None:  # no compile at all (see ._interp)
+            return by_numpy if prim.multiple_results else by_numpy[0]
         if not all(_plain(v) for v in params.values()):
             return _eager(eqn, ins)
         key = (prim.name, tuple(sorted((k, repr(v)) for k, v in params.items())))

@@ -1,11 +1,9 @@
 """Compiled checks kept across runs, under a key that cannot go stale.
 
-A warm catalog run used to spend most of its time tracing and lowering the
-fused checks again (JAX's persistent cache only skips the XLA compile, and
-must lower the program first to find it). :class:`ProgramStore` keeps, per
-(claim, input shapes), the *compiled executable* and the
-:class:`~._records.TraceRecord` its trace decided, so a warm run neither
-traces nor lowers nor looks anything up in JAX's cache.
+:class:`ProgramStore` keeps, per (claim, input shapes), the *compiled executable*
+(or the NumPy program of :mod:`._interp`) and the :class:`~._records.TraceRecord`
+its trace decided, so a warm run neither traces nor lowers nor looks anything up
+in JAX's cache (which only skips the XLA compile, after lowering).
 
 The key (:func:`key_base`, then :func:`program_key`) is a hash of everything the traced program and
 its record can depend on:
@@ -372,6 +370,17 @@ class ProgramStore:
         except Exception:  # an executable that cannot be serialized
             return
         self._write(key, {"record": record, "needs": tuple(needs), "executable": payload})
+
+    def get_program(self, key: str) -> tuple[Any, Any] | None:
+        """The (NumPy program, trace record) under ``key`` (:mod:`._interp`), or None; the
+        program is None where the check is known not to be interpretable."""
+        entry = self._read(key)
+        return (entry["numpy"], entry.get("record")) if entry and "numpy" in entry else None
+
+    def put_program(self, key: str, program: Any, record: Any) -> None:
+        """Keep a check's NumPy program (a picklable :class:`._interp.Interpreted`; None:
+        the check cannot be interpreted, so it is compiled)."""
+        self._write(key, {"record": record, "numpy": program})
 
     def get_fact(self, key: str) -> tuple[Any] | None:
         """``(value,)`` of a fact about a traced program stored under ``key``, or None."""
