@@ -35,6 +35,11 @@ from ._store import ProgramStore, Unkeyable, functions_digest, key_base, program
 __all__ = ["COMPILER_OPTIONS", "Compiler", "FusedCheck", "shapes_of"]
 
 
+def _full(batch: dict) -> tuple:
+    """A batch's shapes and dtypes, batch size included: one program each."""
+    return tuple(sorted((k, v.shape, np.dtype(v.dtype).str) for k, v in batch.items()))
+
+
 class FusedCheck:
     """The jitted, vmapped check of one claim with one oracle.
 
@@ -82,36 +87,42 @@ class FusedCheck:
     def __call__(self, batch: dict) -> tuple[Any, TraceRecord]:
         """Dispatch the check on a batch; return its (async) result and the trace record."""
         shapes = shapes_of(batch, batched=True)
-        full = tuple(sorted((k, v.shape, np.dtype(v.dtype).str) for k, v in batch.items()))
+        full = _full(batch)
         exe = self._compiled.get(full)
-        if exe is None or (isinstance(exe, Interpreted) and exe.spent):
+        if exe is None:
             exe = self._compiled[full] = self._load_or_compile(
                 batch, shapes, full, self._compiler.store,
-                interpret=(exe is None and shapes not in self._escalated
-                           and self._compiler.interprets(shapes)))
+                interpret=shapes not in self._escalated and self._compiler.interprets(shapes))
+        if isinstance(exe, Interpreted) and (exe.spent or shapes in self._escalated):
+            exe = self._switch(batch)
         if isinstance(exe, Interpreted):
             try:
                 return exe(batch), self.records[shapes]
             except ValueError:  # a step NumPy cannot take on these values: compile it
-                self.compile_now(batch)
-                exe = self._compiled[full]
+                exe = self._switch(batch)
         return exe(batch), self.records[shapes]
 
     def compile_now(self, batch: dict) -> None:
         """Compile the check for this batch's shapes now, if NumPy was running it: its
-        results are XLA's from here on (see :meth:`.Checker.collect`)."""
-        full = tuple(sorted((k, v.shape, np.dtype(v.dtype).str) for k, v in batch.items()))
-        self._escalated.add(shapes_of(batch, batched=True))  # other batch sizes too
-        if isinstance(self._compiled.get(full), Interpreted):
-            self._compiled[full] = self._load_or_compile(
-                batch, shapes_of(batch, batched=True), full, self._compiler.store)
+        results are XLA's from here on (see :meth:`.Checker.collect`), the batch NumPy
+        just ran included."""
+        if isinstance(self._compiled.get(_full(batch)), Interpreted):
+            self._switch(batch)
+
+    def _switch(self, batch: dict) -> Any:
+        """Compile the check NumPy was running for this batch's shapes; the other batch
+        sizes of these shapes are compiled at their own next call."""
+        shapes, full = shapes_of(batch, batched=True), _full(batch)
+        self._escalated.add(shapes)
+        self._compiled[full] = self._load_or_compile(batch, shapes, full, self._compiler.store)
+        return self._compiled[full]
 
     def _interpreted(self, batch: dict, shapes: Shapes, full: tuple,
                      store: ProgramStore | None) -> Interpreted | None:
         """The check as a NumPy program (:mod:`._interp`): from the store, or traced (and
         stored); None where its jaxpr has a step the interpreter does not know."""
         nkey = (program_key(self._key_base, (full, "numpy"))
-                if store is not None and self._key_base not in (None, False) else None)
+                if store is not None and self._key_base else None)
         hit = store.get_program(nkey) if nkey is not None else None
         if hit is not None:
             interpreted, record = hit

@@ -364,6 +364,9 @@ class Interpreted:
     def spent(self) -> bool:
         return self.calls >= CROSSOVER
 
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "calls": 0}  # a stored program starts afresh
+
     def __call__(self, batch: dict) -> Any:
         import jax
 

@@ -104,24 +104,19 @@ def compile_to_keep(lowered: Any, options: dict | None,
     must not be stored). ``extra``: XLA options on top of those it was made with.
 
     An executable JAX served from its own persistent cache cannot be serialized
-    again whole, so a program to store is compiled afresh: after such a hit when
-    it has ``options`` (passing them again makes JAX compile anew), from the
-    start when it has none (``jax.jit``'s defaults, whose lowering keeps the first
-    executable it was compiled to).
+    again whole, so a program to store is compiled afresh, past JAX's cache (with
+    its ``options`` passed again, which makes JAX compile anew rather than return
+    an executable its lowering keeps). Nor is it written to JAX's cache: the store
+    serves it from now on.
     """
     needs = calls_out(lowered)
     if needs is None:
         return lowered.compile(extra), None
-    if not options and not extra:
-        return _compile_bypassing_jax_cache(lowered, None), needs
-    hits = jax_cache_hits()
-    exe = lowered.compile(extra)
-    if jax_cache_hits() != hits:
-        # JAX loaded this one from its own cache: run in a new process after a
-        # round trip through the store, it failed with "Function ... not found"
-        # or crashed calling a null pointer
-        exe = _compile_bypassing_jax_cache(lowered, {**(options or {}), **(extra or {})})
-    return exe, needs
+    # Not through JAX's own cache: an executable it served, run in a new process
+    # after a round trip through the store, failed with "Function ... not found" or
+    # crashed calling a null pointer; and the store serves this one from now on.
+    both = {**(options or {}), **(extra or {})}
+    return _compile_bypassing_jax_cache(lowered, both or None), needs
 
 
 def aval_key(a) -> tuple:
