@@ -244,3 +244,69 @@ def test_a_check_called_past_the_crossover_is_compiled(tmp_path):
     c = claim(softmax_grad)
     run(c, tmp_path, crossover=1)
     assert kinds(c) == {"Compiled"}
+
+
+# -- each step against XLA's own, at special values ---------------------------------
+
+SPECIAL = [-np.inf, -1e308, -710.0, -2.5, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 2.0, 2.5, 3.0,
+           709.0, 710.0, 1e308, np.inf, np.nan]
+ACCURACY = {"exp", "log", "log1p", "sqrt", "expm1", "tanh", "logistic", "sin", "cos", "tan",
+            "rsqrt", "cbrt", "exp2"}
+
+
+def step_mismatch(name, dtype, values=SPECIAL):
+    """Where NumPy's step ``name`` differs from XLA's, at every value (pair) of ``values``."""
+    import itertools
+
+    from jax import lax
+
+    prim = getattr(lax, f"{name}_p")
+    unary = name in _interp._UNARY
+    x = np.array(values, dtype)
+    pairs = np.array(list(itertools.product(x, x)), dtype).T
+    args = [x] if unary else [pairs[0], pairs[1]]
+    if name in ("and", "or", "xor", "not"):
+        ints = np.array([0, 1, 2, 7, -3])
+        args = [ints] if unary else [np.repeat(ints, 5), np.tile(ints, 5)]
+    params = {"accuracy": None} if name in ACCURACY else {}
+    want = np.asarray(jax.jit(lambda *a: prim.bind(*a, **params))(*args))
+    got = np.asarray(_interp.step(jax.make_jaxpr(lambda *a: prim.bind(*a, **params))(
+        *args).jaxpr.eqns[0], args)[0])
+    if want.dtype != got.dtype:
+        return f"dtype {got.dtype} for {want.dtype}"
+    if want.dtype.kind != "f":
+        return None if np.array_equal(want, got) else "values differ"
+    rel = 1e-12 if dtype == np.float64 else 2e-6
+    same = (np.isnan(want) & np.isnan(got)) | np.isclose(got, want, rtol=rel, atol=0) | (
+        want == got)
+    bad = np.flatnonzero(~same)
+    return None if not bad.size else [(tuple(a[i] for a in args), want[i], got[i])
+                                      for i in bad[:3]]
+
+
+STEPS = sorted(n for n in [*_interp._UNARY, *_interp._BINARY]
+               if n not in ("imag", "real", "add_any"))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", STEPS)
+def test_each_numpy_step_gives_xlas_value_at_special_values(name, dtype):
+    with np.errstate(over="ignore"):
+        assert step_mismatch(name, dtype) is None
+
+
+def test_a_step_with_the_wrong_nan_rule_is_caught(monkeypatch):
+    # the twin: fmax ignores nan where XLA's max propagates it
+    monkeypatch.setitem(_interp._FUNCTIONS, "max", np.fmax)
+    assert step_mismatch("max", np.float64) is not None
+
+
+def test_subnormal_values_are_flushed_to_zero_as_xla_does():
+    tiny = np.array([1e-310, 5e-324, -1e-310, 1.0])
+    for fn in (jnp.log, lambda x: x * 1e10, lambda x: jnp.exp(x - 711.0), jnp.sqrt):
+        assert mismatch(fn, tiny) is None
+
+
+def test_without_the_flush_subnormal_values_differ(monkeypatch):  # the twin
+    monkeypatch.setattr(_interp, "_flushed", lambda a: a)
+    assert mismatch(jnp.log, np.array([1e-310, 1.0])) == "nan or inf in other places"
