@@ -310,3 +310,17 @@ def test_subnormal_values_are_flushed_to_zero_as_xla_does():
 def test_without_the_flush_subnormal_values_differ(monkeypatch):  # the twin
     monkeypatch.setattr(_interp, "_flushed", lambda a: a)
     assert mismatch(jnp.log, np.array([1e-310, 1.0])) == "nan or inf in other places"
+
+
+def test_a_check_whose_calls_are_estimated_slow_is_compiled(tmp_path, monkeypatch):
+    # the twin of test_a_passing_claim_runs_by_numpy_in_a_run_with_a_store
+    monkeypatch.setattr(_interp, "MAX_CALL_SECONDS", 0.0)
+    c = claim(softmax_grad)
+    assert run(c, tmp_path).status == "verified"
+    assert kinds(c) == {"Compiled"}
+
+
+def test_the_estimated_time_of_a_call_grows_with_steps_and_values():
+    small = plan(jax.jit(lambda x: x * 2).trace(np.ones(10)).jaxpr)
+    large = plan(jax.jit(lambda x: jnp.exp(x) * 2 + 1).trace(np.ones(10_000)).jaxpr)
+    assert 0 < small.seconds < large.seconds

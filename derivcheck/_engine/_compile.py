@@ -132,6 +132,8 @@ class FusedCheck:
             return interpreted
         traced = self._fn.trace(batch)
         program = plan(traced.jaxpr)
+        if program is not None and program.seconds > _interp.MAX_CALL_SECONDS:
+            program = None  # too slow a call to win over loading a compiled one
         interpreted = (None if program is None else
                        Interpreted(program, jax.tree_util.tree_structure(traced.out_info)))
         if nkey is not None:
