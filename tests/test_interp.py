@@ -324,3 +324,24 @@ def test_the_estimated_time_of_a_call_grows_with_steps_and_values():
     small = plan(jax.jit(lambda x: x * 2).trace(np.ones(10)).jaxpr)
     large = plan(jax.jit(lambda x: jnp.exp(x) * 2 + 1).trace(np.ones(10_000)).jaxpr)
     assert 0 < small.seconds < large.seconds
+
+
+def integer_mismatch(name):
+    from jax import lax
+
+    a = np.array([7, -7, 7, -7, 0, 5, -5, np.iinfo(np.int64).min], np.int64)
+    b = np.array([2, 2, -2, -2, 3, 0, 0, -1], np.int64)
+    prim = getattr(lax, f"{name}_p")
+    want = np.asarray(jax.jit(lambda x, y: prim.bind(x, y))(a, b))
+    return not np.array_equal(want, _interp._FUNCTIONS[name](a, b))
+
+
+@pytest.mark.parametrize("name", ["div", "rem"])
+def test_integer_division_and_remainder_follow_xla_also_by_zero(name):
+    assert not integer_mismatch(name)
+
+
+def test_a_remainder_by_zero_that_is_not_xlas_is_caught(monkeypatch):  # the twin
+    monkeypatch.setitem(_interp._FUNCTIONS, "rem",
+                        lambda x, y: np.fmod(x, np.where(y == 0, 1, y)))
+    assert integer_mismatch("rem")

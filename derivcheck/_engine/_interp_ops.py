@@ -45,8 +45,8 @@ def _div(x, y):
 
 
 def _rem(x, y):
-    if np.issubdtype(x.dtype, np.integer):
-        return np.fmod(x, np.where(y == 0, 1, y))
+    if np.issubdtype(x.dtype, np.integer):  # XLA: x % 0 is x
+        return np.where(y == 0, x, np.fmod(x, np.where(y == 0, 1, y)))
     return np.fmod(x, y)
 
 
