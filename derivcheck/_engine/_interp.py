@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import jax
 import numpy as np
 
 from ._interp_ops import _BINARY, _FUNCTIONS, _MOVES, _PARAMETRIC, _UNARY, _flushed
@@ -218,8 +219,6 @@ class Interpreted:
         return {**self.__dict__, "calls": 0}  # a stored program starts afresh
 
     def __call__(self, batch: dict) -> Any:
-        import jax
-
         self.calls += 1
         flat = self.program(jax.tree_util.tree_leaves(batch))
         return jax.tree_util.tree_unflatten(self.out_tree, flat)

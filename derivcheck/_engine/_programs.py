@@ -47,21 +47,6 @@ def small(shapes) -> bool:
     return sum(math.prod(shape) for _, shape in shapes) <= SMALL_EXAMPLE_FLOATS
 
 
-_HITS = [0]  # JAX persistent-cache hits in this process (once counting is on)
-_COUNTING: list[bool] = []
-
-
-def jax_cache_hits() -> int:
-    if not _COUNTING:
-        from jax import monitoring
-
-        monitoring.register_event_listener(
-            lambda name, **_: _HITS.__setitem__(0, _HITS[0] + (
-                name == "/jax/compilation_cache/cache_hits")))
-        _COUNTING.append(True)
-    return _HITS[0]
-
-
 def calls_out(lowered: Any) -> tuple[str, ...] | None:
     """The functions outside XLA the program calls: () for none, ("lapack",) for
     LAPACK's only (``jnp.linalg``), None for any other.
