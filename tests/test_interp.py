@@ -345,3 +345,24 @@ def test_a_remainder_by_zero_that_is_not_xlas_is_caught(monkeypatch):  # the twi
     monkeypatch.setitem(_interp._FUNCTIONS, "rem",
                         lambda x, y: np.fmod(x, np.where(y == 0, 1, y)))
     assert integer_mismatch("rem")
+
+
+VS = dc.Space(x=dc.real("D"))
+SCALED = {
+    "1e-300 scale, right": (lambda x: 1e-300 * jnp.sum(x ** 2), lambda x: 2e-300 * x),
+    "1e-300 scale, 1.1x": (lambda x: 1e-300 * jnp.sum(x ** 2), lambda x: 2.2e-300 * x),
+    "1e300 scale, right": (lambda x: 1e300 * jnp.sum(jnp.sin(x)), lambda x: 1e300 * jnp.cos(x)),
+    "1e300 scale, sign": (lambda x: 1e300 * jnp.sum(jnp.sin(x)), lambda x: -1e300 * jnp.cos(x)),
+    "near subnormal, right": (lambda x: jnp.sum(jnp.exp(x - 700.0)), lambda x: jnp.exp(x - 700.0)),
+    "near subnormal, half": (lambda x: jnp.sum(jnp.exp(x - 700.0)),
+                             lambda x: 0.5 * jnp.exp(x - 700.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCALED))
+def test_at_scales_far_from_1_numpy_first_gives_the_compiled_verdicts(name, tmp_path):
+    loss, claimed = SCALED[name]
+    interpreted = run(dc.gradient(loss, claimed, space=VS, wrt="x"), tmp_path / "a")
+    compiled = run(dc.gradient(loss, claimed, space=VS, wrt="x"), tmp_path / "b", crossover=0)
+    assert essentials(interpreted) == essentials(compiled)
+    assert interpreted.status == ("verified" if name.endswith("right") else "refuted")
