@@ -41,7 +41,9 @@ runs, so having the plugin installed costs ordinary test runs nothing.
 
 from __future__ import annotations
 
+import atexit
 import fnmatch
+import gc
 import re
 from pathlib import Path
 
@@ -184,6 +186,34 @@ class ProofFile(pytest.File):
         return super().repr_failure(excinfo, style=style)
 
 
+_AT_EXIT: list[bool] = []  # whether _skip_the_last_cycle_scan registered its hook
+
+
+def _skip_the_last_cycle_scan() -> None:
+    """At this process's exit, collect the garbage there is, then leave what is still
+    alive to the operating system (:func:`_freeze_at_exit`); in a process that ran
+    a proof item.
+
+    Python's shutdown frees every object it can still reach, classes and modules
+    included, and its cycle collector reaches most of them; after a few dozen claims
+    that means JAX's caches and every loaded compiled check (XLA's code for it), and
+    took 0.2 s of a process's exit. Under ``pytest -n`` the controller waits for
+    each worker to exit. Garbage is still collected first, so every finalizer that
+    would have run at that point runs; what is skipped is freeing the objects alive
+    at exit, whose finalizers Python does not promise to run anyway. It is registered
+    at the first proof item, so a session that has none exits as it always did, and
+    it runs only when the interpreter exits (not when ``pytest.main`` returns).
+    """
+    if not _AT_EXIT:
+        _AT_EXIT.append(True)
+        atexit.register(_freeze_at_exit)
+
+
+def _freeze_at_exit() -> None:
+    gc.collect()
+    gc.freeze()
+
+
 class ClaimItem(pytest.Item):
     """One claim, checked against autodiff when the item runs."""
 
@@ -205,6 +235,7 @@ class ClaimItem(pytest.Item):
             pytest.fail(f"derivcheck: {exc} (from $DERIVCHECK_PROFILE); set it to one of the "
                         "profiles or pass --derivcheck-profile", pytrace=False)
         seed = config.getoption("derivcheck_seed")
+        _skip_the_last_cycle_scan()
         with compile_cache(cache_dir(None)):  # the folder `derivcheck check` uses
             result = run_claim(self.claim, profile=profile, seed=seed)
         self.result = result

@@ -283,3 +283,30 @@ def test_a_good_profile_in_the_environment_is_used(pytester, monkeypatch):
     monkeypatch.setenv("DERIVCHECK_PROFILE", "quick")
     result = pytester.runpytest("proofs", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+# -- exit: a process that ran proof items skips the last scan for cycles ------------------------
+
+REPORT_FREEZE_AT_EXIT = """\
+import atexit, gc, pathlib
+
+# registered before the plugin's own hook, so it runs after it (atexit is last in, first out)
+atexit.register(lambda: pathlib.Path("frozen.txt").write_text(str(gc.get_freeze_count())))
+"""
+
+
+def test_a_process_that_ran_a_proof_item_exits_without_scanning_its_objects_for_cycles(pytester):
+    write_proof(pytester, "note.py", GOOD)
+    pytester.makeconftest(REPORT_FREEZE_AT_EXIT)
+    result = pytester.runpytest_subprocess("proofs", *QUICK)
+    result.assert_outcomes(passed=1)
+    assert int((pytester.path / "frozen.txt").read_text()) > 1000
+
+
+def test_a_session_without_proof_items_exits_as_it_always_did(pytester):
+    # twin: the plugin is loaded, but no claim ran, so nothing is frozen at exit
+    pytester.makeconftest(REPORT_FREEZE_AT_EXIT)
+    pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert int((pytester.path / "frozen.txt").read_text()) == 0
