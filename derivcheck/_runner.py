@@ -297,10 +297,12 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
     """Like :func:`run_catalog`, spreading claims over ``jobs`` processes, this one included.
 
     ``jobs - 1`` worker processes take claims from the front of the catalog
-    while this process, which has loaded the claims already, takes them from
-    the back (any claim no worker has started), so no process idles while
-    the workers start up. Results come back in catalog order. Ctrl-C cancels
-    what has not started and returns the partial report with ``interrupted=True``.
+    (longest first) while this process, which has loaded the claims already,
+    takes them from the back, so no process idles while the workers start up.
+    A worker is handed one claim at a time (by a thread of this process), so
+    none waits in a worker's queue while this process has nothing left to do.
+    Results come back in catalog order. Ctrl-C cancels what has not started
+    and returns the partial report with ``interrupted=True``.
     ``pool`` is one from :func:`start_workers` with the same settings, if any.
     ``cache_dir`` is the workers' compilation cache; this process's own is
     the caller's choice (see :func:`compile_cache`).
@@ -308,7 +310,8 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
     Workers address a claim by its file and its position in the file, so
     ``claims`` must come from :func:`~derivcheck._loader.load_file`.
     """
-    import concurrent.futures as cf
+    import queue
+    import threading
 
     unloaded = [c.qualname for c in claims if getattr(c, "origin", None) is None]
     if unloaded:
@@ -322,34 +325,69 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
     # Longest first (more lines, more to trace), so that the run ends on short
     # claims and no process waits long for the last one.
     order = sorted(range(len(claims)), key=lambda i: -_weight(claims[i]))
-    futures = {pool.submit(_worker_run, claims[i].file, claims[i].origin.position,
-                           claims[i].qualname): i for i in order}
-    by_index = {i: f for f, i in futures.items()}
+    left = [0, len(order)]  # order[left[0]:left[1]] has not started
+    lock, stop = threading.Lock(), threading.Event()
+    arrived: queue.SimpleQueue = queue.SimpleQueue()  # (index, result) from the workers
+
+    def take(front: bool) -> int | None:
+        with lock:
+            if stop.is_set() or left[0] >= left[1]:
+                return None
+            if front:
+                left[0] += 1
+                return order[left[0] - 1]
+            left[1] -= 1
+            return order[left[1]]
+
+    def feed() -> None:
+        """Hand one worker the claims from the front, one at a time; None when done."""
+        try:
+            while (i := take(front=True)) is not None:
+                c = claims[i]
+                try:
+                    result = pool.submit(_worker_run, c.file, c.origin.position,
+                                         c.qualname).result()
+                except Exception as exc:  # a crashed worker must not lose the other claims
+                    arrived.put((i, _crashed(c, seed, exc, None)))
+                    return  # this process takes the rest from the back
+                arrived.put((i, result))
+        finally:
+            arrived.put(None)
 
     def finish(i: int, result: Result) -> None:
         done[i] = result
         if on_result:
             on_result(result)
 
-    def harvest(fut) -> None:
-        i = futures.pop(fut)
-        try:
-            finish(i, fut.result())
-        except Exception as exc:  # a crashed worker must not lose the other claims
-            finish(i, _crashed(claims[i], seed, exc, None))
+    feeding = max(1, jobs - 1)
 
+    def harvest(*, wait: bool) -> None:
+        """Report the results that have arrived; ``wait``: for one at least."""
+        nonlocal feeding
+        while True:
+            try:  # a timeout, so that Ctrl-C is seen while waiting
+                item = arrived.get(timeout=0.2) if wait else arrived.get_nowait()
+            except queue.Empty:
+                if wait:
+                    continue
+                return
+            wait = False
+            if item is None:
+                feeding -= 1
+            else:
+                finish(*item)
+
+    for _ in range(feeding):
+        threading.Thread(target=feed, daemon=True).start()
     try:
-        for i in reversed(order):  # steal from the back
-            for fut in [f for f in futures if f.done() and not f.cancelled()]:
-                harvest(fut)
-            if not by_index[i].cancel():
-                break  # a worker has it: the rest are taken too
-            futures.pop(by_index[i])
+        while (i := take(front=False)) is not None:
+            harvest(wait=False)
             finish(i, _run_one(claims[i], profile, seed))
-        for fut in cf.as_completed(list(futures)):
-            harvest(fut)
+        while feeding:
+            harvest(wait=True)
     except KeyboardInterrupt:
         report.interrupted = True
+        stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
     else:
         stop_workers(pool)

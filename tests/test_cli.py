@@ -217,6 +217,54 @@ def test_the_parent_and_a_worker_process_agree_with_one_process_in_catalog_order
     assert two.exit_code == 1 and not two.skipped
 
 
+class _DeadPool:
+    """A worker pool whose worker has died: every claim handed to it fails as a real
+    dead pool's does."""
+
+    def __init__(self):
+        self.handed = []
+
+    def submit(self, fn, file, position, qualname):
+        import concurrent.futures as cf
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.handed.append(qualname)
+        fut = cf.Future()
+        fut.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        return fut
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass
+
+
+def test_a_dead_worker_costs_the_claim_it_was_handed_and_the_parent_checks_the_rest(folder):
+    from derivcheck._loader import load_paths
+    from derivcheck._profiles import get_profile
+    from derivcheck._runner import run_parallel
+
+    claims, _ = load_paths([str(folder)])
+    pool = _DeadPool()
+    two = run_parallel(claims, profile=get_profile("quick"), seed=0, jobs=2, pool=pool)
+    crashed = [r.id for r in two.results if r.status == "error"]
+    assert crashed == pool.handed and len(crashed) == 1
+    assert not two.skipped and len(two.results) == len(claims) == 3
+
+
+def test_the_claims_the_parent_took_over_get_their_verdicts(folder):
+    # twin: the parent's verdicts are those of a run in one process, not errors
+    from derivcheck._loader import load_paths
+    from derivcheck._profiles import get_profile
+    from derivcheck._runner import run_catalog, run_parallel
+
+    claims, _ = load_paths([str(folder)])
+    quick = get_profile("quick")
+    two = run_parallel(claims, profile=quick, seed=0, jobs=2, pool=_DeadPool())
+    one = {r.id: r.status for r in run_catalog(claims, profile=quick, seed=0).results}
+    statuses = {r.id: r.status for r in two.results if r.status != "error"}
+    assert statuses == {i: s for i, s in one.items() if i in statuses}
+    assert sorted(set(one.values())) == ["refuted", "verified"]
+
+
 def _console(folder, *args):
     import subprocess
     import sys
