@@ -49,6 +49,8 @@ FUNCTIONS = {
     "at set": lambda x: x.at[jnp.array([0, 2])].set(2.0),
     "at set out of bounds": lambda x: x.at[jnp.array([0, 9])].set(2.0),
     "take_along_axis": lambda x: jnp.take_along_axis(x, jnp.array(Y[:4])[:, None], axis=1),
+    "diag by vmap (a platform-dependent branch)":
+        lambda x: jax.vmap(lambda r: jnp.diag(jnp.outer(r, r)) * 2.0)(x),
     "svm gradient by vmap": lambda x: jax.vmap(jax.grad(
         lambda r, k: jnp.sum(jnp.maximum(0, r - r[k] + 1))))(x, jnp.array(Y[:4])),
 }
@@ -105,9 +107,21 @@ def test_a_gather_that_does_not_clamp_its_starts_is_caught(monkeypatch):
 
 @pytest.mark.parametrize("fn", [lambda x: jnp.sort(x, 1), jnp.round,
                                 lambda x: jax.lax.fori_loop(0, 3, lambda i, v: v * 2, x),
-                                lambda x: (x * 4).astype(int)])
+                                lambda x: (x * 4).astype(int),
+                                lambda x: jax.lax.cond(x[0, 1] > 0, lambda v: v * 2,
+                                                       lambda v: v - 1, x)])
 def test_a_step_the_interpreter_does_not_know_leaves_the_check_to_xla(fn):
     assert plan(jax.jit(fn).trace(X).jaxpr) is None
+
+
+def test_the_platform_dependent_branch_of_a_batched_diag_is_the_cpus():
+    jaxpr = jax.jit(FUNCTIONS["diag by vmap (a platform-dependent branch)"]).trace(X).jaxpr
+    assert "platform_index" in str(jaxpr) and plan(jaxpr) is not None
+
+
+def test_taking_the_other_branch_is_caught(monkeypatch):  # the twin
+    monkeypatch.setattr(_interp, "_cpu_branch", lambda platforms: 0)
+    assert mismatch(FUNCTIONS["diag by vmap (a platform-dependent branch)"]) is not None
 
 
 def test_a_step_it_knows_is_planned():  # the twin

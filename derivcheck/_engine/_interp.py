@@ -109,6 +109,18 @@ class Program:
 
         for eqn in jaxpr.eqns:
             ins = [ref(v) for v in eqn.invars]
+            if eqn.primitive.name == "platform_index":  # which branch the CPU takes
+                env[eqn.outvars[0]] = ("const", np.int32(_cpu_branch(eqn.params["platforms"])))
+                continue
+            if eqn.primitive.name == "cond":  # on a known index: that branch, inlined
+                branches = eqn.params["branches"]
+                if not (isinstance(ins[0], tuple) and np.ndim(ins[0][1]) == 0):
+                    raise _Unsupported("cond on a computed index")
+                inner = branches[int(np.clip(ins[0][1], 0, len(branches) - 1))]
+                sub = dict(zip(inner.jaxpr.invars, ins[1:], strict=True))
+                outs = self._inline(inner.jaxpr, list(inner.consts), sub)
+                env.update(zip(eqn.outvars, outs, strict=True))
+                continue
             if eqn.primitive.name in _CALLS:
                 inner = (eqn.params.get("jaxpr") or eqn.params.get("call_jaxpr")
                          or eqn.params.get("fun_jaxpr"))
@@ -159,6 +171,21 @@ class Program:
                     r = r if r.dtype == dt else r.astype(dt)
                     slots[o] = r if name in _MOVES else _flushed(r)
         return [read(r) for r in self.outputs]
+
+
+def _cpu_branch(platforms: tuple) -> int:
+    """The branch ``platform_index`` picks on the CPU (as JAX's lowering does): the first
+    whose platforms name the CPU, else the default one (None).
+
+    >>> _cpu_branch((("mosaic",), None)), _cpu_branch((("cpu", "cuda"), None))
+    (1, 0)
+    """
+    for i, names in enumerate(platforms):
+        if names is not None and "cpu" in names:
+            return i
+    if None in platforms:
+        return platforms.index(None)
+    raise _Unsupported(f"platform_index without the CPU among {platforms}")
 
 
 def step(eqn, ins: list) -> list | None:
