@@ -84,6 +84,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "derivcheck_files", type="linelist", default=[],
         help="globs (relative to the rootdir) of further derivcheck proof files to collect")
+    parser.addini(
+        "derivcheck_fast_exit", type="bool", default=True,
+        help="in a pytest-xdist worker that ran proof items, collect the garbage at exit, "
+             "then leave the objects still alive to the operating system instead of freeing "
+             "them (0.2 s per worker); set to false if your tests rely on the finalizers of "
+             "objects alive at exit [default: true]")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -191,18 +197,18 @@ _AT_EXIT: list[bool] = []  # whether _skip_the_last_cycle_scan registered its ho
 
 def _skip_the_last_cycle_scan() -> None:
     """At this process's exit, collect the garbage there is, then leave what is still
-    alive to the operating system (:func:`_freeze_at_exit`); in a process that ran
-    a proof item.
+    alive to the operating system (:func:`_freeze_at_exit`).
 
-    Python's shutdown frees every object it can still reach, classes and modules
-    included, and its cycle collector reaches most of them; after a few dozen claims
-    that means JAX's caches and every loaded compiled check (XLA's code for it), and
-    took 0.2 s of a process's exit. Under ``pytest -n`` the controller waits for
-    each worker to exit. Garbage is still collected first, so every finalizer that
-    would have run at that point runs; what is skipped is freeing the objects alive
-    at exit, whose finalizers Python does not promise to run anyway. It is registered
-    at the first proof item, so a session that has none exits as it always did, and
-    it runs only when the interpreter exits (not when ``pytest.main`` returns).
+    Called in a pytest-xdist worker that runs a proof item (unless the
+    ``derivcheck_fast_exit`` ini option is false): xdist starts it for the session,
+    and the controller waits for it to exit. Python's shutdown frees every object
+    it can still reach, classes and modules included, and its cycle collector
+    reaches most of them: after a few dozen claims, JAX's caches and every loaded
+    compiled check (XLA's code for it); that took 0.2 s of each worker's exit.
+    Garbage is still collected first, so every finalizer that would run at that
+    point runs; what is skipped is freeing objects alive at exit that only the
+    cycle collector frees, whose finalizers Python does not promise to run at exit.
+    A session without proof items, or outside xdist, exits as it always did.
     """
     if not _AT_EXIT:
         _AT_EXIT.append(True)
@@ -235,7 +241,8 @@ class ClaimItem(pytest.Item):
             pytest.fail(f"derivcheck: {exc} (from $DERIVCHECK_PROFILE); set it to one of the "
                         "profiles or pass --derivcheck-profile", pytrace=False)
         seed = config.getoption("derivcheck_seed")
-        _skip_the_last_cycle_scan()
+        if hasattr(config, "workerinput") and config.getini("derivcheck_fast_exit"):
+            _skip_the_last_cycle_scan()  # an xdist worker: its exit holds up the session's
         with compile_cache(cache_dir(None)):  # the folder `derivcheck check` uses
             result = run_claim(self.claim, profile=profile, seed=seed)
         self.result = result

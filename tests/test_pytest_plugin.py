@@ -285,28 +285,54 @@ def test_a_good_profile_in_the_environment_is_used(pytester, monkeypatch):
     result.assert_outcomes(passed=1)
 
 
-# -- exit: a process that ran proof items skips the last scan for cycles ------------------------
+# -- exit: an xdist worker that ran proof items skips freeing what is alive ---------------------
 
 REPORT_FREEZE_AT_EXIT = """\
-import atexit, gc, pathlib
+import atexit, gc, os, pathlib
 
 # registered before the plugin's own hook, so it runs after it (atexit is last in, first out)
-atexit.register(lambda: pathlib.Path("frozen.txt").write_text(str(gc.get_freeze_count())))
+where = os.environ.get("PYTEST_XDIST_WORKER", "main")
+atexit.register(lambda: pathlib.Path(f"frozen-{where}.txt").write_text(
+    str(gc.get_freeze_count())))
 """
 
 
-def test_a_process_that_ran_a_proof_item_exits_without_scanning_its_objects_for_cycles(pytester):
+def _frozen(pytester, where):
+    return int((pytester.path / f"frozen-{where}.txt").read_text())
+
+
+def test_an_xdist_worker_that_ran_a_proof_item_leaves_what_is_alive_to_the_os(pytester):
+    write_proof(pytester, "note.py", GOOD)
+    pytester.makeconftest(REPORT_FREEZE_AT_EXIT)
+    result = pytester.runpytest_subprocess("proofs", "-n", "1", *QUICK)
+    result.assert_outcomes(passed=1)
+    assert _frozen(pytester, "gw0") > 1000
+    assert _frozen(pytester, "main") == 0  # the controller ran no proof item
+
+
+def test_outside_xdist_a_session_exits_as_it_always_did(pytester):
+    # twin: the same proof item in one process frees everything at exit
     write_proof(pytester, "note.py", GOOD)
     pytester.makeconftest(REPORT_FREEZE_AT_EXIT)
     result = pytester.runpytest_subprocess("proofs", *QUICK)
     result.assert_outcomes(passed=1)
-    assert int((pytester.path / "frozen.txt").read_text()) > 1000
+    assert _frozen(pytester, "main") == 0
 
 
-def test_a_session_without_proof_items_exits_as_it_always_did(pytester):
-    # twin: the plugin is loaded, but no claim ran, so nothing is frozen at exit
+def test_the_derivcheck_fast_exit_option_turns_it_off(pytester):
+    # twin: an xdist worker, told not to
+    write_proof(pytester, "note.py", GOOD)
+    pytester.makeconftest(REPORT_FREEZE_AT_EXIT)
+    pytester.makeini("[pytest]\nderivcheck_fast_exit = false\n")
+    result = pytester.runpytest_subprocess("proofs", "-n", "1", *QUICK)
+    result.assert_outcomes(passed=1)
+    assert _frozen(pytester, "gw0") == 0
+
+
+def test_an_xdist_worker_without_proof_items_exits_as_it_always_did(pytester):
+    # twin: the plugin is loaded in the worker, but no claim ran there
     pytester.makeconftest(REPORT_FREEZE_AT_EXIT)
     pytester.makepyfile(test_plain="def test_plain():\n    pass\n")
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess("-n", "1", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    assert int((pytester.path / "frozen.txt").read_text()) == 0
+    assert _frozen(pytester, "gw0") == 0
