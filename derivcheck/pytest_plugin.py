@@ -41,7 +41,6 @@ runs, so having the plugin installed costs ordinary test runs nothing.
 
 from __future__ import annotations
 
-import atexit
 import fnmatch
 import gc
 import re
@@ -86,10 +85,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="globs (relative to the rootdir) of further derivcheck proof files to collect")
     parser.addini(
         "derivcheck_fast_exit", type="bool", default=True,
-        help="in a pytest-xdist worker that ran proof items, collect the garbage at exit, "
-             "then leave the objects still alive to the operating system instead of freeing "
-             "them (0.2 s per worker); set to false if your tests rely on the finalizers of "
-             "objects alive at exit [default: true]")
+        help="in a pytest-xdist worker that ran proof items, collect the garbage when the "
+             "session ends, then leave the objects still alive to the operating system "
+             "instead of freeing them (0.3 s per worker); set to false if your tests rely on "
+             "the finalizers of objects alive then [default: true]")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -192,32 +191,30 @@ class ProofFile(pytest.File):
         return super().repr_failure(excinfo, style=style)
 
 
-_AT_EXIT: list[bool] = []  # whether _skip_the_last_cycle_scan registered its hook
+#: Set in a pytest-xdist worker once it runs a proof item (see :func:`pytest_unconfigure`).
+_FAST_EXIT = pytest.StashKey[bool]()
 
 
-def _skip_the_last_cycle_scan() -> None:
-    """At this process's exit, collect the garbage there is, then leave what is still
-    alive to the operating system (:func:`_freeze_at_exit`).
+@pytest.hookimpl(tryfirst=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """In a pytest-xdist worker that ran a proof item (unless the ``derivcheck_fast_exit``
+    ini option is false): collect the garbage there is, then leave the objects still
+    alive to the operating system (:func:`gc.freeze`) instead of freeing them.
 
-    Called in a pytest-xdist worker that runs a proof item (unless the
-    ``derivcheck_fast_exit`` ini option is false): xdist starts it for the session,
-    and the controller waits for it to exit. Python's shutdown frees every object
-    it can still reach, classes and modules included, and its cycle collector
-    reaches most of them: after a few dozen claims, JAX's caches and every loaded
-    compiled check (XLA's code for it); that took 0.2 s of each worker's exit.
-    Garbage is still collected first, so every finalizer that would run at that
-    point runs; what is skipped is freeing objects alive at exit that only the
-    cycle collector frees, whose finalizers Python does not promise to run at exit.
-    A session without proof items, or outside xdist, exits as it always did.
+    xdist starts the worker for the session, and its controller waits for it to
+    exit. Python's shutdown frees every object it can still reach, classes and
+    modules included, and its cycle collector reaches most of them: after a few
+    dozen claims, JAX's caches and every loaded compiled check (XLA's code for
+    it); that, and pytest's own last collections over them, took 0.3 s of each
+    worker's end. Garbage is collected first, so every finalizer that would run at
+    this point runs (and pytest still sees what they raise); what is skipped is
+    freeing objects alive now that only the cycle collector frees, whose finalizers
+    Python does not promise to run at exit. A session without proof items, or
+    outside xdist, ends as it always did.
     """
-    if not _AT_EXIT:
-        _AT_EXIT.append(True)
-        atexit.register(_freeze_at_exit)
-
-
-def _freeze_at_exit() -> None:
-    gc.collect()
-    gc.freeze()
+    if config.stash.get(_FAST_EXIT, False):
+        gc.collect()
+        gc.freeze()
 
 
 class ClaimItem(pytest.Item):
@@ -242,7 +239,7 @@ class ClaimItem(pytest.Item):
                         "profiles or pass --derivcheck-profile", pytrace=False)
         seed = config.getoption("derivcheck_seed")
         if hasattr(config, "workerinput") and config.getini("derivcheck_fast_exit"):
-            _skip_the_last_cycle_scan()  # an xdist worker: its exit holds up the session's
+            config.stash[_FAST_EXIT] = True  # an xdist worker: its end holds up the session's
         with compile_cache(cache_dir(None)):  # the folder `derivcheck check` uses
             result = run_claim(self.claim, profile=profile, seed=seed)
         self.result = result

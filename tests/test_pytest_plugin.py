@@ -288,11 +288,17 @@ def test_a_good_profile_in_the_environment_is_used(pytester, monkeypatch):
 # -- exit: an xdist worker that ran proof items skips freeing what is alive ---------------------
 
 REPORT_FREEZE_AT_EXIT = """\
-import atexit, gc, os, pathlib
+import atexit, gc, pathlib
 
-# registered before the plugin's own hook, so it runs after it (atexit is last in, first out)
-where = os.environ.get("PYTEST_XDIST_WORKER", "main")
-atexit.register(lambda: pathlib.Path(f"frozen-{where}.txt").write_text(
+where = ["main"]  # an xdist worker's id (this suite may itself run under xdist)
+
+
+def pytest_configure(config):
+    if hasattr(config, "workerinput"):
+        where[0] = config.workerinput["workerid"]
+
+
+atexit.register(lambda: pathlib.Path(f"frozen-{where[0]}.txt").write_text(
     str(gc.get_freeze_count())))
 """
 
