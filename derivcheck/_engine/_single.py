@@ -23,16 +23,6 @@ def _maxabs(a):
     return jnp.max(jnp.abs(a)) if a.size else jnp.asarray(0.0)
 
 
-def _largest(values: list):
-    """The largest of scalars (no step for one)."""
-    return values[0] if len(values) == 1 else jnp.max(jnp.stack(values))
-
-
-def _all(values: list):
-    """Whether all of boolean scalars hold (no step for one)."""
-    return values[0] if len(values) == 1 else jnp.all(jnp.stack(values))
-
-
 def single_fn(check, slots, truth, float_names):
     """The body of a fused check: one example's truth, every traceable line, their
     errors packed into one vector (see :class:`._compile.FusedCheck`). Tracing it
@@ -53,7 +43,7 @@ def single_fn(check, slots, truth, float_names):
             inp = {k: v.astype(jnp.float64) if jnp.issubdtype(v.dtype, jnp.floating)
                    else v for k, v in line_inp.items()}
         mags = [jnp.max(jnp.abs(inp[k])) for k in float_names if inp[k].size]
-        s = _largest(mags) if mags else jnp.asarray(0.0)
+        s = jnp.max(jnp.stack(mags)) if mags else jnp.asarray(0.0)
         nan = jnp.asarray(jnp.nan)
         errs, steps, fins = [nan] * n, [nan] * n, [jnp.asarray(True)] * n
         refs = [nan] * n  # max|reference| of each line's step error
@@ -72,9 +62,8 @@ def single_fn(check, slots, truth, float_names):
                 return jnp.zeros(5 * n + 3), nan, (nan,) * n
             rec.truth_shape = (tuple(p.shape for p in t) if isinstance(t, tuple)
                                else tuple(t.shape))
-            parts = t if isinstance(t, tuple) else (t,)
-            pmax = [_maxabs(p) for p in parts]  # max|truth| of each part
-            tmax = _largest(pmax)
+            tmax = jnp.max(jnp.stack([_maxabs(p) for p in
+                                      (t if isinstance(t, tuple) else (t,))]))
         vals = {}
         raws = [nan] * n  # each line's own output, for the diagnosis
         for i, fn, prev, numpy, part in slot_fns:
@@ -117,21 +106,20 @@ def single_fn(check, slots, truth, float_names):
             # floor of :mod:`.._tolerance`, which needs the claim's unit.
             tpart = part_of(t, part)
             errs[i] = _maxabs(g - tpart)
-            tscales[i] = (pmax[part] if isinstance(t, tuple) and part is not None else
-                          pmax[0] if not isinstance(t, tuple) and part is None else
-                          _maxabs(tpart))
+            tscales[i] = _maxabs(tpart)
             ref = vals.get(prev) if prev is not None else None
             steps[i] = errs[i] if ref is None else _maxabs(g - ref)
             refs[i] = tscales[i] if ref is None else _maxabs(ref)
             fins[i] = jnp.all(jnp.isfinite(g))
         tfin = (jnp.asarray(True) if prop else
-                _all([jnp.all(jnp.isfinite(p)) for p in parts]))
+                jnp.all(jnp.stack([jnp.all(jnp.isfinite(p)) for p in
+                                   (t if isinstance(t, tuple) else (t,))])))
         tmax = nan if prop else tmax
-        # One packed vector per input: a single device-to-host transfer per batch,
-        # stacked at once (each stack is a step to trace, lower and compile).
-        packed = jnp.stack([*errs, *steps, *refs,
-                            *[f.astype(jnp.float64) for f in fins], *tscales,
-                            tfin.astype(jnp.float64), s, tmax])
+        # One packed vector per input: a single device-to-host transfer per batch.
+        packed = jnp.concatenate([
+            jnp.stack(errs), jnp.stack(steps), jnp.stack(refs),
+            jnp.stack(fins).astype(jnp.float64), jnp.stack(tscales),
+            jnp.stack([tfin.astype(jnp.float64), s, tmax])])
         return packed, (nan if prop else t), tuple(raws)
 
     return single
