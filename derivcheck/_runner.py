@@ -388,9 +388,9 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
     except KeyboardInterrupt:
         report.interrupted = True
         stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
-    else:
-        stop_workers(pool)
+    # After Ctrl-C too: a worker left running waited for work that never came, and the
+    # console script's exit waited for the worker, so it hung after printing its summary
+    stop_workers(pool)
     report.results = [done[i] for i in sorted(done)]
     report.skipped = [c.qualname for i, c in enumerate(claims) if i not in done]
     report.seconds = time.perf_counter() - t0

@@ -265,6 +265,52 @@ def test_the_claims_the_parent_took_over_get_their_verdicts(folder):
     assert sorted(set(one.values())) == ["refuted", "verified"]
 
 
+MANY_CLAIMS = """
+    import time
+
+    import jax.numpy as jnp
+    import derivcheck as dc
+
+    S = dc.Space(x=dc.real("D"))
+
+
+    def slowly(k):  # each trace of a claim takes 0.1 s: the run lasts long enough to stop
+        def claimed(x):
+            time.sleep(0.1)
+            return 2 * k * x
+        return claimed
+
+
+    for k in range(1, 61):  # enough claims for a worker process
+        globals()[f"power_{k}"] = dc.gradient(
+            lambda x, k=k: jnp.sum(x ** 2) * k, slowly(k), space=S, wrt="x")
+"""
+
+
+def test_the_console_script_ends_promptly_on_ctrl_c_with_its_partial_summary(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    (tmp_path / "many.py").write_text(textwrap.dedent(MANY_CLAIMS), encoding="utf-8")
+    exe = Path(sys.executable).parent / "derivcheck"
+    proc = subprocess.Popen([str(exe), "check", ".", "-q", "-j", "2", "--cache-dir", ""],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    time.sleep(3)  # the worker has started and both processes are checking claims
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C at a terminal signals the whole group
+    try:
+        out, err = proc.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        pytest.fail(f"still running 60 s after Ctrl-C; it had printed: {out[-300:]!r}")
+    assert "INTERRUPTED after" in out, (out, err)
+    assert "interrupted; the summary above covers the claims that finished" in err
+
+
 def _console(folder, *args):
     import subprocess
     import sys
