@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["NOISE_ULPS", "precision"]
+__all__ = ["NOISE_ULPS", "extended_gap", "precision"]
 
 #: Evaluation noise of ``f`` in units of its eps times ``max|f|``: a function of
 #: many operations carries more than one rounding error.
@@ -111,3 +111,53 @@ def precision(f: Callable, x, v, *, spacing: float = 1e-5) -> float:
 
 #: Where :func:`precision` evaluates, in units of its spacing: uneven on purpose.
 _OFFSETS = np.array([-3.0, -2.1, -1.3, 0.0, 0.7, 1.9, 3.1])
+
+
+def extended_gap(f: Callable, x, v, *, spacing: float = 1e-5) -> float:
+    """The precision of ``f``'s float64 values near ``x``, measured against ``f`` itself
+    run in extended precision (``np.longdouble``, 64 mantissa bits on x86): 0.0
+    where that tells nothing (``f`` casts back to float64, fails on such
+    arrays, or the platform's long double is float64). In the units of
+    :func:`precision`.
+
+    Rounding that cancels (``log(1 - σ(z))`` at a large ``z`` keeps a few digits)
+    puts the float64 values far from the extended ones, even where they move in
+    steps too flat for :func:`precision`'s fit to see.
+
+    >>> x, v = np.array([30.0]), np.array([1.0])
+    >>> extended_gap(lambda x: np.log(1 - 1 / (1 + np.exp(-x))).sum(), x, v) > 1e-6
+    True
+    >>> extended_gap(lambda x: np.log1p(np.exp(-x)).sum(), x, v) < 1e-15
+    True
+    """
+    if np.finfo(np.longdouble).eps >= _EPS:
+        return 0.0
+    x = np.asarray(x, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    vmax = float(np.max(np.abs(v))) if v.size else 0.0
+    if vmax == 0.0:
+        return 0.0
+    xscale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
+    delta = spacing * xscale / vmax
+    lows, gaps = [], []
+    for t in _OFFSETS:
+        p = x + t * delta * v
+        try:
+            with np.errstate(all="ignore"):
+                low = _call(f, p)
+                high = np.asarray(f(p.astype(np.longdouble)))
+        except Exception:  # noqa: BLE001 - code that takes float64 only tells nothing
+            return 0.0
+        if high.dtype != np.longdouble or high.shape != low.shape:
+            return 0.0
+        with np.errstate(all="ignore"):
+            gaps.append(np.abs(low - high).astype(np.float64))
+        lows.append(low)
+    flat, gap = np.stack(lows).reshape(len(_OFFSETS), -1), np.stack(gaps).reshape(len(_OFFSETS), -1)
+    if not (np.all(np.isfinite(flat)) and np.all(np.isfinite(gap))):
+        return 0.0
+    slope = np.abs(flat[-1] - flat[0]) / ((_OFFSETS[-1] - _OFFSETS[0]) * delta) * xscale
+    size = np.maximum(np.max(np.abs(flat), axis=0), slope)
+    with np.errstate(all="ignore"):
+        rel = np.where(size > 0, 2.0 * np.max(gap, axis=0) / size, 0.0)
+    return float(np.max(rel)) / NOISE_ULPS if rel.size else 0.0

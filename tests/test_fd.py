@@ -236,3 +236,26 @@ def test_a_kink_is_found_even_where_the_central_difference_converges_at_once():
     assert bool(d.kink)
     assert (float(d.left), float(d.right)) == pytest.approx((1.75, 2.0), abs=1e-9)
     assert d.accepts(2.0) and d.accepts(1.75) and not d.accepts(2.1)
+
+
+def _log_one_minus_sigmoid(x):
+    return np.log(1 - 1 / (1 + np.exp(-x))).sum()
+
+
+def test_extended_precision_sees_the_cancellation_of_log_one_minus_sigmoid():
+    x, v = np.array([33.0, 1.0]), np.array([1.0, 0.5])
+    # 1 - σ(33) keeps about 5 bits: its float64 values move in flat steps
+    assert _fd_noise.extended_gap(_log_one_minus_sigmoid, x, v) > 1e-6
+    assert _fd_noise.extended_gap(_log_one_minus_sigmoid, x, v) > \
+        1e6 * _fd_noise.precision(_log_one_minus_sigmoid, x, v)  # which the fit misses here
+
+
+def test_extended_precision_sees_nothing_where_the_same_loss_is_written_stably():  # twin
+    x, v = np.array([33.0, 1.0]), np.array([1.0, 0.5])
+    assert _fd_noise.extended_gap(lambda x: -np.logaddexp(0, x).sum(), x, v) < 1e-14
+
+
+def test_extended_precision_tells_nothing_about_code_that_casts_to_float64():
+    x, v = np.array([33.0, 1.0]), np.array([1.0, 0.5])
+    cast = lambda x: _log_one_minus_sigmoid(np.asarray(x, dtype=np.float64))  # noqa: E731
+    assert _fd_noise.extended_gap(cast, x, v) == 0.0

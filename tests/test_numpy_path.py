@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 import jax
@@ -142,6 +143,52 @@ def test_a_reference_too_noisy_for_finite_differences_is_not_refuted_and_says_wh
     r = dc.check_gradient(loss16, grad_fancy_range, space=SPACE, wrt="W", profile=Q)
     assert r.status != "refuted", str(r)  # a right gradient, never refuted on that noise
     assert "finite differences resolved the reference's derivative at only" in r.message
+
+
+# -- a reference that cancels at some inputs: log(1 - σ(z)) at a large z -----------------------
+LOGISTIC = dc.Space(w=dc.real("d"), X=dc.real("m d"), y=dc.binary("m"))
+
+
+def logistic_loss_numpy(w, X, y, scale=1.0):  # the textbook form, as students write it
+    s = 1 / (1 + np.exp(-X @ w))
+    return scale * -np.mean(y * np.log(s) + (1 - y) * np.log(1 - s))
+
+
+def logistic_grad(w, X, y, scale=1.0, factor=1.0):
+    s = 1 / (1 + np.exp(-X @ w))
+    return scale * factor * X.T @ (s - y) / X.shape[0]
+
+
+# (scale, seed) pairs where the right gradient was refuted before the local precision
+# was measured (1 - σ(20) keeps 8 of 16 digits there)
+CANCELLING = [(1e12, 0), (1.0, 2), (1e-12, 1)]
+
+
+@pytest.mark.parametrize(("scale", "seed"), CANCELLING)
+def test_a_right_gradient_is_verified_where_the_numpy_reference_cancels(scale, seed):
+    r = dc.check_gradient(functools.partial(logistic_loss_numpy, scale=scale),
+                          functools.partial(logistic_grad, scale=scale),
+                          space=LOGISTIC, wrt="w", seed=seed)
+    assert (r.status, r.oracle) == ("verified", "finite differences"), str(r)
+
+
+@pytest.mark.parametrize(("scale", "seed"), CANCELLING)
+def test_a_gradient_off_by_a_tenth_of_a_percent_is_still_refuted_there(scale, seed):  # twin
+    r = dc.check_gradient(functools.partial(logistic_loss_numpy, scale=scale),
+                          functools.partial(logistic_grad, scale=scale, factor=1.001),
+                          space=LOGISTIC, wrt="w", seed=seed)
+    assert r.status == "refuted", str(r)
+
+
+def test_without_the_local_precision_the_right_gradient_is_refuted(monkeypatch):
+    from derivcheck._engine import _fd_check
+
+    monkeypatch.setattr(_fd_check, "NOISIER", float("inf"))  # never checked again
+    scale, seed = CANCELLING[0]
+    r = dc.check_gradient(functools.partial(logistic_loss_numpy, scale=scale),
+                          functools.partial(logistic_grad, scale=scale),
+                          space=LOGISTIC, wrt="w", seed=seed)
+    assert r.status == "refuted"  # what the test above guards against
 
 
 ABS_SPACE = dc.Space(x=dc.real("D"))

@@ -77,10 +77,15 @@ class FiniteDifferenceOracle:
         self.f = bind(claim.target.fn, claim.space, where=f"{claim.qualname} (reference)")
         self.eps: float | None = None
 
-    def measure(self, inp: dict[str, Any], rng: Any) -> None:
-        """Raise :attr:`eps` to the precision the reference shows near ``inp``."""
+    def precision_at(self, inp: dict[str, Any], rng: Any, *, fit: bool = True,
+                     extended: bool = False) -> float:
+        """The precision the reference's values show near ``inp``, the largest over its
+        ``wrt`` inputs: ``fit``, by :func:`derivcheck._fd_noise.precision`; ``extended``,
+        against its own values in extended precision
+        (:func:`derivcheck._fd_noise.extended_gap`)."""
         from .. import _fd, _fd_noise
 
+        eps = 0.0
         for name in self.target.wrt_names:
             w = inp[name]
 
@@ -88,12 +93,25 @@ class FiniteDifferenceOracle:
                 return self.f({**inp, name: z})
 
             v = _fd.random_direction(w.shape, rng)
-            eps = max(_fd_noise.precision(f_w, w, v), _fd_noise.precision(f_w, w, -v))
-            self.eps = eps if self.eps is None else max(self.eps, eps)
+            if fit:
+                eps = max(eps, _fd_noise.precision(f_w, w, v),
+                          _fd_noise.precision(f_w, w, -v))
+            if extended:
+                eps = max(eps, _fd_noise.extended_gap(f_w, w, v))
+        return eps
 
-    def probe(self, inp: dict[str, Any], part: int | None, rng: Any) -> Any:
-        """The truth at ``inp`` along random directions (a :class:`~derivcheck._targets.Probe`)."""
-        return self.target.finite_differences(self.f, inp, part=part, rng=rng, eps=self.eps)
+    def measure(self, inp: dict[str, Any], rng: Any) -> None:
+        """Raise :attr:`eps` to the precision the reference shows near ``inp``."""
+        eps = self.precision_at(inp, rng)
+        self.eps = eps if self.eps is None else max(self.eps, eps)
+
+    def probe(self, inp: dict[str, Any], part: int | None, rng: Any, *,
+              eps: float | None = None) -> Any:
+        """The truth at ``inp`` along random directions (a :class:`~derivcheck._targets.Probe`);
+        ``eps``: the precision of the reference's values there, if known to be coarser
+        than :attr:`eps`."""
+        return self.target.finite_differences(self.f, inp, part=part, rng=rng,
+                                              eps=self.eps if eps is None else eps)
 
 
 def runs_on_numpy(claim: Claim, inp: dict[str, Any]) -> str | None:
