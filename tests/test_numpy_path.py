@@ -451,6 +451,38 @@ def test_the_same_numpy_line_with_its_sign_flipped_is_refuted_in_float32():  # t
     assert r.status == "refuted", str(r)
 
 
+def _unshifted_softmax_loss_and_gradient(sign):
+    def loss_and_grad(W, X, y):  # (loss, grad) as assignments return them, unshifted exp
+        p = np.exp(X.dot(W))
+        p /= p.sum(axis=1, keepdims=True)
+        loss = -np.mean(np.log(p[np.arange(X.shape[0]), y]))
+        p[np.arange(X.shape[0]), y] -= 1
+        return loss, sign * X.T.dot(p) / X.shape[0]
+    return loss_and_grad
+
+
+def test_a_numpy_loss_and_gradient_that_overflow_in_float32_are_unstable_not_refuted():
+    r = dc.check_gradient(_unshifted_softmax_loss_and_gradient(1.0), space=SOFTMAX, wrt="W",
+                          dtype="float32")
+    assert (r.status, r.oracle) == ("unstable", "finite differences"), str(r)
+    assert "not finite" in r.message
+
+
+def test_the_same_loss_and_gradient_with_its_sign_flipped_are_refuted_in_float32():  # twin
+    r = dc.check_gradient(_unshifted_softmax_loss_and_gradient(-1.0), space=SOFTMAX, wrt="W",
+                          dtype="float32")
+    assert r.status == "refuted", str(r)
+
+
+def test_without_the_claimed_value_as_evidence_the_overflow_is_refuted(monkeypatch):
+    from derivcheck._engine._fd_check import FiniteDifferenceChecker
+
+    monkeypatch.setattr(FiniteDifferenceChecker, "claimed_value", lambda *a: None)
+    r = dc.check_gradient(_unshifted_softmax_loss_and_gradient(1.0), space=SOFTMAX, wrt="W",
+                          dtype="float32")
+    assert r.status == "refuted"  # what the first test above guards against
+
+
 # -- backward functions at ties (check_vjp, a forward JAX can trace) ----------------------
 
 def _relu_forward(x):

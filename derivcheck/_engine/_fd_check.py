@@ -226,6 +226,14 @@ class FiniteDifferenceChecker(Checker):
                                    else shapes[None])
         return probes
 
+    def claimed_value(self, b: int, slot, x: dict) -> np.ndarray | None:
+        """A line's value at one input as it was checked (None if it raises there)."""
+        try:
+            with np.errstate(all="ignore"):
+                return np.asarray(self._line_value(b, slot, x), dtype=np.float64)
+        except Exception:  # noqa: BLE001 - its error is the line's, reported by the check
+            return None
+
     def _line_value(self, b: int, slot, x: dict) -> Any:
         """A line's value at one input: jitted if JAX can trace it, else on NumPy arrays."""
         x = self.line_inputs(x)

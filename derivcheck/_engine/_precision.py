@@ -82,7 +82,10 @@ def breakdown(ck: Checker, slot: LineSlot, b: int, x: dict,
 
     # Both sides in float64 come from the bucket's compiled check (no eager run).
     res = ck.call(b, ck.batch_from([x], b))
-    if res is None:
+    if res is None:  # no compiled check (finite differences): the claimed value alone
+        g = None if calm else ck.claimed_value(b, slot, x)
+        if g is not None and not np.all(np.isfinite(g)):
+            return "the claimed value is not finite there (overflow or 0/0)"
         return None
     # to NumPy first, then the row: indexing a device array is an operation of its own,
     # compiled for each shape
