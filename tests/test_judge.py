@@ -229,6 +229,50 @@ def test_a_wrong_gradient_of_a_scalar_input_is_refuted_not_an_error():  # the tw
     assert "3/2" in (r.diagnosis or ""), r.diagnosis
 
 
+# One hidden ReLU unit written as jnp.maximum (autodiff splits a tie 1/2-1/2), a softmax
+# and a weight decay; the NumPy backward takes ReLU'(0) = 0, a valid subgradient: each
+# W1 entry moves one pre-activation, of one sample
+RELU_NET = dc.Space(W1=dc.real("D H"), b1=dc.real("H"), W2=dc.real("H C"), b2=dc.real("C"),
+                    X=dc.real("N D"), y=dc.labels("N", classes="C"), reg=dc.positive(),
+                    dims={"N": 1, "D": 1, "H": 1})
+
+
+def _relu_net_loss(W1, b1, W2, b2, X, y, reg):
+    h = jnp.maximum(0, X @ W1 + b1)
+    logp = jax.nn.log_softmax(h @ W2 + b2)
+    return -logp[jnp.arange(X.shape[0]), y].mean() + reg * (jnp.sum(W1 ** 2) + jnp.sum(W2 ** 2))
+
+
+def _relu_net_backward(at_tie):
+    def grad(W1, b1, W2, b2, X, y, reg):
+        z = X.dot(W1) + b1
+        s = np.maximum(0, z).dot(W2) + b2
+        p = np.exp(s - s.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        p[np.arange(X.shape[0]), y] -= 1
+        dh = p.dot(W2.T) / X.shape[0]
+        dh = np.where(z > 0, dh, np.where(z == 0, at_tie * dh, 0.0))
+        return X.T.dot(dh) + 2 * reg * W1
+    return grad
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_relu_subgradient_beside_a_weight_decay_is_verified(seed):
+    # the one-sided values are taken 1e-7 away, where the decay 2·reg·W1 has moved by
+    # 2e-7: more than the tolerance of a small truth, unless extrapolated back to the tie
+    r = dc.check_gradient(_relu_net_loss, _relu_net_backward(0.0), space=RELU_NET, wrt="W1",
+                          seed=seed)
+    assert r.status == "verified", str(r)
+    assert "valid subgradient" in (r.message or ""), r.message
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_twice_the_relu_slope_at_the_tie_is_refuted_beside_the_same_decay(seed):  # twin
+    r = dc.check_gradient(_relu_net_loss, _relu_net_backward(2.0), space=RELU_NET, wrt="W1",
+                          seed=seed)
+    assert r.status == "refuted", str(r)
+
+
 LOGISTIC = dc.Space(theta=dc.real("D"), X=dc.real("N D"), y=dc.binary("N"))
 STEEP = 30.0  # logits 30·xθ: calm inputs reach the logits where 1 - h cancels
 

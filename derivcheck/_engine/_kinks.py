@@ -160,12 +160,12 @@ def _plans(batch: dict, firsts: list[int], gs, truths, wrt, mag, unit, threshold
     return plans
 
 
-def _sides(x, w, wrt, coords) -> list[dict]:
-    """The inputs ``x ± h·e_c`` for each coordinate ``c`` of ``wrt``."""
+def _sides(x, w, wrt, coords, *, far: float = 1.0) -> list[dict]:
+    """The inputs ``x ± h·e_c`` for each coordinate ``c`` of ``wrt`` (``far`` times ``h``)."""
     w = np.asarray(w)  # a scalar input's row is a NumPy scalar, which cannot be assigned to
     cands = []
     for c in coords:
-        h = STEP * max(1.0, abs(float(w[c])))
+        h = far * STEP * max(1.0, abs(float(w[c])))
         for sign in (1.0, -1.0):
             y = dict(x)
             y[wrt] = w.copy()
@@ -190,7 +190,8 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
         cands = [c for i, coords in todo for c in _sides(plans[i][0], plans[i][1], wrt, coords)]
         if not cands:
             continue
-        sides = _truths(ck, b, cands, part)
+        sides = _limits(ck, b, cands, [c for i, coords in todo for c in _sides(
+            plans[i][0], plans[i][1], wrt, coords, far=2.0)], part)
         entries = [(i, (*plans[i][2][:2], c, plans[i][2][3])) for i, coords in todo
                    for c in coords]  # in the order of ``cands``
         found = _entries_inside([info for _, info in entries], sides)
@@ -235,12 +236,13 @@ def _ties_hold(ck, b: int, part, wrt, x: dict, w, info, known: dict | None = Non
             d = np.where(group, dirs, 0.0)
             h = STEP * max(1.0, float(np.max(np.abs(w[group]))))
             new = [m for m in members if m not in known]
-            cands = _sides(x, w, wrt, new)
+            cands, fars = _sides(x, w, wrt, new), _sides(x, w, wrt, new, far=2.0)
             for sign in (1.0, -1.0):
-                y = dict(x)
-                y[wrt] = w + sign * h * d
-                cands.append(y)
-            vals = _truths(ck, b, cands, part)
+                for far, out in ((1.0, cands), (2.0, fars)):
+                    y = dict(x)
+                    y[wrt] = w + sign * far * h * d
+                    out.append(y)
+            vals = _limits(ck, b, cands, fars, part)
             for k, m in enumerate(new):
                 known[m] = (vals[2 * k][m], vals[2 * k + 1][m])
             right = np.array([known[m][0] for m in members])
@@ -279,6 +281,17 @@ def _entries_inside(infos: list, sides: list) -> list[bool]:
     ok = np.all(np.isfinite(vals), axis=(0, 2)) & np.any(hi - lo > tol_abs, axis=1)
     ok &= ~np.any(gv < lo - tol_abs, axis=1) & ~np.any(gv > hi + tol_abs, axis=1)
     return [bool(v) for v in ok]
+
+
+def _limits(ck, b: int, near: list[dict], far: list[dict], part) -> list[np.ndarray]:
+    """The truth's one-sided limits at ``x``: its values at ``near`` (``x ± h·e``) and
+    ``far`` (``x ± 2h·e``), extrapolated linearly to ``h = 0``. The smooth part of the
+    truth moves by its slope times ``h`` on the way (an L2 term ``2·lam·w`` by
+    ``2·lam·h``), which at a small truth is more than the tolerance: a ReLU's 0 at
+    a tie was refuted beside a weight decay."""
+    vals = _truths(ck, b, near + far, part)
+    n = len(near)
+    return [2.0 * a - c for a, c in zip(vals[:n], vals[n:], strict=True)]
 
 
 def _truths(ck, b: int, xs: list[dict], part) -> list[np.ndarray]:
