@@ -6,6 +6,7 @@ diagnosis; and no mistake's name appears in another's diagnosis.
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 import derivcheck as dc
@@ -69,3 +70,54 @@ def test_the_right_regularized_gradient_verifies_without_diagnosis():
                           wrt="W", profile="quick")
     assert r.status == "verified", str(r)
     assert r.diagnosis is None
+
+
+# -- the same mistakes against NumPy code (finite differences), and in float32 mode -------------
+
+def loss_numpy(W, X, Y, lam):  # the same loss in NumPy: JAX cannot trace it, so the truth is
+    s = X @ W                   # finite differences, and its terms are not in a jaxpr
+    s = s - s.max(axis=1, keepdims=True)
+    logp = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
+    return -np.mean(np.sum(Y * logp, axis=-1)) + lam * np.sum(W ** 2)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_against_a_numpy_reference_each_mistake_gets_the_same_name(name):
+    r = dc.check_gradient(loss_numpy, CASES[name][0], space=SPACE, wrt="W", profile="quick")
+    assert (r.status, r.oracle) == ("refuted", "finite differences"), str(r)
+    assert CASES[name][1].replace("autodiff", "finite differences") in r.diagnosis
+
+
+def test_without_the_terms_finite_differences_find_the_data_term_goes_unnamed(monkeypatch):
+    from derivcheck._engine._fd_check import FiniteDifferenceChecker
+
+    monkeypatch.setattr(FiniteDifferenceChecker, "strength_terms", lambda *a: None)  # the twin
+    r = dc.check_gradient(loss_numpy, CASES["missing 1/N next to a regularization term"][0],
+                          space=SPACE, wrt="W", profile="quick")
+    assert r.status == "refuted"
+    assert "missing 1/N" not in r.diagnosis, r.diagnosis
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_in_float32_mode_each_mistake_gets_the_same_name(name):
+    r = dc.check_gradient(loss, CASES[name][0], space=SPACE, wrt="W", profile="quick",
+                          dtype="float32")
+    assert r.status == "refuted", str(r)
+    assert CASES[name][1] in r.diagnosis
+
+
+def test_in_float32_mode_coefficients_matched_as_in_float64_go_unnamed(monkeypatch):  # twin
+    from derivcheck._diagnose import _names
+
+    # the float64 match, 1e-8, over the ratio of thresholds the diagnosis widens it by
+    monkeypatch.setattr(_names, "MATCH", 1e-8 * dc_threshold_ratio())
+    r = dc.check_gradient(loss, CASES["missing 1/N next to a regularization term"][0],
+                          space=SPACE, wrt="W", profile="quick", dtype="float32")
+    assert r.status == "refuted"
+    assert "missing 1/N" not in r.diagnosis, r.diagnosis
+
+
+def dc_threshold_ratio() -> float:
+    from derivcheck import _tolerance as tol
+
+    return tol.THRESHOLD / tol.threshold("float32")

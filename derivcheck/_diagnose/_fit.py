@@ -54,15 +54,15 @@ class Candidate:
     label: str | None = None   # a penalty's formula, or which term of the reference
 
 
-def _ratio(a: Sequence[np.ndarray], b: Sequence[np.ndarray]) -> Fraction | None:
-    """The constant small rational k with ``a = k·b`` at every input, or None."""
+def _ratio(a: Sequence[np.ndarray], b: Sequence[np.ndarray], rtol: float = 1e-9) -> Fraction | None:
+    """The constant small rational k with ``a = k·b`` at every input (to ``rtol``), or None."""
     ks = []
     for u, v in zip(a, b, strict=True):
         den = float(np.vdot(v, v))
         if den == 0.0:
             return None
         k = float(np.vdot(u, v)) / den
-        if np.max(np.abs(u - k * v)) > 1e-9 * max(np.max(np.abs(u)), 1e-300):
+        if np.max(np.abs(u - k * v)) > rtol * max(np.max(np.abs(u)), 1e-300):
             return None
         ks.append(k)
     r = rational(ks[0])
@@ -105,13 +105,16 @@ def _penalty_text(cand: Candidate, k: Fraction, wrt: str) -> str:
     return text.replace("·‖", "‖")
 
 
-def candidates(xs, ts, terms, *, wrt: str | None, lams: Sequence[str]) -> list[Candidate]:
-    """The basis: data term and penalties from ``terms``, then the plain bases."""
+def candidates(xs, ts, terms, *, wrt: str | None, lams: Sequence[str],
+               rtol: float = 1e-9) -> list[Candidate]:
+    """The basis: data term and penalties from ``terms``, then the plain bases. ``rtol``:
+    how closely a term must be a multiple of a base to be a penalty (terms found by
+    finite differences carry their error)."""
     bases = _bases(xs, wrt, lams, ts)
     data_parts = []
     for term in terms or []:
         for b in bases:
-            k = _ratio(term, b.values)
+            k = _ratio(term, b.values, rtol)
             if k is not None and b.role == "basis":
                 b.role, b.k, b.label = "penalty", k, _penalty_text(b, k, wrt)
                 break
@@ -217,9 +220,12 @@ def _meaning_dim(cand: Candidate, ms: list[str]) -> str:
 
 
 def explain(pairs, xs, dims: Sequence[Mapping[str, int]], mags, cands: list[Candidate],
-            *, max_terms: int = 2) -> str | None:
-    """``"claimed - autodiff = ...: ..."`` for the simplest fit, or None."""
+            *, max_terms: int = 2, threshold: float = tol.THRESHOLD) -> str | None:
+    """``"claimed - autodiff = ...: ..."`` for the simplest fit, or None. ``threshold``:
+    the verdict's (float32 mode's claimed values carry float32's rounding, which the
+    fit's residue may then reach in proportion)."""
     Ds = [g - t for g, t in pairs]
+    residue = RESIDUE * max(1.0, threshold / tol.THRESHOLD)
     for size in range(1, max_terms + 1):
         for subset in itertools.combinations(range(len(cands)), size):
             coefs = []
@@ -229,10 +235,10 @@ def explain(pairs, xs, dims: Sequence[Mapping[str, int]], mags, cands: list[Cand
                 if c is None:
                     break
                 fitted = sum(ci * col for ci, col in zip(c, cols, strict=True))
-                if np.max(np.abs(D - fitted)) > RESIDUE * np.max(np.abs(D)):
+                if np.max(np.abs(D - fitted)) > residue * np.max(np.abs(D)):
                     break
                 with np.errstate(all="ignore"):
-                    if not tol.normalized_error(g, t + fitted, m, np) <= tol.THRESHOLD:
+                    if not tol.normalized_error(g, t + fitted, m, np) <= threshold:
                         break
                 coefs.append(c)
             else:

@@ -8,15 +8,36 @@ named across all the inputs at hand: one symbolic form must fit every one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from fractions import Fraction
 
-__all__ = ["digits", "name_coefficients", "rational", "short_float"]
+__all__ = ["digits", "matching", "name_coefficients", "rational", "short_float"]
 
 #: A fitted coefficient this close (relative) to a named value is that value.
 #: Exact relations fit to about 1e-13; a claimed factor of 1 + 1.3e-6 must not
 #: be called 1.
 MATCH = 1e-8
+_match: ContextVar[float] = ContextVar("match", default=MATCH)
+
+
+@contextlib.contextmanager
+def matching(tolerance: float) -> Iterator[None]:
+    """Name coefficients within ``tolerance`` (relative) inside the block: a float32
+    claimed side fits its relations only to float32's rounding (-2.0000002).
+
+    >>> with matching(1e-5):
+    ...     rational(-2.0000002)
+    Fraction(-2, 1)
+    >>> rational(-2.0000002) is None
+    True
+    """
+    token = _match.set(tolerance)
+    try:
+        yield
+    finally:
+        _match.reset(token)
 
 #: Largest denominator of a "small rational" (1/2, 2/3, 3/4, ..., 1/12).
 MAX_DENOMINATOR = 12
@@ -66,7 +87,7 @@ def rational(c: float) -> Fraction | None:
     f = Fraction(c).limit_denominator(MAX_DENOMINATOR)
     if abs(f.numerator) > MAX_NUMERATOR:
         return None
-    if abs(float(f) - c) <= MATCH * max(1.0, abs(c)):
+    if abs(float(f) - c) <= _match.get() * max(1.0, abs(c)):
         return f
     return None
 
@@ -123,6 +144,6 @@ def name_coefficients(cs: Sequence[float], dims: Sequence[Mapping[str, int]]) ->
         r = rational(ratios[0])
         if r is None or (power and r not in DIM_FACTORS):
             continue
-        if all(abs(x - float(r)) <= MATCH * max(1.0, abs(x)) for x in ratios):
+        if all(abs(x - float(r)) <= _match.get() * max(1.0, abs(x)) for x in ratios):
             names.append(_render(r, dim, power))
     return names

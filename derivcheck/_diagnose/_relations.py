@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 
 from .. import _tolerance as tol
+from . import _names as _names_mod
 from ._fit import candidates, explain
 from ._layout import layout
-from ._names import digits, name_coefficients, short_float
+from ._names import digits, matching, name_coefficients, short_float
 
 __all__ = ["SIGN_ERROR", "diagnose"]
 
@@ -59,12 +60,13 @@ class _Seen:
     that noise around the truth (a finite-difference Hessian) fits nothing.
     """
 
-    def __init__(self, pairs, mags, unit: float = 1.0) -> None:
+    def __init__(self, pairs, mags, unit: float = 1.0, threshold: float = tol.THRESHOLD) -> None:
         self.pairs, self.mags, self.unit = pairs, mags, unit
+        self.threshold = threshold
         self.errs = [_error(g, t, m, unit) for (g, t), m in zip(pairs, mags, strict=True)]
 
     def close(self, i: int, g: np.ndarray, model: np.ndarray) -> bool:
-        bound = min(tol.THRESHOLD * 10, 1e-3 * self.errs[i])
+        bound = min(self.threshold * 10, 1e-3 * self.errs[i])
         return _error(g, model, self.mags[i], self.unit) <= bound
 
     def fits(self, rel, on=None) -> bool:
@@ -156,18 +158,24 @@ def _transpose(seen: _Seen) -> str | None:
             f"{odd[1].shape}: a layout or transpose error")
 
 
-def _fitted(pairs, xs, mags, dims, claim) -> str | None:
+#: How closely a term found by finite differences must be a multiple of a base to be
+#: a penalty: their error is about 1e-10 of the truth, which a penalty may be small beside.
+FD_TERMS_RTOL = 1e-6
+
+
+def _fitted(pairs, xs, mags, dims, claim, terms=None,
+            threshold: float = tol.THRESHOLD) -> str | None:
     space = getattr(claim, "space", None)
     if space is None:
         return None
     wrt = _wrt(claim)
     lams = [n for n, i in space.inputs.items() if i.kind_object.is_strength(i)]
-    terms = None
     target = getattr(claim, "target", None)
     fn = getattr(target, "fn", None)
+    rtol = 1e-9 if terms is None else FD_TERMS_RTOL
     # Only for derivatives: splitting an identity's reference costs a compilation per
     # refuted line and rarely names more than "no simple relation" does.
-    if fn is not None and getattr(target, "order", None) is not None:
+    if terms is None and fn is not None and getattr(target, "order", None) is not None:
         try:
             from .._calls import bind
             from ._terms import reference_terms
@@ -176,8 +184,8 @@ def _fitted(pairs, xs, mags, dims, claim) -> str | None:
             terms = reference_terms(claim, f, xs, [t for _, t in pairs])
         except Exception:  # a reference JAX cannot trace: fit the plain bases
             terms = None
-    cands = candidates(xs, [t for _, t in pairs], terms, wrt=wrt, lams=lams)
-    return explain(pairs, xs, dims, mags, cands) if cands else None
+    cands = candidates(xs, [t for _, t in pairs], terms, wrt=wrt, lams=lams, rtol=rtol)
+    return explain(pairs, xs, dims, mags, cands, threshold=threshold) if cands else None
 
 
 def _approximation(seen: _Seen) -> str | None:
@@ -189,7 +197,8 @@ def _approximation(seen: _Seen) -> str | None:
 
 
 def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[dict[str, Any]],
-             *, claim=None, unit: float = 1.0) -> str | None:
+             *, claim=None, unit: float = 1.0, terms=None,
+             threshold: float = tol.THRESHOLD) -> str | None:
     """Name the simplest relation between claimed ``gs`` and true ``ts``.
 
     Args:
@@ -200,6 +209,11 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
       unit: the claim's unit (see :func:`.._tolerance.unit_of`): errors are judged
         against the same floor as the verdict's, so a claim scaled by 1e-12 is
         diagnosed as it is at scale 1.
+      threshold: the verdict's threshold (float32 mode's is wider: its claimed
+        values carry float32's rounding, which a fitted relation must allow).
+      terms: the truth's additive terms at each input (one list per term), found
+        by finite differences, for a reference JAX cannot trace (whose terms
+        :mod:`._terms` cannot find in a jaxpr); None: found there, if possible.
 
     Returns:
       A sentence such as ``"looks like a sign error: claimed = -1 × autodiff"``,
@@ -210,14 +224,19 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
     >>> diagnose([-t], [t], [x])
     'looks like a sign error: claimed = -1 × autodiff'
     """
+    with matching(_names_mod.MATCH * max(1.0, threshold / tol.THRESHOLD)):
+        return _diagnose(gs, ts, xs, claim=claim, unit=unit, terms=terms, threshold=threshold)
+
+
+def _diagnose(gs, ts, xs, *, claim, unit: float, terms, threshold: float) -> str | None:
     pairs = [(np.asarray(g, dtype=np.float64), np.asarray(t, dtype=np.float64))
              for g, t in zip(gs, ts, strict=True)]
     mags = [max([float(np.max(np.abs(v))) for v in x.values() if np.size(v)] or [0.0])
             for x in xs]
     if not pairs:
         return None
-    seen = _Seen(pairs, mags, unit)
-    if all(e <= tol.THRESHOLD for e in seen.errs):
+    seen = _Seen(pairs, mags, unit, threshold)
+    if all(e <= threshold for e in seen.errs):
         return None
     space = getattr(claim, "space", None)
     dims = [_dims_of(space, x) for x in xs]
@@ -237,7 +256,7 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
     # those of the first input's bucket (the largest the engine diagnoses).
     first = [i for i, (g, t) in enumerate(pairs)
              if (g.shape, t.shape) == (pairs[0][0].shape, pairs[0][1].shape)]
-    one = _Seen([pairs[i] for i in first], [mags[i] for i in first], unit)
+    one = _Seen([pairs[i] for i in first], [mags[i] for i in first], unit, threshold)
     natural = _natural(claim, xs[first[0]], pairs[0][1])
     found = layout([(g, t.reshape(natural)) for g, t in one.pairs], one.close,
                    axis_names=_axis_names(claim, natural))
@@ -245,7 +264,7 @@ def diagnose(gs: Sequence[np.ndarray], ts: Sequence[np.ndarray], xs: Sequence[di
         return f"looks like a layout error: {found}"
     if not same_shape:
         return "no simple relation fits"
-    return (_fitted(pairs, xs, mags, dims, claim) or _class_index(seen, one)
+    return (_fitted(pairs, xs, mags, dims, claim, terms, threshold) or _class_index(seen, one)
             or _constant(one) or _approximation(seen)
             or "no simple relation fits (not a sign, factor, layout, regularization, "
                "index or constant error)")

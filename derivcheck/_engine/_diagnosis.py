@@ -54,7 +54,9 @@ def _calm_failures(ck: Checker, slot: LineSlot, b: int, seed: int, count: int) -
     """Up to ``count`` (claimed, truth, input) triples at calm failing inputs of bucket ``b``."""
     batch = ck.calm_batch(b, seed=seed)
     drawn = getattr(ck, "diagnosis_inputs", DIAGNOSIS_BATCH)
-    xs = [{k: np.array(v[i]) for k, v in batch.items()}
+    # as the truth sees them (float32 mode: rounded to float32), so that the truth's
+    # terms, found apart, add up to it
+    xs = [ck.truth_inputs({k: np.array(v[i]) for k, v in batch.items()})
           for i in range(min(drawn, len(next(iter(batch.values())))))]
     gs, ts = _sides(ck, b, slot.index, xs)
     picked = []
@@ -67,6 +69,18 @@ def _calm_failures(ck: Checker, slot: LineSlot, b: int, seed: int, count: int) -
         if not np.all(np.isfinite(g)) or e > ck.threshold:
             picked.append((g, t, xi))
     return picked[:count]
+
+
+def _fd_terms(ck: Checker, slot: LineSlot, xs: list[dict], ts: list) -> list | None:
+    """For finite differences, the truth split into a data term and a penalty (see
+    :meth:`._fd_check.FiniteDifferenceChecker.strength_terms`); None otherwise."""
+    split = getattr(ck, "strength_terms", None)
+    if split is None:
+        return None
+    try:
+        return split(slot, xs, ts)
+    except Exception:  # diagnosis is best effort: without terms, the plain bases
+        return None
 
 
 def _unit(ck: Checker, b: int) -> float:
@@ -103,9 +117,14 @@ def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
             except Exception:  # diagnose from one size only
                 pass
         gs, ts, xs = (list(z) for z in zip(*picked, strict=True))
-        return diagnose(gs, ts, xs, claim=ck.claim, unit=_unit(ck, top))
+        return diagnose(gs, ts, xs, claim=ck.claim, unit=_unit(ck, top),
+                        terms=_fd_terms(ck, slot, xs, ts),
+                        threshold=tol.threshold(ck.profile.dtype))
+    x = ck.truth_inputs(x)
     try:
         gs, ts = _sides(ck, b_x, slot.index, [x])
-        return diagnose(gs, ts, [x], claim=ck.claim, unit=_unit(ck, b_x))
+        return diagnose(gs, ts, [x], claim=ck.claim, unit=_unit(ck, b_x),
+                        terms=_fd_terms(ck, slot, [x], ts),
+                        threshold=tol.threshold(ck.profile.dtype))
     except Exception as exc:  # diagnosis is best effort
         return f"no diagnosis ({first_line(exc)})"

@@ -385,11 +385,6 @@ class Checker:
         return {k: v.astype(np.float32).astype(np.float64)
                 if np.issubdtype(v.dtype, np.floating) else v for k, v in x.items()}
 
-    def claimed_value(self, b: int, slot: LineSlot, x: dict) -> np.ndarray | None:
-        """A line's value at one input as it was checked, for a checker without a fused
-        check (finite differences); None here: the fused check has it."""
-        return None
-
     def fails_on(self, b: int, j: int, cands: list[dict], floor: float = 0.0) -> np.ndarray:
         """Which candidates still fail line ``j``, with an error of at least ``floor``."""
         res = []

@@ -196,6 +196,25 @@ class FiniteDifferenceChecker(Checker):
             ts.append(t)
         return gs, ts
 
+    def strength_terms(self, slot, xs: list[dict], ts: list) -> list | None:
+        """The truths ``ts`` at ``xs`` split into two terms, for the diagnosis: the truth
+        with every strength input (a positive scalar such as ``lam``) at 0, which is
+        the data term where the strengths only weight penalties, and the rest. JAX
+        finds a reference's terms in its jaxpr; NumPy code has none to read. None
+        without strength inputs, or where the truth at 0 is not finite."""
+        lams = [n for n, i in self.space.inputs.items() if i.kind_object.is_strength(i)]
+        if not lams:
+            return None
+        data, rest = [], []
+        for x, t in zip(xs, ts, strict=True):
+            zeroed = {**x, **{n: np.zeros_like(np.asarray(x[n])) for n in lams}}
+            t0 = full_truth(self.oracle, zeroed, slot.part)
+            if t0 is None or np.shape(t0) != np.shape(t) or not np.all(np.isfinite(t0)):
+                return None
+            data.append(t0)
+            rest.append(np.asarray(t, dtype=np.float64) - t0)
+        return [data, rest]
+
     def _rng(self, x: dict) -> np.random.Generator:
         """Directions that depend on the seed and the input, so a run is reproducible."""
         key = [self.seed] + [zlib.crc32(np.ascontiguousarray(x[k]).tobytes()) for k in sorted(x)]
