@@ -273,6 +273,39 @@ def test_twice_the_relu_slope_at_the_tie_is_refuted_beside_the_same_decay(seed):
     assert r.status == "refuted", str(r)
 
 
+# Several samples and units: the search's zeros tie every pre-activation at 0 at once,
+# where backpropagation's ReLU'(0) = 0 (or 1) is no subgradient along a W1 coordinate
+# (samples of opposite signs pull it apart) but is the gradient with b1 a little lower
+# (higher): the convention, not a wrong formula
+RELU_NETS = dc.Space(W1=dc.real("D H"), b1=dc.real("H"), W2=dc.real("H C"), b2=dc.real("C"),
+                     X=dc.real("N D"), y=dc.labels("N", classes="C"), reg=dc.positive())
+
+
+@pytest.mark.parametrize("at_tie", [0.0, 1.0], ids=["relu'(0)=0", "relu'(0)=1"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_backpropagation_through_tied_relus_is_verified(at_tie, seed):
+    r = dc.check_gradient(_relu_net_loss, _relu_net_backward(at_tie), space=RELU_NETS,
+                          wrt="W1", seed=seed)
+    assert r.status == "verified", str(r)
+
+
+@pytest.mark.parametrize("at_tie", [2.0, -1.0], ids=["relu'(0)=2", "relu'(0)=-1"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_slope_at_tied_relus_no_nudge_gives_is_refuted(at_tie, seed):  # the twin
+    r = dc.check_gradient(_relu_net_loss, _relu_net_backward(at_tie), space=RELU_NETS,
+                          wrt="W1", seed=seed)
+    assert r.status == "refuted", str(r)
+
+
+def test_without_nearby_problems_backpropagation_through_tied_relus_is_refuted(monkeypatch):
+    from derivcheck._engine import _kinks
+
+    monkeypatch.setattr(_kinks, "_nearby_problem", lambda ck, b, part, wrt, plans:
+                        dict.fromkeys(plans, False))
+    r = dc.check_gradient(_relu_net_loss, _relu_net_backward(0.0), space=RELU_NETS, wrt="W1")
+    assert r.status == "refuted"  # what the first test above guards against
+
+
 LOGISTIC = dc.Space(theta=dc.real("D"), X=dc.real("N D"), y=dc.binary("N"))
 STEEP = 30.0  # logits 30·xθ: calm inputs reach the logits where 1 - h cancels
 

@@ -181,9 +181,9 @@ def test_a_gradient_off_by_a_tenth_of_a_percent_is_still_refuted_there(scale, se
 
 
 def test_without_the_local_precision_the_right_gradient_is_refuted(monkeypatch):
-    from derivcheck._engine import _fd_check
+    from derivcheck._engine import _fd_recheck
 
-    monkeypatch.setattr(_fd_check, "NOISIER", float("inf"))  # never checked again
+    monkeypatch.setattr(_fd_recheck, "NOISIER", float("inf"))  # never checked again
     scale, seed = CANCELLING[0]
     r = dc.check_gradient(functools.partial(logistic_loss_numpy, scale=scale),
                           functools.partial(logistic_grad, scale=scale),

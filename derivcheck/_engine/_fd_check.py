@@ -33,6 +33,7 @@ from .. import _tolerance as tol
 from .._shrink import magnitude
 from .._targets import NotByFiniteDifferences
 from ._evaluate import Checker, batch_of_inputs
+from ._fd_recheck import recheck
 from ._records import Errors, LineMode
 from ._rules import failing, first_line, judge_output
 
@@ -50,9 +51,6 @@ RESOLUTION = 1e-3
 RESOLVED_SHARE = 0.5
 #: Inputs at which the reference's precision is measured.
 PRECISION_PROBES = 3
-#: A failing input is checked again where the reference's values are this many times
-#: noisier than its measured precision (see ``_recheck_where_noisier``).
-NOISIER = 4.0
 #: Finite differences check this fraction of the profile's inputs (192 quick,
 #: 1,024 default): each input costs a dozen calls of the reference.
 BUDGET_SHARE = 4
@@ -123,42 +121,8 @@ class FiniteDifferenceChecker(Checker):
                 accuracy = self.accuracy
                 self._check_input(b, i, x, probes, out, unit)
                 if failing(out)[i].any():
-                    self._recheck_where_noisier(b, i, x, probes, out, unit, accuracy)
+                    recheck(self, b, i, x, probes, out, unit, accuracy)
         return out
-
-    def _recheck_where_noisier(self, b: int, i: int, x: dict, probes: dict, out: Errors,
-                               unit: float, accuracy: float) -> None:
-        """Check input ``i`` again, if the reference's values are noisier there than
-        where its precision was measured (the first inputs): ``log(1 - σ(z))`` at a
-        large ``z`` cancels to a few digits, and finite differences of it are off by
-        far more than an error estimate made for float64's rounding (its values
-        move in steps, flat in between, so they may even give a derivative of 0).
-        The local precision sets the estimate there: the fit of
-        :func:`derivcheck._fd_noise.precision`, and the reference's distance from its
-        own values in extended precision (:func:`derivcheck._fd_noise.extended_gap`).
-        Where it is too coarse to resolve the derivative, the input is not counted.
-        At a kink (the one-sided values differ) the fit would straddle it, so only
-        the extended precision is asked there.
-        """
-        rng = self._rng(x)
-        try:
-            with np.errstate(all="ignore"):
-                eps = self.oracle.precision_at(x, rng, fit=not _at_kink(probes),
-                                               extended=True)
-        except Exception:  # noqa: BLE001 - a nearby point out of the reference's domain
-            return
-        known = max(self.oracle.eps or 0.0, float(np.finfo(np.float64).eps))
-        if not eps > NOISIER * known:
-            return
-        probes = self._probes(b, x, rng, eps=eps)
-        if probes is None:
-            return
-        self.probed -= 1  # the first check of this input is replaced
-        self.resolved -= int(out.tfin[i])
-        self.accuracy = accuracy
-        out.err[i], out.step[i], out.slack[i] = np.nan, np.nan, 0.0
-        out.fin[i], out.tfin[i], out.ran[i] = True, False, False
-        self._check_input(b, i, x, probes, out, unit)
 
     def unit(self, b: int, *, probe: Any = None) -> float:
         """The claim's unit in bucket ``b``: the median size of the truth's projections on
@@ -330,11 +294,6 @@ class FiniteDifferenceChecker(Checker):
             prev = claimed.get(slot.prev) if slot.prev is not None else None
             out.step[i, j] = (out.err[i, j] if prev is None
                               else float(tol.normalized_error(g, prev, s, np)))
-
-
-def _at_kink(probes: dict) -> bool:
-    """Whether finite differences found a kink at the input (one-sided values differ)."""
-    return any(np.any(np.asarray(pr.lo) != np.asarray(pr.hi)) for pr in probes.values())
 
 
 def _size(pr) -> float:

@@ -203,7 +203,48 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
         if ok[i]:
             ok[i] = _ties_hold(ck, b, part, wrt, *p,
                                known={c: v for (n, c), v in one_sided.items() if n == i})
+    rest = {i: p for i, p in plans.items() if p is not None and not ok[i]}
+    if rest:
+        ok.update(_nearby_problem(ck, b, part, wrt, rest))
     return ok
+
+
+def _nearby_problem(ck, b: int, part, wrt, plans: dict) -> dict:
+    """For each input, whether the whole claimed value is the truth of a nearby problem:
+    another real input (not ``wrt``) moved by ``±h`` as a whole, the limit ``h → 0``.
+
+    Backpropagation through a ReLU takes ``ReLU'(0) = 0`` (or 1) at every tie at
+    once. Where several samples tie at one unit (all pre-activations 0), that is
+    no subgradient of the loss along any ``wrt`` coordinate, but it is the
+    gradient of the same loss with the biases a little lower (higher): the
+    convention, not a wrong formula. ``[1, 1]`` for ``max(x1, x2)`` at a tie has
+    no other input to move, and is refuted as before.
+    """
+    space = getattr(ck, "space", None)
+    names = [] if space is None else [n for n, inp in space.inputs.items()
+                                      if n != wrt and inp.varies
+                                      and inp.kind_object.name == "real"]
+    near, far, owners = [], [], []
+    for i, (x, _, _) in plans.items():
+        for n in names:
+            v = np.asarray(x[n], dtype=np.float64)
+            if not v.size:
+                continue
+            h = STEP * max(1.0, float(np.max(np.abs(v))))
+            for sign in (1.0, -1.0):
+                near.append({**x, n: v + sign * h})
+                far.append({**x, n: v + 2.0 * sign * h})
+                owners.append(i)
+    out = dict.fromkeys(plans, False)
+    if not near:
+        return out
+    for i, t in zip(owners, _limits(ck, b, near, far, part), strict=True):
+        g, _, _, tol_abs = plans[i][2]
+        g, t = np.asarray(g, dtype=np.float64), np.asarray(t, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            if g.shape == t.shape and np.all(np.abs(g - t) <= tol_abs):
+                out[i] = True
+    return out
 
 
 def _ties_hold(ck, b: int, part, wrt, x: dict, w, info, known: dict | None = None) -> bool:
