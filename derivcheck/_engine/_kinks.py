@@ -6,13 +6,17 @@ hand-written subgradient may return another. For a gradient, Jacobian or
 VJP claim (unless it says ``subgradient=False``), a failing input is explained
 by a kink when, for every entry where the claimed value is off, the entry
 lies between the one-sided values of the truth: the truth at ``x ± h·e_i``
-for the coordinate ``i`` of ``wrt`` the entry belongs to (and at ``x``),
-within the tolerance, and those one-sided values disagree (the target is not
+for the coordinate ``i`` of ``wrt`` the entry belongs to (and at ``x``; at
+``h`` and ``2h``, extrapolated to the limit, :func:`_limits`), within the
+tolerance, and those one-sided values disagree (the target is not
 differentiable there). Where an off entry is tied with other entries of
 ``wrt`` (equal, or equal in absolute value), the claim must also hold along
 the tie, the tied entries moving together (:func:`_ties_hold`): ``[1, 1]``
-for ``max`` at ``x1 = x2`` is refuted there. Explained inputs count as
-agreeing; the verdict says how many there were.
+for ``max`` at ``x1 = x2`` is refuted there. An input is also explained where
+the whole claimed value is the gradient of a nearby problem, another input
+moved a little (:func:`_nearby_problem`: backpropagation through ReLUs tied
+at once). Explained inputs count as agreeing; the verdict says how many there
+were.
 
 A kink needs an exact tie, which random real values never hit, so only
 inputs with an integer-valued or repeated entry are tested (the "integers"
