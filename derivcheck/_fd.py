@@ -59,17 +59,31 @@ error likewise.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 
 import numpy as np
 
 from ._fd_noise import _EPS, NOISE_ULPS, _call, _call_near, _eps_of, _grid_eps
 
-__all__ = ["Directional", "directional", "gradient", "random_direction"]
+__all__ = ["Directional", "directional", "first_step", "gradient", "random_direction"]
 
 #: First step, per unit of ``max(1, max|x|)`` (divided by ``max|v|``).
 BASE_STEP = 0.02
+_first: ContextVar[float] = ContextVar("first_step", default=BASE_STEP)
+
+
+@contextlib.contextmanager
+def first_step(base: float) -> Iterator[None]:
+    """:func:`directional` starts at ``base`` instead of :data:`BASE_STEP` inside the
+    block: near a kink a known distance away, the steps stay on its side."""
+    token = _first.set(base)
+    try:
+        yield
+    finally:
+        _first.reset(token)
 #: Steps shrink by this ratio from one row of the table to the next.
 RATIO = 2.0
 #: Most rows: steps go down to ``BASE_STEP / 2**(MAX_ROWS - 1)``, about 1e-7.
@@ -225,7 +239,7 @@ def directional(f: Callable, x, v, *, step: float | None = None,
     xscale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
     eps = max(eps, _grid_eps(f0))
     # Noisier values want larger steps (rounding error ~ noise / h).
-    h = step if step is not None else BASE_STEP * xscale / vmax * (eps / _EPS) ** (1 / 7)
+    h = step if step is not None else _first.get() * xscale / vmax * (eps / _EPS) ** (1 / 7)
     if max_step is not None:
         h = min(h, max_step)
     h0, calls = h, 1

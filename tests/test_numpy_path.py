@@ -483,6 +483,55 @@ def test_without_the_claimed_value_as_evidence_the_overflow_is_refuted(monkeypat
     assert r.status == "refuted"  # what the first test above guards against
 
 
+def _two_layer_net(at_tie):
+    def loss_and_grad(W1, b1, W2, b2, X, y, reg):  # cs231n's two-layer net, (loss, dW1)
+        z = X.dot(W1) + b1
+        s = np.maximum(0, z).dot(W2) + b2
+        p = np.exp(s - s.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        loss = -np.log(p[np.arange(X.shape[0]), y]).mean() + reg * (np.sum(W1 * W1)
+                                                                    + np.sum(W2 * W2))
+        p[np.arange(X.shape[0]), y] -= 1
+        dh = p.dot(W2.T) / X.shape[0]
+        dh = np.where(z > 0, dh, np.where(z == 0, at_tie * dh, 0.0))
+        return loss, X.T.dot(dh) + 2 * reg * W1
+    return loss_and_grad
+
+
+TWO_LAYER = dc.Space(W1=dc.real("D H"), b1=dc.real("H"), W2=dc.real("H C"), b2=dc.real("C"),
+                     X=dc.real("N D"), y=dc.labels("N", classes="C"), reg=dc.positive())
+
+
+@pytest.mark.parametrize("seed", [0, 2, 5])  # seed 2 ties every pre-activation at 0
+def test_a_numpy_two_layer_net_with_relu_ties_is_verified_by_finite_differences(seed):
+    r = dc.check_gradient(_two_layer_net(0.0), space=TWO_LAYER, wrt="W1", seed=seed)
+    assert (r.status, r.oracle) == ("verified", "finite differences"), str(r)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 5])
+def test_the_same_net_with_twice_the_slope_at_ties_is_refuted(seed):  # the twin
+    r = dc.check_gradient(_two_layer_net(2.0), space=TWO_LAYER, wrt="W1", seed=seed)
+    assert r.status == "refuted", str(r)
+
+
+def test_without_nearby_problems_the_net_is_refuted_where_relus_tie(monkeypatch):
+    from derivcheck._engine import _fd_recheck
+
+    monkeypatch.setattr(_fd_recheck, "_nearby_problem", lambda *a: None)
+    r = dc.check_gradient(_two_layer_net(0.0), space=TWO_LAYER, wrt="W1", seed=2)
+    assert r.status == "refuted"  # what the first test above guards against
+
+
+def test_a_precision_measured_across_a_kink_makes_the_nearby_problems_unresolved(monkeypatch):
+    from derivcheck._engine import _fd_check
+
+    # measured at the first inputs even where they sit at a kink, as before: the fit
+    # straddles the ReLUs tied at 0 and reads 1e-10, too coarse for the nearby problems
+    monkeypatch.setattr(_fd_check, "at_kink", lambda probes: False)
+    r = dc.check_gradient(_two_layer_net(0.0), space=TWO_LAYER, wrt="W1", seed=2)
+    assert r.status == "refuted"
+
+
 # -- backward functions at ties (check_vjp, a forward JAX can trace) ----------------------
 
 def _relu_forward(x):

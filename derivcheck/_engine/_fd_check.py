@@ -33,7 +33,7 @@ from .. import _tolerance as tol
 from .._shrink import magnitude
 from .._targets import NotByFiniteDifferences
 from ._evaluate import Checker, batch_of_inputs
-from ._fd_recheck import recheck
+from ._fd_recheck import at_kink, recheck
 from ._records import Errors, LineMode
 from ._rules import failing, first_line, judge_output
 
@@ -187,13 +187,18 @@ class FiniteDifferenceChecker(Checker):
     def _probes(self, b: int, x: dict, rng: np.random.Generator, *,
                 eps: float | None = None) -> dict | None:
         parts = {slot.part for slot in self.slots}
+        before = measuring = None
         try:
             with np.errstate(all="ignore"):
                 if (eps is None and self._measured < PRECISION_PROBES
                         and self.oracle.target.wrt_names):
+                    before, measuring = self.oracle.eps, True
                     self.oracle.measure(x, rng)
-                    self._measured += 1
                 probes = {p: self.oracle.probe(x, p, rng, eps=eps) for p in parts}
+            if measuring and at_kink(probes):  # the fit straddled the kink: no precision
+                self.oracle.eps = before  # to keep (ReLUs tied at 0 read as 1e-10)
+            elif measuring:
+                self._measured += 1
         except NotByFiniteDifferences as exc:  # derivcheck's limit, not the user's code
             self.truth_error = str(exc)
             return None

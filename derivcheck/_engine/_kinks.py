@@ -26,12 +26,14 @@ inputs go through the claim's fused check, already compiled for the bucket.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from .. import _tolerance as tol
 from ._records import Errors, LineMode, part_of
 
-__all__ = ["explain_kinks"]
+__all__ = ["explain_kinks", "nudges"]
 
 #: Distinct failing inputs tested per batch and line (the others stay failures).
 MAX_TESTED = 256
@@ -225,20 +227,12 @@ def _nearby_problem(ck, b: int, part, wrt, plans: dict) -> dict:
     no other input to move, and is refuted as before.
     """
     space = getattr(ck, "space", None)
-    names = [] if space is None else [n for n, inp in space.inputs.items()
-                                      if n != wrt and inp.varies
-                                      and inp.kind_object.name == "real"]
     near, far, owners = [], [], []
     for i, (x, _, _) in plans.items():
-        for n in names:
-            v = np.asarray(x[n], dtype=np.float64)
-            if not v.size:
-                continue
-            h = STEP * max(1.0, float(np.max(np.abs(v))))
-            for sign in (1.0, -1.0):
-                near.append({**x, n: v + sign * h})
-                far.append({**x, n: v + 2.0 * sign * h})
-                owners.append(i)
+        for n, v, h in ([] if space is None else nudges(space, x, {wrt}, STEP)):
+            near.append({**x, n: v + h})
+            far.append({**x, n: v + 2.0 * h})
+            owners.append(i)
     out = dict.fromkeys(plans, False)
     if not near:
         return out
@@ -249,6 +243,19 @@ def _nearby_problem(ck, b: int, part, wrt, plans: dict) -> dict:
             if g.shape == t.shape and np.all(np.abs(g - t) <= tol_abs):
                 out[i] = True
     return out
+
+
+def nudges(space, x: dict, skip: set, rel: float) -> Iterator[tuple[str, np.ndarray, float]]:
+    """``(name, value, ±h)`` for each real input of ``x`` not in ``skip``, moved as a whole
+    by ``h = rel·max(1, max|value|)`` either way: the nearby problems of an input."""
+    for n, inp in space.inputs.items():
+        if n in skip or not inp.varies or inp.kind_object.name != "real":
+            continue
+        v = np.asarray(x[n], dtype=np.float64)
+        if v.size:
+            h = rel * max(1.0, float(np.max(np.abs(v))))
+            yield n, v, h
+            yield n, v, -h
 
 
 def _ties_hold(ck, b: int, part, wrt, x: dict, w, info, known: dict | None = None) -> bool:
