@@ -189,6 +189,7 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
     differ) is settled after one call, whatever the number of off entries.
     """
     ok = {i: p is not None for i, p in plans.items()}
+    kinked: set = set()  # inputs with an off entry whose one-sided values differ
     one_sided: dict[tuple, tuple[float, float]] = {}  # (input, entry): truth at x ± h·e_c
     for first_round in (True, False):
         todo = [(i, p[2][2][:1] if first_round else p[2][2][1:]) for i, p in plans.items()
@@ -196,11 +197,20 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
         cands = [c for i, coords in todo for c in _sides(plans[i][0], plans[i][1], wrt, coords)]
         if not cands:
             continue
-        sides = _limits(ck, b, cands, [c for i, coords in todo for c in _sides(
-            plans[i][0], plans[i][1], wrt, coords, far=2.0)], part)
         entries = [(i, (*plans[i][2][:2], c, plans[i][2][3])) for i, coords in todo
                    for c in coords]  # in the order of ``cands``
-        found = _entries_inside([info for _, info in entries], sides)
+        infos = [info for _, info in entries]
+        sides = _truths(ck, b, cands, part)
+        at = [k for k, kink in enumerate(_entries_kinked(infos, sides)) if kink]
+        if at:  # only there is the limit needed: the values 2h away, extrapolated
+            fars = [c for i, coords in todo for c in _sides(plans[i][0], plans[i][1], wrt,
+                                                            coords, far=2.0)]
+            limits = _limits(ck, b, [cands[2 * k + s] for k in at for s in (0, 1)],
+                             [fars[2 * k + s] for k in at for s in (0, 1)], part)
+            for m, k in enumerate(at):
+                sides[2 * k], sides[2 * k + 1] = limits[2 * m], limits[2 * m + 1]
+                kinked.add(entries[k][0])
+        found = _entries_inside(infos, sides)
         for k, ((i, info), inside) in enumerate(zip(entries, found, strict=True)):
             ok[i] = ok[i] and inside
             if np.shape(sides[2 * k]) == np.shape(plans[i][1]):  # a gradient's entries
@@ -209,8 +219,8 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
         if ok[i]:
             ok[i] = _ties_hold(ck, b, part, wrt, *p,
                                known={c: v for (n, c), v in one_sided.items() if n == i})
-    rest = {i: p for i, p in plans.items() if p is not None and not ok[i]}
-    if rest:
+    rest = {i: p for i, p in plans.items() if not ok[i] and i in kinked}
+    if rest:  # a smooth target has no ties to break
         ok.update(_nearby_problem(ck, b, part, wrt, rest))
     return ok
 
@@ -315,6 +325,25 @@ def _entries_inside(infos: list, sides: list) -> list[bool]:
     between differing one-sided values of the truth, ``sides[2k]`` and
     ``sides[2k + 1]`` (the truth at ``x ± h·e_c``). All entries at once.
     """
+    vals, gv, tol_abs = _at_entries(infos, sides)
+    lo, hi = vals.min(axis=0), vals.max(axis=0)
+    ok = np.array(_entries_kinked(infos, sides, at=(vals, tol_abs)), dtype=bool)
+    ok &= ~np.any(gv < lo - tol_abs, axis=1) & ~np.any(gv > hi + tol_abs, axis=1)
+    return [bool(v) for v in ok]
+
+
+def _entries_kinked(infos: list, sides: list, *, at: tuple | None = None) -> list[bool]:
+    """For each off entry (as in :func:`_entries_inside`), whether the target is not
+    differentiable there: finite one-sided values that differ."""
+    vals, tol_abs = at if at is not None else _at_entries(infos, sides)[::2]
+    lo, hi = vals.min(axis=0), vals.max(axis=0)
+    ok = np.all(np.isfinite(vals), axis=(0, 2)) & np.any(hi - lo > tol_abs, axis=1)
+    return [bool(v) for v in ok]
+
+
+def _at_entries(infos: list, sides: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The truth and its one-sided values (3, n, lead), the claimed values (n, lead) and
+    the tolerances (n, 1), each at its off entry."""
     g = np.stack([info[0] for info in infos])
     n, shape = g.shape[0], g.shape[1:]
     width = len(infos[0][2])  # the wrt input's dimensions, at the end of each value
@@ -327,12 +356,7 @@ def _entries_inside(infos: list, sides: list) -> list[bool]:
 
     t, plus, minus = pick([info[1] for info in infos]), pick(sides[0::2]), pick(sides[1::2])
     gv, tol_abs = pick(list(g)), np.array([info[3] for info in infos])[:, None]
-    vals = np.stack([t, plus, minus])
-    lo, hi = vals.min(axis=0), vals.max(axis=0)
-    # not differentiable there (finite one-sided values that differ), and the claim between
-    ok = np.all(np.isfinite(vals), axis=(0, 2)) & np.any(hi - lo > tol_abs, axis=1)
-    ok &= ~np.any(gv < lo - tol_abs, axis=1) & ~np.any(gv > hi + tol_abs, axis=1)
-    return [bool(v) for v in ok]
+    return np.stack([t, plus, minus]), gv, tol_abs
 
 
 def _limits(ck, b: int, near: list[dict], far: list[dict], part) -> list[np.ndarray]:
