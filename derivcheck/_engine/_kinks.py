@@ -201,16 +201,19 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
                    for c in coords]  # in the order of ``cands``
         infos = [info for _, info in entries]
         sides = _truths(ck, b, cands, part)
-        at = [k for k, kink in enumerate(_entries_kinked(infos, sides)) if kink]
-        if at:  # only there is the limit needed: the values 2h away, extrapolated
+        vals, gv, tol_abs = _at_entries(infos, sides)
+        kinks = _kinked(vals, tol_abs)
+        kinked.update(entries[k][0] for k in np.flatnonzero(kinks))
+        at = np.flatnonzero(kinks & _between(vals, gv, NEARLY * tol_abs))
+        if at.size:  # only there is the limit needed: the values 2h away, extrapolated
             fars = [c for i, coords in todo for c in _sides(plans[i][0], plans[i][1], wrt,
                                                             coords, far=2.0)]
             limits = _limits(ck, b, [cands[2 * k + s] for k in at for s in (0, 1)],
                              [fars[2 * k + s] for k in at for s in (0, 1)], part)
             for m, k in enumerate(at):
                 sides[2 * k], sides[2 * k + 1] = limits[2 * m], limits[2 * m + 1]
-                kinked.add(entries[k][0])
-        found = _entries_inside(infos, sides)
+            vals = _at_entries(infos, sides)[0]
+        found = [bool(v) for v in _kinked(vals, tol_abs) & _between(vals, gv, tol_abs)]
         for k, ((i, info), inside) in enumerate(zip(entries, found, strict=True)):
             ok[i] = ok[i] and inside
             if np.shape(sides[2 * k]) == np.shape(plans[i][1]):  # a gradient's entries
@@ -246,13 +249,28 @@ def _nearby_problem(ck, b: int, part, wrt, plans: dict) -> dict:
     out = dict.fromkeys(plans, False)
     if not near:
         return out
-    for i, t in zip(owners, _limits(ck, b, near, far, part), strict=True):
-        g, _, _, tol_abs = plans[i][2]
-        g, t = np.asarray(g, dtype=np.float64), np.asarray(t, dtype=np.float64)
-        with np.errstate(invalid="ignore"):
-            if g.shape == t.shape and np.all(np.abs(g - t) <= tol_abs):
-                out[i] = True
+    # the limit only where the value h away is near the claim already (it moves by its
+    # slope times h): a wrong formula is far from every nearby problem
+    values = _truths(ck, b, near, part)
+    close = [k for k, (i, t) in enumerate(zip(owners, values, strict=True))
+             if _matches(plans[i][2][0], t, NEARLY * plans[i][2][3])]
+    limits = _limits(ck, b, [near[k] for k in close], [far[k] for k in close], part)
+    for k, t in zip(close, limits, strict=True):
+        if _matches(plans[owners[k]][2][0], t, plans[owners[k]][2][3]):
+            out[owners[k]] = True
     return out
+
+
+#: How much farther than the tolerance a nearby problem's value ``h`` away may be from
+#: the claim and still be extrapolated to its limit.
+NEARLY = 1e4
+
+
+def _matches(g, t, tol_abs) -> bool:
+    """Whether claimed ``g`` equals ``t`` entry by entry within ``tol_abs``."""
+    g, t = np.asarray(g, dtype=np.float64), np.asarray(t, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return g.shape == t.shape and bool(np.all(np.abs(g - t) <= tol_abs))
 
 
 def nudges(space, x: dict, skip: set, rel: float) -> Iterator[tuple[str, np.ndarray, float]]:
@@ -326,19 +344,20 @@ def _entries_inside(infos: list, sides: list) -> list[bool]:
     ``sides[2k + 1]`` (the truth at ``x ± h·e_c``). All entries at once.
     """
     vals, gv, tol_abs = _at_entries(infos, sides)
-    lo, hi = vals.min(axis=0), vals.max(axis=0)
-    ok = np.array(_entries_kinked(infos, sides, at=(vals, tol_abs)), dtype=bool)
-    ok &= ~np.any(gv < lo - tol_abs, axis=1) & ~np.any(gv > hi + tol_abs, axis=1)
-    return [bool(v) for v in ok]
+    return [bool(v) for v in _kinked(vals, tol_abs) & _between(vals, gv, tol_abs)]
 
 
-def _entries_kinked(infos: list, sides: list, *, at: tuple | None = None) -> list[bool]:
-    """For each off entry (as in :func:`_entries_inside`), whether the target is not
-    differentiable there: finite one-sided values that differ."""
-    vals, tol_abs = at if at is not None else _at_entries(infos, sides)[::2]
+def _kinked(vals: np.ndarray, tol_abs: np.ndarray) -> np.ndarray:
+    """Per entry (see :func:`_at_entries`): not differentiable there, finite one-sided
+    values that differ."""
     lo, hi = vals.min(axis=0), vals.max(axis=0)
-    ok = np.all(np.isfinite(vals), axis=(0, 2)) & np.any(hi - lo > tol_abs, axis=1)
-    return [bool(v) for v in ok]
+    return np.all(np.isfinite(vals), axis=(0, 2)) & np.any(hi - lo > tol_abs, axis=1)
+
+
+def _between(vals: np.ndarray, gv: np.ndarray, tol_abs: np.ndarray) -> np.ndarray:
+    """Per entry: the claimed values between the smallest and largest of ``vals``."""
+    lo, hi = vals.min(axis=0), vals.max(axis=0)
+    return ~np.any(gv < lo - tol_abs, axis=1) & ~np.any(gv > hi + tol_abs, axis=1)
 
 
 def _at_entries(infos: list, sides: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
