@@ -264,6 +264,7 @@ def test_a_relu_subgradient_beside_a_weight_decay_is_verified(seed):
                           seed=seed)
     assert r.status == "verified", str(r)
     assert "valid subgradient" in (r.message or ""), r.message
+    assert "moved a little" not in r.message  # one sample per unit: subgradients only
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -287,6 +288,7 @@ def test_backpropagation_through_tied_relus_is_verified(at_tie, seed):
     r = dc.check_gradient(_relu_net_loss, _relu_net_backward(at_tie), space=RELU_NETS,
                           wrt="W1", seed=seed)
     assert r.status == "verified", str(r)
+    assert "the gradient with another input moved a little" in (r.message or ""), r.message
 
 
 @pytest.mark.parametrize("at_tie", [2.0, -1.0], ids=["relu'(0)=2", "relu'(0)=-1"])

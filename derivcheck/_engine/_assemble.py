@@ -210,7 +210,10 @@ class Engine:
         elif slot.kinks:
             lr.message = (f"agrees with autodiff except at {slot.kinks} non-differentiable "
                           f"point{'s' if slot.kinks != 1 else ''}, where it is a valid "
-                          "subgradient")
+                          "subgradient" + (f" (at {slot.nudged} of them, where several kinks "
+                                           "tie at once, the gradient with another input "
+                                           "moved a little, as backpropagation's ReLU'(0) "
+                                           "= 0 gives)" if slot.nudged else ""))
         if slot.examples == 0 and lr.status == Status.VERIFIED and ck.truth_error is None:
             lr.status = Status.ERROR
             lr.message = "the truth was never finite on the inputs drawn; check the reference"

@@ -267,7 +267,7 @@ class Checker:
         truth_vals = None
         unit = self.unit(b, probe=res if probe else None)
         full = res
-        out.kinks = np.zeros((size, n), dtype=bool)
+        out.kinks = np.zeros((size, n), dtype=np.int8)
         if res is not None:
             res, truth_vals, _ = res  # the values stay on the device unless needed
             packed = np.asarray(res)

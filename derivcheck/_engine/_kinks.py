@@ -39,6 +39,8 @@ __all__ = ["explain_kinks", "nudges"]
 MAX_TESTED = 256
 #: Relative step to either side of a kink.
 STEP = 1e-7
+#: ``Errors.kinks`` of an input explained by a nearby problem (1: by a subgradient).
+NEARBY = 2
 
 
 def _special(space, batch: dict) -> np.ndarray:
@@ -62,7 +64,8 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
     """Clear the failures of ``out`` that a kink of the target explains (in place).
 
     ``res`` is the fused check's result on ``batch`` (claimed and true values).
-    Sets ``out.kinks[i, j]`` where input ``i`` of line ``j`` was explained.
+    Sets ``out.kinks[i, j]`` where input ``i`` of line ``j`` was explained (:data:`NEARBY`
+    where by a nearby problem).
     """
     from .._targets import VJP
 
@@ -100,7 +103,7 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         for i, first in rows:
             if ok[first]:
                 out.err[i, j] = 0.0
-                out.kinks[i, j] = True
+                out.kinks[i, j] = NEARBY if ok[first] == NEARBY else 1
 
 
 def _distinct(batch: dict, idx: np.ndarray) -> tuple[list[int], list[tuple[int, int]]]:
@@ -224,21 +227,17 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
                                known={c: v for (n, c), v in one_sided.items() if n == i})
     rest = {i: p for i, p in plans.items() if not ok[i] and i in kinked}
     if rest:  # a smooth target has no ties to break
-        ok.update(_nearby_problem(ck, b, part, wrt, rest))
+        ok.update({i: NEARBY for i, v in _nearby_problem(ck, b, part, wrt, rest).items() if v})
     return ok
 
 
 def _nearby_problem(ck, b: int, part, wrt, plans: dict) -> dict:
     """For each input, whether the whole claimed value is the truth of a nearby problem:
     another real input (not ``wrt``) moved by ``±h`` as a whole, the limit ``h → 0``.
-
-    Backpropagation through a ReLU takes ``ReLU'(0) = 0`` (or 1) at every tie at
-    once. Where several samples tie at one unit (all pre-activations 0), that is
-    no subgradient of the loss along any ``wrt`` coordinate, but it is the
-    gradient of the same loss with the biases a little lower (higher): the
-    convention, not a wrong formula. ``[1, 1]`` for ``max(x1, x2)`` at a tie has
-    no other input to move, and is refuted as before.
-    """
+    Backpropagation takes ``ReLU'(0) = 0`` (or 1) at every tie at once: where several
+    samples tie at one unit, no subgradient along a ``wrt`` coordinate, but the
+    gradient with the biases a little lower (higher). ``[1, 1]`` for ``max(x1, x2)``
+    at a tie has no other input to move, and is refuted as before."""
     space = getattr(ck, "space", None)
     near, far, owners = [], [], []
     for i, (x, _, _) in plans.items():

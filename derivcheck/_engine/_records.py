@@ -93,6 +93,7 @@ class LineSlot:
     calm_failure: bool = False
     raised: str | None = None  # the exception a NumPy line raised beyond the calm range
     kinks: int = 0        # inputs where it is a valid subgradient but not autodiff's value
+    nudged: int = 0       # ... of which a nearby problem's gradient (see _kinks)
     untruthed: int = 0    # inputs it ran on where the truth was not finite (not checked)
 
     def runs_in(self, b: int) -> bool:

@@ -20,6 +20,7 @@ import hypothesis.strategies as st
 import numpy as np
 
 from ._evaluate import Checker
+from ._kinks import NEARBY
 from ._records import Errors, Failure
 from ._rules import failing
 
@@ -49,7 +50,8 @@ class Search:
             slot.examples += int(np.count_nonzero(checked & out.ran[:, j]))
             slot.untruthed += int(np.count_nonzero(~checked & out.ran[:, j]))
             if out.kinks is not None:
-                slot.kinks += int(np.count_nonzero(out.kinks[:, j] & checked))
+                slot.kinks += int(np.count_nonzero((out.kinks[:, j] > 0) & checked))
+                slot.nudged += int(np.count_nonzero((out.kinks[:, j] == NEARBY) & checked))
             if np.any(ok):
                 slot.max_err = max(slot.max_err, float(np.max(out.err[ok, j])))
                 steps = out.step[ok, j]
