@@ -84,33 +84,48 @@ def precision(f: Callable, x, v, *, spacing: float = 1e-5) -> float:
     >>> precision(lambda x: float(np.sin(x.astype(np.float32)).sum()), x, v) > 1e-9
     True
     """
-    x = np.asarray(x, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    vmax = float(np.max(np.abs(v))) if v.size else 0.0
-    raw0 = f(x)
+    raw0 = f(np.asarray(x, dtype=np.float64))
     base = _eps_of(raw0)
-    if vmax == 0.0:
+    near = _near(x, v, spacing)
+    if near is None:
         return base
-    xscale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
-    delta = spacing * xscale / vmax
-    vals = np.stack([_call_near(f, x + t * delta * v, np.shape(raw0)) for t in _OFFSETS])
+    points, step = near
+    vals = np.stack([_call_near(f, p, np.shape(raw0)) for p in points])
     if not np.all(np.isfinite(vals)):
         return base
     base = max(base, _grid_eps(vals))
     flat = vals.reshape(len(_OFFSETS), -1)
     basis = np.vander(_OFFSETS, 4)
     resid = flat - basis @ np.linalg.lstsq(basis, flat, rcond=None)[0]
-    # The size of f's terms, as in directional(): its values, or slope × |x|.
-    slope = np.abs(flat[-1] - flat[0]) / ((_OFFSETS[-1] - _OFFSETS[0]) * delta) * xscale
-    size = np.maximum(np.max(np.abs(flat), axis=0), slope)
-    with np.errstate(all="ignore"):
-        rel = np.where(size > 0, 2.0 * np.max(np.abs(resid), axis=0) / size, 0.0)
-    # directional() takes noise to be NOISE_ULPS·eps: rel is already the noise.
-    return max(base, float(np.max(rel)) / NOISE_ULPS if rel.size else 0.0)
+    return max(base, _in_eps(flat, np.abs(resid), step))
 
 
 #: Where :func:`precision` evaluates, in units of its spacing: uneven on purpose.
 _OFFSETS = np.array([-3.0, -2.1, -1.3, 0.0, 0.7, 1.9, 3.1])
+
+
+def _near(x, v, spacing: float) -> tuple[list[np.ndarray], float] | None:
+    """The points ``x + tᵢ·δ·v`` (``tᵢ`` the offsets) and ``δ / max(1, max|x|)`` (the
+    offsets' unit against the size of ``x``); None for a zero direction."""
+    x = np.asarray(x, dtype=np.float64)
+    v = np.asarray(v, dtype=np.float64)
+    vmax = float(np.max(np.abs(v))) if v.size else 0.0
+    if vmax == 0.0:
+        return None
+    xscale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
+    delta = spacing * xscale / vmax
+    return [x + t * delta * v for t in _OFFSETS], delta / xscale
+
+
+def _in_eps(flat: np.ndarray, noise: np.ndarray, step: float) -> float:
+    """The largest ``noise`` (offsets × outputs) relative to the size of ``f``'s terms
+    (``flat``'s values, or slope × |x|, as :func:`directional` sizes them), in units of
+    ``eps`` (``directional`` takes the noise to be ``NOISE_ULPS·eps``)."""
+    slope = np.abs(flat[-1] - flat[0]) / ((_OFFSETS[-1] - _OFFSETS[0]) * step)
+    size = np.maximum(np.max(np.abs(flat), axis=0), slope)
+    with np.errstate(all="ignore"):
+        rel = np.where(size > 0, 2.0 * np.max(noise, axis=0) / size, 0.0)
+    return float(np.max(rel)) / NOISE_ULPS if rel.size else 0.0
 
 
 def extended_gap(f: Callable, x, v, *, spacing: float = 1e-5) -> float:
@@ -130,18 +145,12 @@ def extended_gap(f: Callable, x, v, *, spacing: float = 1e-5) -> float:
     >>> extended_gap(lambda x: np.log1p(np.exp(-x)).sum(), x, v) < 1e-15
     True
     """
-    if np.finfo(np.longdouble).eps >= _EPS:
+    near = _near(x, v, spacing)
+    if np.finfo(np.longdouble).eps >= _EPS or near is None:
         return 0.0
-    x = np.asarray(x, dtype=np.float64)
-    v = np.asarray(v, dtype=np.float64)
-    vmax = float(np.max(np.abs(v))) if v.size else 0.0
-    if vmax == 0.0:
-        return 0.0
-    xscale = max(1.0, float(np.max(np.abs(x)))) if x.size else 1.0
-    delta = spacing * xscale / vmax
+    points, step = near
     lows, gaps = [], []
-    for t in _OFFSETS:
-        p = x + t * delta * v
+    for p in points:
         try:
             with np.errstate(all="ignore"):
                 low = _call(f, p)
@@ -156,8 +165,4 @@ def extended_gap(f: Callable, x, v, *, spacing: float = 1e-5) -> float:
     flat, gap = np.stack(lows).reshape(len(_OFFSETS), -1), np.stack(gaps).reshape(len(_OFFSETS), -1)
     if not (np.all(np.isfinite(flat)) and np.all(np.isfinite(gap))):
         return 0.0
-    slope = np.abs(flat[-1] - flat[0]) / ((_OFFSETS[-1] - _OFFSETS[0]) * delta) * xscale
-    size = np.maximum(np.max(np.abs(flat), axis=0), slope)
-    with np.errstate(all="ignore"):
-        rel = np.where(size > 0, 2.0 * np.max(gap, axis=0) / size, 0.0)
-    return float(np.max(rel)) / NOISE_ULPS if rel.size else 0.0
+    return _in_eps(flat, gap, step)
