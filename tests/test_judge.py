@@ -299,6 +299,26 @@ def test_a_slope_at_tied_relus_no_nudge_gives_is_refuted(at_tie, seed):  # the t
     assert r.status == "refuted", str(r)
 
 
+def _relu_net_without_decay(W1, b1, W2, b2, X, y, reg):
+    return _relu_net_backward(0.0)(W1, b1, W2, b2, X, y, reg) - 2 * reg * W1
+
+
+def test_a_missing_decay_beside_tied_relus_is_named():
+    r = dc.check_gradient(_relu_net_loss, _relu_net_without_decay, space=RELU_NETS, wrt="W1")
+    assert r.status == "refuted", str(r)
+    assert "the regularization term is missing" in (r.diagnosis or ""), r.diagnosis
+
+
+def test_diagnosed_at_inputs_where_relus_tie_the_missing_decay_goes_unnamed(monkeypatch):
+    from derivcheck._engine import _diagnosis  # the twin: every input counted as tie-free
+
+    monkeypatch.setattr(_diagnosis, "_special", lambda space, batch: np.zeros(
+        len(next(iter(batch.values()))), dtype=bool))
+    r = dc.check_gradient(_relu_net_loss, _relu_net_without_decay, space=RELU_NETS, wrt="W1")
+    assert r.status == "refuted"
+    assert "the regularization term is missing" not in (r.diagnosis or ""), r.diagnosis
+
+
 def test_without_nearby_problems_backpropagation_through_tied_relus_is_refuted(monkeypatch):
     from derivcheck._engine import _kinks
 

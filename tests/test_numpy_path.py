@@ -180,6 +180,25 @@ def test_a_gradient_off_by_a_tenth_of_a_percent_is_still_refuted_there(scale, se
     assert r.status == "refuted", str(r)
 
 
+def test_a_sign_error_against_a_numpy_reference_is_named_at_scale_1e_minus_12():
+    r = dc.check_gradient(functools.partial(logistic_loss_numpy, scale=1e-12),
+                          functools.partial(logistic_grad, scale=1e-12, factor=-1.0),
+                          space=LOGISTIC, wrt="w")
+    assert r.status == "refuted", str(r)
+    assert r.diagnosis == "looks like a sign error: claimed = -1 × finite differences"
+
+
+def test_judged_against_an_absolute_unit_of_1_the_same_mistake_goes_unnamed(monkeypatch):
+    from derivcheck._engine import _diagnosis  # the twin: how finite differences were judged
+
+    monkeypatch.setattr(_diagnosis, "_unit", lambda ck, b: 1.0)
+    r = dc.check_gradient(functools.partial(logistic_loss_numpy, scale=1e-12),
+                          functools.partial(logistic_grad, scale=1e-12, factor=-1.0),
+                          space=LOGISTIC, wrt="w")
+    assert r.status == "refuted"
+    assert r.diagnosis is None
+
+
 def test_without_the_local_precision_the_right_gradient_is_refuted(monkeypatch):
     from derivcheck._engine import _fd_recheck
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from .. import _tolerance as tol
 from .._shrink import magnitude
-from ._evaluate import Checker
+from ._evaluate import Checker, batch_of_inputs
+from ._kinks import _special
 from ._records import LineMode, LineSlot, part_of
 from ._rules import first_line
 
@@ -68,7 +69,13 @@ def _calm_failures(ck: Checker, slot: LineSlot, b: int, seed: int, count: int) -
             e = tol.normalized_error(g, t, magnitude(ck.space, xi), np, _unit(ck, b))
         if not np.all(np.isfinite(g)) or e > ck.threshold:
             picked.append((g, t, xi))
-    return picked[:count]
+    # inputs where a tie can sit last: there a valid subgradient differs from autodiff's
+    # value by more than the mistake (a ReLU at 0), and no relation fits the sum
+    if not picked:
+        return []
+    tied = _special(ck.space, batch_of_inputs([xi for _, _, xi in picked], len(picked)))
+    order = sorted(range(len(picked)), key=lambda k: bool(tied[k]))  # stable
+    return [picked[k] for k in order][:count]
 
 
 def _fd_terms(ck: Checker, slot: LineSlot, xs: list[dict], ts: list) -> list | None:
@@ -84,8 +91,10 @@ def _fd_terms(ck: Checker, slot: LineSlot, xs: list[dict], ts: list) -> list | N
 
 
 def _unit(ck: Checker, b: int) -> float:
-    """The unit errors are judged by in bucket ``b`` (finite differences: none)."""
-    return 1.0 if hasattr(ck, "sides") else ck.unit(b)
+    """The unit errors are judged by in bucket ``b``, as the verdict judges them (finite
+    differences measure theirs from the probes): a claim scaled by 1e-12 is diagnosed
+    as at scale 1."""
+    return ck.unit(b)
 
 
 def diagnosis(ck: Checker, slot: LineSlot, x: dict, b_x: int) -> str | None:
