@@ -87,7 +87,7 @@ def check(paths, fmt, output, seed, profile, max_examples, dtype, select, quiet,
       derivcheck check --format json | jq .summary
     """
     from ._loader import UsageError, discover
-    from ._runner import start_workers
+    from ._runner import start_workers, stop_workers
 
     prof = profile_or_fail(profile, max_examples=max_examples, dtype=dtype)
     try:
@@ -105,11 +105,14 @@ def check(paths, fmt, output, seed, profile, max_examples, dtype, select, quiet,
         claims, errors = load_claims(paths, traceback_=traceback_, select=select)
     except BaseException:  # a usage error: the workers are not needed
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_workers(pool)
         raise
     jobs = min(jobs, max(1, len(claims) // 8))  # a worker costs ~1 s to start: not for tiny runs
     if pool is not None and jobs == 1:
-        pool.shutdown(wait=False, cancel_futures=True)  # they finish warming up, then exit
+        # stopped, not left to finish warming up: the console script's fast exit joins its
+        # child processes, and one still starting could make it wait (seen once in CI,
+        # 300 s after the report was printed)
+        stop_workers(pool)
         pool = None
     report = _run(claims, errors, profile=prof, seed=seed, jobs=jobs, cache=cache, pool=pool,
                   quiet=quiet, traceback_=traceback_)
