@@ -13,7 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import derivcheck as dc
-from derivcheck._engine._kinks import MAX_TESTED, _distinct
+from derivcheck._engine._kinks import MAX_TESTED, _at_entries, _between, _distinct, _kinked
+
+
+def _entries_inside(infos: list, sides: list) -> list[bool]:
+    """For each off entry ``infos[k] = (g, t, c, tol_abs)``, whether it lies between
+    differing one-sided values ``sides[2k]`` and ``sides[2k + 1]`` (as ``_explained``
+    decides it, all entries at once)."""
+    vals, gv, tol_abs = _at_entries(infos, sides)
+    return [bool(v) for v in _kinked(vals, tol_abs) & _between(vals, gv, tol_abs)]
 
 X = dc.Space(x=dc.real("D"))
 XL = dc.Space(x=dc.real("D"), lam=dc.positive())
@@ -540,7 +548,6 @@ def _kink_cases(rng, lead, wshape, n=64):
 
 @pytest.mark.parametrize(("lead", "wshape"), [((), ()), ((), (3,)), ((4,), (2, 3)), ((2,), ())])
 def test_off_entries_tested_all_at_once_agree_with_one_input_at_a_time(lead, wshape):
-    from derivcheck._engine._kinks import _entries_inside
 
     infos, sides, alone = _kink_cases(np.random.default_rng(7), lead, wshape)
     assert _entries_inside(infos, sides) == alone
@@ -548,7 +555,6 @@ def test_off_entries_tested_all_at_once_agree_with_one_input_at_a_time(lead, wsh
 
 
 def test_an_off_entry_outside_its_one_sided_values_is_not_explained_all_at_once():  # twin
-    from derivcheck._engine._kinks import _entries_inside
 
     t = np.zeros(3)
     infos = [(np.array([0.0, 5.0, 0.0]), t, (1,), 1e-9)]

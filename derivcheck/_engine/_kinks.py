@@ -21,7 +21,9 @@ were.
 A kink needs an exact tie, which random real values never hit, so only
 inputs with an integer-valued or repeated entry are tested (the "integers"
 and "zeros" regimes, and the shrinker's rounded candidates). The perturbed
-inputs go through the claim's fused check, already compiled for the bucket.
+inputs go through the claim's fused check, already compiled for the bucket. A
+truth whose steps are all continuous in ``wrt`` has no kink, and its failures are
+not tested (:mod:`._continuity`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .. import _tolerance as tol
+from ._continuity import no_kinks
 from ._records import Errors, LineMode, part_of
 
 __all__ = ["explain_kinks", "nudges"]
@@ -98,6 +101,8 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         firsts, rows = _distinct(batch, np.flatnonzero(fails[:, j] & special))
         if not firsts:
             continue
+        if no_kinks(ck, b, batch, set(claim.target.wrt_names if vjp else (wrt,))):
+            return  # its truth cannot jump: no input of it is at a kink
         plans = _plans(batch, firsts, gs, truths, wrt, out.mag, unit, out.threshold)
         ok = _explained(ck, b, slot.part, wrt, plans)
         for i, first in rows:
@@ -334,16 +339,6 @@ def _ties_hold(ck, b: int, part, wrt, x: dict, w, info, known: dict | None = Non
                     max(ends) + slack:
                 return False
     return True
-
-
-def _entries_inside(infos: list, sides: list) -> list[bool]:
-    """For each off entry ``infos[k] = (g, t, c, tol_abs)`` (claimed and true values of
-    one input, the entry's coordinate ``c`` in the ``wrt`` input), whether it lies
-    between differing one-sided values of the truth, ``sides[2k]`` and
-    ``sides[2k + 1]`` (the truth at ``x ± h·e_c``). All entries at once.
-    """
-    vals, gv, tol_abs = _at_entries(infos, sides)
-    return [bool(v) for v in _kinked(vals, tol_abs) & _between(vals, gv, tol_abs)]
 
 
 def _kinked(vals: np.ndarray, tol_abs: np.ndarray) -> np.ndarray:
