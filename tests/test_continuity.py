@@ -16,6 +16,22 @@ from derivcheck._engine import _continuity, _kinks
 from derivcheck._engine._continuity import continuous
 
 
+@jax.custom_vjp
+def _relu_vjp(x):
+    return jnp.maximum(x, 0.0)
+
+
+_relu_vjp.defvjp(lambda x: (_relu_vjp(x), x), lambda x, g: (jnp.where(x > 0, g, 0.0),))
+
+
+@jax.custom_vjp
+def _square_vjp(x):
+    return x ** 2
+
+
+_square_vjp.defvjp(lambda x: (x ** 2, x), lambda x, g: (2 * x * g,))
+
+
 def _grad_continuous(loss, *args, moved=None):
     closed = jax.make_jaxpr(jax.grad(loss))(*args)
     return continuous(closed, moved or [True] * len(args))
@@ -33,6 +49,9 @@ SMOOTH = {
     "norm": lambda w: jnp.linalg.norm(w),
     "L2 penalty": lambda w: jnp.sum((M @ w) ** 2) + 0.1 * jnp.sum(w ** 2),
     "float32 inside": lambda w: jnp.sum(jnp.exp(w.astype(jnp.float32))),
+    "a custom_vjp square": lambda w: jnp.sum(_square_vjp(w)),
+    "tanh summed in a fori_loop": lambda w: jax.lax.fori_loop(
+        0, 3, lambda i, c: c + jnp.tanh(w[i]), 0.0),
 }
 
 KINKED = {
@@ -46,6 +65,10 @@ KINKED = {
     "floor": lambda w: jnp.sum(jnp.floor(w) * w),
     "an index from argmax": lambda w: w[jnp.argmax(w)] ** 2,
     "logsumexp (a select on the sum's sign)": jax.scipy.special.logsumexp,
+    "a custom_vjp relu": lambda w: jnp.sum(_relu_vjp(w)),
+    "abs under jax.checkpoint": lambda w: jnp.sum(jax.checkpoint(jnp.abs)(w)),
+    "relu summed in a fori_loop": lambda w: jax.lax.fori_loop(
+        0, 3, lambda i, c: c + jnp.maximum(w[i], 0.0), 0.0),
 }
 
 
@@ -57,6 +80,14 @@ def test_the_gradient_of_a_smooth_loss_is_found_continuous(name):
 @pytest.mark.parametrize("name", list(KINKED))
 def test_the_gradient_of_a_loss_with_a_kink_or_an_unknown_step_may_jump(name):  # the twins
     assert not _grad_continuous(KINKED[name], V)
+
+
+def test_a_step_not_read_here_a_while_loop_may_jump():
+    def looped(w):  # a truth computed by a loop (its own derivative code, say)
+        return jax.lax.while_loop(lambda c: c[1] < 3,
+                                  lambda c: (c[0] + jnp.tanh(w[c[1]]), c[1] + 1), (0.0, 0))[0]
+    assert not continuous(jax.make_jaxpr(looped)(V), [True])
+    assert continuous(jax.make_jaxpr(lambda w: jnp.sum(jnp.tanh(w)))(V), [True])  # its twin
 
 
 def _pick(w, y):

@@ -458,6 +458,31 @@ def test_a_claimed_line_computing_in_float32_is_named_as_the_claimed_line():
         filter(None, [r.diagnosis, r.message])), str(r)
 
 
+def _side_traces(monkeypatch) -> list:
+    from derivcheck._engine import _dtypes
+
+    calls, real = [], _dtypes._traced_dtype
+    monkeypatch.setattr(_dtypes, "_traced_dtype", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
+def test_an_all_float64_check_gets_no_float32_note_without_tracing_each_side(monkeypatch):
+    calls = _side_traces(monkeypatch)  # the check traced for the shapes holds every side
+    wrong = dc.check_gradient(lambda W, X, Y: -jnp.mean(jnp.sum(
+        Y * jax.nn.log_softmax(X @ W), axis=-1)), lambda W, X, Y: -softmax_grad(W, X, Y),
+        space=SM, wrt="W", profile="quick")
+    assert wrong.status == "refuted" and "float32" not in str(wrong), str(wrong)
+    assert not calls
+
+
+def test_a_check_holding_a_float32_value_still_traces_each_side_to_name_it(monkeypatch):
+    calls = _side_traces(monkeypatch)  # the twin: a float32 value somewhere in the check
+    r = dc.check_gradient(lambda W, X, Y: -jnp.mean(jnp.sum(
+        Y * jax.nn.log_softmax(X @ W), axis=-1)), lambda W, X, Y: -softmax_grad(
+        W.astype(jnp.float32), X, Y), space=SM, wrt="W", profile="quick")
+    assert calls and "claimed line 1 computes in float32" in str(r), str(r)
+
+
 # -- shape coverage (item 5) ----------------------------------------------------------
 
 ROWS = dc.Space(w=dc.real("D"), X=dc.real("N D"), y=dc.real("N"), dims={"N": (1, 100)})

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._claims import Claim
 from . import _interp
+from ._dtypes import low_dtype
 from ._interp import Interpreted, plan
 from ._programs import COMPILER_OPTIONS, SMALL_OPTIONS, aval_key, compile_to_keep, small
 from ._records import LineSlot, Shapes, TraceRecord, shapes_of
@@ -130,7 +131,7 @@ class FusedCheck:
                 self.records.setdefault(shapes, record)
                 self.loaded += 1
             return interpreted
-        traced = self._fn.trace(batch)
+        traced = self._traced(batch, shapes)
         program = plan(traced.jaxpr)
         if program is not None and program.seconds > _interp.MAX_CALL_SECONDS:
             program = None  # too slow a call to win over loading a compiled one
@@ -139,6 +140,14 @@ class FusedCheck:
         if nkey is not None:
             store.put_program(nkey, interpreted, self.records[shapes])
         return interpreted
+
+    def _traced(self, batch: dict, shapes: Shapes) -> Any:
+        """The check traced for this batch; its record notes whether it holds only float64
+        values (then no side computes below float64: ``_dtypes``; kept with the program)."""
+        traced = self._fn.trace(batch)
+        if self.dtype == "float64" and shapes in self.records:
+            self.records[shapes].all_float64 = low_dtype(traced.jaxpr) is None
+        return traced
 
     def _load_or_compile(self, batch: dict, shapes: Shapes, full: tuple,
                          store: ProgramStore | None, *, interpret: bool = False) -> Any:
@@ -165,7 +174,7 @@ class FusedCheck:
                 self.records.setdefault(shapes, record)
                 self.loaded += 1
                 return exe
-        lowered = self._fn.lower(batch)
+        lowered = self._traced(batch, shapes).lower()
         extra = self._compiler.options_for(shapes)
         if key is None or shapes not in self.records:
             return lowered.compile(extra)

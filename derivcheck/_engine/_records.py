@@ -62,6 +62,7 @@ class TraceRecord:
     modes: dict[int, LineMode] = dataclasses.field(default_factory=dict)
     messages: dict[int, str] = dataclasses.field(default_factory=dict)
     traces: dict[int, str] = dataclasses.field(default_factory=dict)
+    all_float64: bool = False  # no value below float64 in the whole traced check
 
 
 @dataclasses.dataclass(frozen=True)
