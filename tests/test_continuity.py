@@ -50,6 +50,7 @@ SMOOTH = {
     "L2 penalty": lambda w: jnp.sum((M @ w) ** 2) + 0.1 * jnp.sum(w ** 2),
     "float32 inside": lambda w: jnp.sum(jnp.exp(w.astype(jnp.float32))),
     "a custom_vjp square": lambda w: jnp.sum(_square_vjp(w)),
+    "tanh under jax.checkpoint": lambda w: jnp.sum(jax.checkpoint(jnp.tanh)(w)),
     "tanh summed in a fori_loop": lambda w: jax.lax.fori_loop(
         0, 3, lambda i, c: c + jnp.tanh(w[i]), 0.0),
 }
@@ -182,3 +183,14 @@ def test_a_right_relu_gradient_is_still_verified_as_a_subgradient_at_its_kinks()
         return jnp.outer((jax.nn.softmax(jax.nn.relu(z)) - y) * (z > 0), x)
     r = dc.check_gradient(_relu_ce, right, space=SPACE, wrt="W", profile="quick")
     assert r.status == "verified", str(r)
+
+
+def test_a_program_the_reader_does_not_expect_is_taken_as_possibly_jumping(monkeypatch):
+    def broken(*a):
+        raise KeyError("branches")  # a parameter a newer JAX renamed, say
+    monkeypatch.setattr(_continuity, "continuous", broken)
+    assert not _continuity.truth_is_continuous(lambda x: x["w"] ** 2, {"w": V}, {"w"})
+
+
+def test_a_program_the_reader_expects_is_read():  # the twin
+    assert _continuity.truth_is_continuous(lambda x: x["w"] ** 2, {"w": V}, {"w"})

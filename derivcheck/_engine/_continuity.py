@@ -56,7 +56,7 @@ _INDEXED = {"gather": (1,), "dynamic_slice": None, "dynamic_update_slice": None,
 _CALLS = {"jit": "jaxpr", "pjit": "jaxpr", "closed_call": "call_jaxpr",
           "core_call": "call_jaxpr", "custom_jvp_call": "call_jaxpr",
           "custom_vjp_call": "call_jaxpr", "custom_vjp_call_jaxpr": "fun_jaxpr",
-          "remat": "jaxpr", "checkpoint": "jaxpr"}
+          "remat": "jaxpr", "remat2": "jaxpr", "checkpoint": "jaxpr"}
 #: Boolean steps that keep a "constant where finite" predicate one.
 _LOGIC = frozenset({"and", "or", "not"})
 _COMPARE = frozenset({"eq", "ne", "lt", "le", "gt", "ge"})
@@ -183,7 +183,10 @@ def truth_is_continuous(truth, x: dict, moved: set[str]) -> bool:
         return False
     flat = [n in moved for n, v in zip(names, vals, strict=True)
             for _ in jax.tree_util.tree_leaves(v)]
-    return continuous(closed, flat)
+    try:
+        return continuous(closed, flat)
+    except Exception:  # noqa: BLE001 - a program read unlike expected: test as before
+        return False
 
 
 def no_kinks(ck, b: int, batch: dict, moved: set[str]) -> bool:
