@@ -10,6 +10,7 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 
 from ._claims import Claim
+from ._interrupt import CtrlC
 from ._loader import LoadError
 from ._profiles import Profile
 from ._targets import ClaimKind
@@ -153,18 +154,20 @@ def run_catalog(claims: Sequence[Claim], *, profile: Profile, seed: int,
     """
     t0 = time.perf_counter()
     report = Report(results=[], load_errors=list(load_errors), profile=_label(profile), seed=seed)
-    for i, claim in enumerate(claims):
-        if on_start:
-            on_start(claim)
-        try:
-            result = _run_one(claim, profile, seed)
-        except KeyboardInterrupt:
-            report.interrupted = True
-            report.skipped = [c.qualname for c in claims[i:]]
-            break
-        report.results.append(result)
-        if on_result:
-            on_result(result)
+    with CtrlC().watching() as ctrl_c:
+        for i, claim in enumerate(claims):
+            try:
+                ctrl_c.check()
+                if on_start:
+                    on_start(claim)
+                result = _run_one(claim, profile, seed)
+            except KeyboardInterrupt:
+                report.interrupted = True
+                report.skipped = [c.qualname for c in claims[i:]]
+                break
+            report.results.append(result)
+            if on_result:
+                on_result(result)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -359,11 +362,12 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
         if on_result:
             on_result(result)
 
-    feeding = max(1, jobs - 1)
+    feeding, ctrl_c = max(1, jobs - 1), CtrlC()
 
     def harvest(*, wait: bool) -> None:
         """Report the results that have arrived; ``wait``: for one at least."""
         nonlocal feeding
+        ctrl_c.check()  # a Ctrl-C whose KeyboardInterrupt was lost stops the run here
         while True:
             try:  # a timeout, so that Ctrl-C is seen while waiting
                 item = arrived.get(timeout=0.2) if wait else arrived.get_nowait()
@@ -380,17 +384,16 @@ def run_parallel(claims: Sequence[Claim], *, profile: Profile, seed: int, jobs: 
     for _ in range(feeding):
         threading.Thread(target=feed, daemon=True).start()
     try:
-        while (i := take(front=False)) is not None:
-            harvest(wait=False)
-            finish(i, _run_one(claims[i], profile, seed))
-        while feeding:
-            harvest(wait=True)
+        with ctrl_c.watching():
+            while (i := take(front=False)) is not None:
+                harvest(wait=False)
+                finish(i, _run_one(claims[i], profile, seed))
+            while feeding:
+                harvest(wait=True)
     except KeyboardInterrupt:
         report.interrupted = True
         stop.set()
-    # After Ctrl-C too: a worker left running waited for work that never came, and the
-    # console script's exit waited for the worker, so it hung after printing its summary
-    stop_workers(pool)
+    stop_workers(pool)  # after Ctrl-C too: a worker left waiting hung the console script's exit
     report.results = [done[i] for i in sorted(done)]
     report.skipped = [c.qualname for i, c in enumerate(claims) if i not in done]
     report.seconds = time.perf_counter() - t0
