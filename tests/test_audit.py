@@ -288,6 +288,28 @@ def test_an_interrupted_audit_prints_the_partial_summary_and_exits_1(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["audit.json", "intr.py"]
 
 
+def test_an_audit_stops_before_the_next_claim_after_a_ctrl_c_python_dropped():
+    from test_bad_input import three_claims_with_a_lost_ctrl_c
+
+    from derivcheck._audit import audit_catalog
+
+    claims, on_start = three_claims_with_a_lost_ctrl_c()
+    report = audit_catalog(claims, profile=get_profile("quick"), on_start=on_start)
+    assert report.interrupted and len(report.claims) == 1 and len(report.not_run) == 2
+
+
+def test_an_audit_without_the_note_of_the_signal_runs_to_the_end(monkeypatch):  # the twin
+    from test_bad_input import three_claims_with_a_lost_ctrl_c
+
+    from derivcheck import _interrupt
+    from derivcheck._audit import audit_catalog
+
+    monkeypatch.setattr(_interrupt.CtrlC, "check", lambda self: None)
+    claims, on_start = three_claims_with_a_lost_ctrl_c()
+    report = audit_catalog(claims, profile=get_profile("quick"), on_start=on_start)
+    assert not report.interrupted and len(report.claims) == 3
+
+
 def test_an_uninterrupted_audit_of_the_same_claims_exits_0(tmp_path):
     body = INTERRUPTED.replace("raise KeyboardInterrupt", "return 2 * x")
     (tmp_path / "intr.py").write_text(textwrap.dedent(body), encoding="utf-8")

@@ -203,7 +203,7 @@ def test_an_interrupted_run_never_leaves_a_half_written_report(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["intr.py", "report.json"]
 
 
-def _three_claims_with_a_lost_ctrl_c():
+def three_claims_with_a_lost_ctrl_c():
     """Three claims and an ``on_start`` that sends SIGINT at the first and swallows the
     KeyboardInterrupt, as Python does when the signal lands in a gc callback."""
     import signal
@@ -235,7 +235,7 @@ def test_a_ctrl_c_whose_keyboard_interrupt_was_lost_stops_the_run_before_the_nex
     import derivcheck as dc
     from derivcheck._runner import run_catalog
 
-    claims, on_start = _three_claims_with_a_lost_ctrl_c()
+    claims, on_start = three_claims_with_a_lost_ctrl_c()
     report = run_catalog(claims, profile=dc.PROFILES["quick"], seed=0, on_start=on_start)
     assert report.interrupted and len(report.results) == 1 and len(report.skipped) == 2
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
@@ -247,7 +247,7 @@ def test_without_the_note_of_the_signal_a_lost_ctrl_c_runs_to_the_end(monkeypatc
     from derivcheck._runner import run_catalog
 
     monkeypatch.setattr(_interrupt.CtrlC, "check", lambda self: None)
-    claims, on_start = _three_claims_with_a_lost_ctrl_c()
+    claims, on_start = three_claims_with_a_lost_ctrl_c()
     report = run_catalog(claims, profile=dc.PROFILES["quick"], seed=0, on_start=on_start)
     assert not report.interrupted and len(report.results) == 3
 
@@ -261,7 +261,7 @@ def test_a_sigint_handler_of_the_users_own_is_left_in_place():
     seen = []
     before = signal.signal(signal.SIGINT, lambda *a: seen.append(1))
     try:
-        claims, on_start = _three_claims_with_a_lost_ctrl_c()
+        claims, on_start = three_claims_with_a_lost_ctrl_c()
         report = run_catalog(claims, profile=dc.PROFILES["quick"], seed=0, on_start=on_start)
         assert seen == [1] and not report.interrupted  # the user's handler took the signal
         assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from .._claims import Claim, Line, _Target
 from .._engine import in_float64
+from .._interrupt import CtrlC
 from .._profiles import Profile, get_profile
 from .._targets import ClaimKind
 from ._mutants import mutants_of
@@ -118,19 +119,21 @@ def audit_catalog(claims: Sequence[Claim], *, profile: Profile, seed: int = 0,
     t0 = time.perf_counter()
     report = AuditReport(claims=[], load_errors=list(load_errors), profile=profile.name,
                          seed=seed)
-    for i, claim in enumerate(claims):
-        if on_start:
-            on_start(claim)
-        try:
-            report.claims.append(audit_claim(claim, profile=profile, seed=seed))
-        except KeyboardInterrupt:
-            report.interrupted = True
-            report.not_run = [c.qualname for c in claims[i:]]
-            break
-        except Exception as exc:  # an audit bug must not lose the other claims
-            report.claims.append(ClaimAudit(
-                claim=claim.qualname, status="error",
-                skipped=f"the audit failed: {type(exc).__name__}: {exc}".splitlines()[0],
-                trace=traceback.format_exc()))
+    with CtrlC().watching() as ctrl_c:  # a Ctrl-C Python dropped still stops the audit
+        for i, claim in enumerate(claims):
+            try:
+                ctrl_c.check()
+                if on_start:
+                    on_start(claim)
+                report.claims.append(audit_claim(claim, profile=profile, seed=seed))
+            except KeyboardInterrupt:
+                report.interrupted = True
+                report.not_run = [c.qualname for c in claims[i:]]
+                break
+            except Exception as exc:  # an audit bug must not lose the other claims
+                report.claims.append(ClaimAudit(
+                    claim=claim.qualname, status="error",
+                    skipped=f"the audit failed: {type(exc).__name__}: {exc}".splitlines()[0],
+                    trace=traceback.format_exc()))
     report.seconds = time.perf_counter() - t0
     return report
