@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from ._dtypes import jaxpr_of
+
 __all__ = ["continuous", "no_kinks", "truth_is_continuous"]
 
 #: Levels of a value: constant in the moved inputs, continuous in them, or may jump.
@@ -171,20 +173,13 @@ def continuous(jaxpr, moved: Sequence[bool]) -> bool:
 
 def truth_is_continuous(truth, x: dict, moved: set[str]) -> bool:
     """:func:`continuous` for ``truth`` (a function of one input dict) at ``x``, moving
-    the inputs named in ``moved``; False where JAX cannot trace it."""
-    import jax
-    import jax.numpy as jnp
-
-    names = list(x)
-    vals = [jnp.asarray(np.asarray(x[n])) for n in names]
-    try:
-        closed = jax.make_jaxpr(lambda *a: truth(dict(zip(names, a, strict=True))))(*vals)
-    except Exception:  # noqa: BLE001 - NumPy code, a broken reference: test as before
+    the inputs named in ``moved``; False where JAX cannot trace it, or where its
+    program holds something this reader does not expect."""
+    closed = jaxpr_of(truth, x)
+    if closed is None:
         return False
-    flat = [n in moved for n, v in zip(names, vals, strict=True)
-            for _ in jax.tree_util.tree_leaves(v)]
     try:
-        return continuous(closed, flat)
+        return continuous(closed, [n in moved for n in x])
     except Exception:  # noqa: BLE001 - a program read unlike expected: test as before
         return False
 

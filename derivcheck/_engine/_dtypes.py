@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["low_dtype", "low_precision_note"]
+__all__ = ["jaxpr_of", "low_dtype", "low_precision_note"]
 
 _LOW = ("float32", "float16", "bfloat16")
 
@@ -38,16 +38,22 @@ def low_dtype(closed) -> str | None:
     return None
 
 
-def _traced_dtype(fn, x: dict) -> str | None:
+def jaxpr_of(fn, x: dict):
+    """The jaxpr of ``fn`` (a function of one input dict) at ``x``, its inputs in the
+    order of ``x``; None where JAX cannot trace it (NumPy code, a broken side)."""
     import jax
     import jax.numpy as jnp
 
     vals = {k: jnp.asarray(np.asarray(v)) for k, v in x.items()}
     try:
-        closed = jax.make_jaxpr(lambda *a: fn(dict(zip(vals, a, strict=True))))(*vals.values())
-    except Exception:  # a side JAX cannot trace (NumPy code) is not inspected
+        return jax.make_jaxpr(lambda *a: fn(dict(zip(vals, a, strict=True))))(*vals.values())
+    except Exception:  # noqa: BLE001 - a side JAX cannot trace is not inspected
         return None
-    return low_dtype(closed)
+
+
+def _traced_dtype(fn, x: dict) -> str | None:
+    closed = jaxpr_of(fn, x)
+    return None if closed is None else low_dtype(closed)
 
 
 def low_precision_note(ck, slot, x: dict) -> str | None:

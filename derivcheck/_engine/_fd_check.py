@@ -179,9 +179,11 @@ class FiniteDifferenceChecker(Checker):
             rest.append(np.asarray(t, dtype=np.float64) - t0)
         return [data, rest]
 
-    def _rng(self, x: dict) -> np.random.Generator:
-        """Directions that depend on the seed and the input, so a run is reproducible."""
-        key = [self.seed] + [zlib.crc32(np.ascontiguousarray(x[k]).tobytes()) for k in sorted(x)]
+    def _rng(self, x: dict, *salt: int) -> np.random.Generator:
+        """Directions that depend on the seed and the input (and ``salt``), so a run is
+        reproducible."""
+        key = [self.seed, *salt] + [zlib.crc32(np.ascontiguousarray(x[k]).tobytes())
+                                    for k in sorted(x)]
         return np.random.default_rng(key)
 
     def _probes(self, b: int, x: dict, rng: np.random.Generator, *,

@@ -21,8 +21,6 @@ accepts on the compiled path.
 
 from __future__ import annotations
 
-import zlib
-
 import numpy as np
 
 from .. import _fd
@@ -86,9 +84,8 @@ def _nearby_problem(ck, b: int, i: int, x: dict, out: Errors, unit: float) -> No
     """Clear the failures of input ``i`` where the claim is the gradient of a nearby
     problem: another real input moved by ``±h`` as a whole, the limit ``h → 0``."""
     bad = failing(out)[i]
-    key = [ck.seed, 7] + [zlib.crc32(np.ascontiguousarray(x[k]).tobytes()) for k in sorted(x)]
     for n, v, h in nudges(ck.space, x, set(ck.oracle.target.wrt_names), NUDGE):
-        lim = _nearby_probes(ck, x, n, v, h, key)
+        lim = _nearby_probes(ck, x, n, v, h)
         if lim is None or at_kink(lim):
             continue
         row = _check_one(ck, b, x, lim, out.mag[i], out.threshold, unit)
@@ -97,16 +94,14 @@ def _nearby_problem(ck, b: int, i: int, x: dict, out: Errors, unit: float) -> No
             return
 
 
-def _nearby_probes(ck, x: dict, name: str, v: np.ndarray, h: float, key: list) -> dict | None:
+def _nearby_probes(ck, x: dict, name: str, v: np.ndarray, h: float) -> dict | None:
     """The truth's probes at ``x`` with input ``name`` moved by ``h``: the limit from
     ``h`` and ``2h`` (along the same directions); None where the reference fails."""
     parts = {slot.part for slot in ck.slots}
     try:
         with np.errstate(all="ignore"), _fd.first_step(NUDGE_STEP):
-            near = {p: ck.oracle.probe({**x, name: v + h}, p, np.random.default_rng(key))
-                    for p in parts}
-            far = {p: ck.oracle.probe({**x, name: v + 2 * h}, p, np.random.default_rng(key))
-                   for p in parts}
+            near = {p: ck.oracle.probe({**x, name: v + h}, p, ck._rng(x, 7)) for p in parts}
+            far = {p: ck.oracle.probe({**x, name: v + 2 * h}, p, ck._rng(x, 7)) for p in parts}
     except Exception:  # noqa: BLE001 - out of the reference's domain: no nearby problem
         return None
     return {p: Probe(2 * np.asarray(near[p].lo) - far[p].lo, 2 * np.asarray(near[p].hi)
