@@ -210,10 +210,7 @@ class Engine:
         elif slot.kinks:
             lr.message = (f"agrees with autodiff except at {slot.kinks} non-differentiable "
                           f"point{'s' if slot.kinks != 1 else ''}, where it is a valid "
-                          "subgradient" + (f" (at {slot.nudged} of them, where several kinks "
-                                           "tie at once, the gradient with another input "
-                                           "moved a little, as backpropagation's ReLU'(0) "
-                                           "= 0 gives)" if slot.nudged else ""))
+                          "subgradient" + _nearby_note(slot))
         if slot.examples == 0 and lr.status == Status.VERIFIED and ck.truth_error is None:
             lr.status = Status.ERROR
             lr.message = "the truth was never finite on the inputs drawn; check the reference"
@@ -234,3 +231,13 @@ def _classify(result: Result, claim: Claim, *, chained: bool) -> Result:
     result.root_cause = found.root
     result.erratum_class = found.claim_class
     return result
+
+
+def _nearby_note(slot) -> str:
+    """How many kinks a nearby problem explains (:mod:`._kinks`, :mod:`._ties`), if any."""
+    parts = ([f"at {slot.nudged} of them, where several kinks tie at once, the gradient "
+              "with another input moved a little"] if slot.nudged else []) + (
+        [f"at {slot.tied}, where ties no input breaks, the gradient with every tie "
+         "broken one way"] if slot.tied else [])
+    return f" ({'; '.join(parts)}, as backpropagation's ReLU'(0) = 0 gives)" if parts else ""
+

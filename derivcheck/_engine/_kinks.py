@@ -15,8 +15,9 @@ the tie, the tied entries moving together (:func:`_ties_hold`): ``[1, 1]``
 for ``max`` at ``x1 = x2`` is refuted there. An input is also explained where
 the whole claimed value is the gradient of a nearby problem, another input
 moved a little (:func:`_nearby_problem`: backpropagation through ReLUs tied
-at once). Explained inputs count as agreeing; the verdict says how many there
-were.
+at once), or the same problem with every tie broken one way (:mod:`._ties`: a
+ReLU net without biases at ``W1 = 0``). Explained inputs count as agreeing;
+the verdict says how many there were.
 
 A kink needs an exact tie, which random real values never hit, so only
 inputs with an integer-valued or repeated entry are tested (the "integers"
@@ -35,15 +36,17 @@ import numpy as np
 from .. import _tolerance as tol
 from ._continuity import no_kinks
 from ._records import Errors, LineMode, part_of
+from ._ties import tied_problem
 
-__all__ = ["explain_kinks", "nudges"]
+__all__ = ["NEARBY", "TIED", "explain_kinks", "nudges"]
 
 #: Distinct failing inputs tested per batch and line (the others stay failures).
 MAX_TESTED = 256
 #: Relative step to either side of a kink.
 STEP = 1e-7
-#: ``Errors.kinks`` of an input explained by a nearby problem (1: by a subgradient).
-NEARBY = 2
+#: ``Errors.kinks`` of an input explained by a nearby problem, another input moved
+#: (1: by a subgradient), and by every tie broken one way (:mod:`._ties`).
+NEARBY, TIED = 2, 3
 
 
 def _special(space, batch: dict) -> np.ndarray:
@@ -68,7 +71,7 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
 
     ``res`` is the fused check's result on ``batch`` (claimed and true values).
     Sets ``out.kinks[i, j]`` where input ``i`` of line ``j`` was explained (:data:`NEARBY`
-    where by a nearby problem).
+    where by a nearby problem, :data:`TIED` where by ties broken one way).
     """
     from .._targets import VJP
 
@@ -108,7 +111,7 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         for i, first in rows:
             if ok[first]:
                 out.err[i, j] = 0.0
-                out.kinks[i, j] = NEARBY if ok[first] == NEARBY else 1
+                out.kinks[i, j] = ok[first] if ok[first] in (NEARBY, TIED) else 1
 
 
 def _distinct(batch: dict, idx: np.ndarray) -> tuple[list[int], list[tuple[int, int]]]:
@@ -233,6 +236,9 @@ def _explained(ck, b: int, part, wrt, plans: dict) -> dict:
     rest = {i: p for i, p in plans.items() if not ok[i] and i in kinked}
     if rest:  # a smooth target has no ties to break
         ok.update({i: NEARBY for i, v in _nearby_problem(ck, b, part, wrt, rest).items() if v})
+    rest = {i: p for i, p in rest.items() if not ok[i]}
+    if rest:  # backpropagation's one convention at many ties at once
+        ok.update({i: TIED for i, v in tied_problem(ck, b, part, rest).items() if v})
     return ok
 
 

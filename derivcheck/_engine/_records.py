@@ -95,6 +95,7 @@ class LineSlot:
     raised: str | None = None  # the exception a NumPy line raised beyond the calm range
     kinks: int = 0        # inputs where it is a valid subgradient but not autodiff's value
     nudged: int = 0       # ... of which a nearby problem's gradient (see _kinks)
+    tied: int = 0         # ... of which the gradient with its ties broken one way (_ties)
     untruthed: int = 0    # inputs it ran on where the truth was not finite (not checked)
 
     def runs_in(self, b: int) -> bool:

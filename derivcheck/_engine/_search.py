@@ -20,7 +20,7 @@ import hypothesis.strategies as st
 import numpy as np
 
 from ._evaluate import Checker
-from ._kinks import NEARBY
+from ._kinks import NEARBY, TIED
 from ._records import Errors, Failure
 from ._rules import failing
 
@@ -52,6 +52,7 @@ class Search:
             if out.kinks is not None:
                 slot.kinks += int(np.count_nonzero((out.kinks[:, j] > 0) & checked))
                 slot.nudged += int(np.count_nonzero((out.kinks[:, j] == NEARBY) & checked))
+                slot.tied += int(np.count_nonzero((out.kinks[:, j] == TIED) & checked))
             if np.any(ok):
                 slot.max_err = max(slot.max_err, float(np.max(out.err[ok, j])))
                 steps = out.step[ok, j]
