@@ -151,3 +151,17 @@ def test_values_are_the_references_exactly_at_ties_zeros_and_infinities():
             got = np.asarray(_ties.resolved(f, direction)({"x": jnp.asarray(x)}))
             want = np.asarray(f({"x": jnp.asarray(x)}))
             assert np.array_equal(got, want, equal_nan=True), (x, direction, got, want)
+
+
+def _relu_loss(W1, W2, X, y):  # jax.nn.relu: its own rule takes ReLU'(0) = 0
+    return 0.5 * jnp.mean((jax.nn.relu(X @ W1) @ W2 - y) ** 2)
+
+
+def test_relu_as_jax_nn_relu_takes_the_other_convention_too():
+    r = dc.check_gradient(_relu_loss, _backprop(1.0), space=NET, wrt="W1")
+    assert r.status == "verified", str(r)
+
+
+def test_relu_as_jax_nn_relu_with_a_slope_of_two_at_the_ties_is_refuted():  # the twin
+    r = dc.check_gradient(_relu_loss, _backprop(2.0), space=NET, wrt="W1")
+    assert r.status == "refuted", str(r)

@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.extend.core import jaxprs_in_params
 
 __all__ = ["resolved", "tie_truths", "tied_problem"]
 
@@ -81,11 +82,12 @@ def _depends(jaxpr, flags: list[bool]) -> dict:
 
 
 def _has_ties(jaxpr) -> bool:
+    """Whether ``jaxpr`` (or a program inside it) has a step that can tie."""
     for eqn in jaxpr.eqns:
         if eqn.primitive.name in _BINARY | {"abs", "clamp", "reduce_max", "reduce_min"}:
             return True
         if any(_has_ties(j.jaxpr if hasattr(j, "jaxpr") else j)
-               for j in jax.extend.core.jaxprs_in_params(eqn.params)):
+               for j in jaxprs_in_params(eqn.params)):
             return True
     return False
 
