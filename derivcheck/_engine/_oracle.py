@@ -50,6 +50,7 @@ class AutodiffOracle:
 
     def __init__(self, claim: Claim) -> None:
         f = bind(claim.target.fn, claim.space, where=f"{claim.qualname} (reference)")
+        self.reference = f  # the bound reference itself (:mod:`._ties` reruns its program)
         self.truth = claim.target.autodiff(f)
 
 

@@ -162,18 +162,17 @@ def tie_truths(ck, b: int, part, xs: list[dict]) -> list[list[np.ndarray]]:
     """The truth of ``ck``'s claim at each input of ``xs`` with its ties broken each way
     (one list per direction, +1 then -1); empty where the claim has no JAX reference.
     Compiled once per check, bucket and direction."""
-    from .._binding import bind
     from ._records import part_of
 
-    claim = ck.claim
-    if getattr(ck, "oracle", None) is None or getattr(ck.oracle, "truth", None) is None:
+    reference = getattr(getattr(ck, "oracle", None), "reference", None)
+    if reference is None:  # no JAX reference (finite differences, a property)
         return []
     memo = ck.memos.setdefault("ties", {})
     out = []
     for direction in (1.0, -1.0):
         if (b, direction) not in memo:
-            f = bind(claim.target.fn, claim.space, where=f"{claim.qualname} (reference)")
-            memo[b, direction] = jax.jit(jax.vmap(claim.target.autodiff(resolved(f, direction))))
+            truth = ck.claim.target.autodiff(resolved(reference, direction))
+            memo[b, direction] = jax.jit(jax.vmap(truth))
         vals: list[np.ndarray] = []
         size = ck.batch_of(b)
         for start in range(0, len(xs), size):
