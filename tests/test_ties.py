@@ -165,3 +165,30 @@ def test_relu_as_jax_nn_relu_takes_the_other_convention_too():
 def test_relu_as_jax_nn_relu_with_a_slope_of_two_at_the_ties_is_refuted():  # the twin
     r = dc.check_gradient(_relu_loss, _backprop(2.0), space=NET, wrt="W1")
     assert r.status == "refuted", str(r)
+
+
+# float32: two inputs 1 ulp of float64 apart round to one float32 value, a tie for a line
+# that computes in float32 (and for the truth, which sees the same rounded values)
+
+def _first_argmax(x):
+    return jax.nn.one_hot(jnp.argmax(x), x.shape[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_in_float32_the_first_maximum_as_the_gradient_of_a_max_is_verified(seed):
+    r = dc.check_gradient(lambda x: jnp.max(x), _first_argmax, space=VEC, wrt="x",
+                          dtype="float32", seed=seed)
+    assert r.status == "verified", str(r)
+
+
+def test_in_float32_ties_looked_for_before_rounding_refute_the_first_maximum(monkeypatch):
+    monkeypatch.setattr(_kinks, "as_seen", lambda batch, dtype: batch)  # the twin
+    r = dc.check_gradient(lambda x: jnp.max(x), _first_argmax, space=VEC, wrt="x",
+                          dtype="float32")
+    assert r.status == "refuted", str(r)
+
+
+def test_in_float32_every_maximum_as_the_gradient_of_a_max_is_refuted():
+    r = dc.check_gradient(lambda x: jnp.max(x), lambda x: (x == jnp.max(x)).astype(x.dtype),
+                          space=VEC, wrt="x", dtype="float32")
+    assert r.status == "refuted", str(r)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["jaxpr_of", "low_dtype", "low_precision_note"]
+__all__ = ["as_seen", "jaxpr_of", "low_dtype", "low_precision_note"]
 
 _LOW = ("float32", "float16", "bfloat16")
 
@@ -83,3 +83,18 @@ def low_precision_note(ck, slot, x: dict) -> str | None:
                     f"accurate to {dtype} only; derivcheck checks in float64: remove the "
                     f"{dtype} cast or constant (e.g. .astype(jnp.{dtype}))")
     return None
+
+
+def as_seen(batch: dict, dtype) -> dict:
+    """``batch`` as a check in ``dtype`` saw it: each float input rounded to ``dtype`` (and
+    back to float64). Lines in float32 compute at those values, and the truth with them, so
+    a tie the rounding made (two entries 1 ulp of float32 apart) is a tie there.
+
+    >>> as_seen({"x": np.array([1.0, 1.0 + 1e-9])}, "float32")["x"].tolist()
+    [1.0, 1.0]
+    """
+    if np.dtype(dtype) == np.float64:
+        return batch
+    return {k: np.asarray(v).astype(dtype).astype(np.float64)
+            if np.issubdtype(np.asarray(v).dtype, np.floating) else v for k, v in batch.items()}
+

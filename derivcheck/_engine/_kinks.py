@@ -35,6 +35,7 @@ import numpy as np
 
 from .. import _tolerance as tol
 from ._continuity import no_kinks
+from ._dtypes import as_seen
 from ._records import Errors, LineMode, part_of
 from ._ties import tied_problem
 
@@ -75,8 +76,7 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
     """
     from .._targets import VJP
 
-    claim = ck.claim
-    wrt = claim.target.wrt
+    claim, wrt = ck.claim, ck.claim.target.wrt
     vjp = isinstance(claim.target, VJP)  # each line is one wrt input's part
     if ck.property or not (isinstance(wrt, str) or vjp) or res is None or \
             not getattr(claim, "subgradient", True):  # not a wrt tuple, nor an identity
@@ -86,7 +86,7 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
         fails = (out.err > out.threshold) & out.fin & out.tfin[:, None] & out.ran
     if not fails.any():
         return
-    unit = ck.unit(b)
+    unit, batch = ck.unit(b), as_seen(batch, ck.profile.dtype)  # float32: ties after rounding
     special = _special(ck.space, batch)
     calm = out.mag <= ck.calm_bound
     for slot in ck.slots:
