@@ -41,7 +41,7 @@ from ._ties import tied_problem
 
 __all__ = ["NEARBY", "TIED", "explain_kinks", "nudges"]
 
-#: Distinct failing inputs tested per batch and line (the others stay failures).
+#: Distinct failing inputs tested at a time per batch and line (more while all explained).
 MAX_TESTED = 256
 #: Relative step to either side of a kink.
 STEP = 1e-7
@@ -68,12 +68,9 @@ def _special(space, batch: dict) -> np.ndarray:
 
 
 def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
-    """Clear the failures of ``out`` that a kink of the target explains (in place).
-
-    ``res`` is the fused check's result on ``batch`` (claimed and true values).
-    Sets ``out.kinks[i, j]`` where input ``i`` of line ``j`` was explained (:data:`NEARBY`
-    where by a nearby problem, :data:`TIED` where by ties broken one way).
-    """
+    """Clear the failures of ``out`` that a kink of the target explains, in place (``res``:
+    the fused check's result on ``batch``). Sets ``out.kinks[i, j]`` where input ``i`` of line
+    ``j`` was explained (:data:`NEARBY`: by a nearby problem; :data:`TIED`: ties broken)."""
     from .._targets import VJP
 
     claim, wrt = ck.claim, ck.claim.target.wrt
@@ -101,18 +98,20 @@ def explain_kinks(ck, b: int, batch: dict, res, out: Errors) -> None:
             continue  # the search refutes it anyway, at a calm input no kink can explain
         gs = out.values[j] if mode is LineMode.NUMPY else np.asarray(raws[j])
         truths = np.asarray(part_of(truth_vals, slot.part))
-        firsts, rows = _distinct(batch, np.flatnonzero(fails[:, j] & special))
-        if not firsts:
-            continue
-        if no_kinks(ck, b, batch, set(claim.target.wrt_names if vjp else (wrt,))):
-            return  # its truth cannot jump: no input of it is at a kink
-        plans = _plans(batch, firsts, gs, truths, wrt, out.mag, unit, out.threshold)
-        ok = _explained(ck, b, slot.part, wrt, plans)
-        for i, first in rows:
-            if ok[first]:
-                out.err[i, j] = 0.0
-                out.kinks[i, j] = ok[first] if ok[first] in (NEARBY, TIED) else 1
-
+        idx = np.flatnonzero(fails[:, j] & special)
+        while idx.size:  # MAX_TESTED distinct inputs at a time, while a kink explains them all
+            firsts, rows = _distinct(batch, idx)
+            if no_kinks(ck, b, batch, set(claim.target.wrt_names if vjp else (wrt,))):
+                return  # its truth cannot jump: no input of it is at a kink
+            plans = _plans(batch, firsts, gs, truths, wrt, out.mag, unit, out.threshold)
+            ok = _explained(ck, b, slot.part, wrt, plans)
+            for i, first in rows:
+                if ok[first]:
+                    out.err[i, j] = 0.0
+                    out.kinks[i, j] = ok[first] if ok[first] in (NEARBY, TIED) else 1
+            if not all(ok.values()):
+                break  # one input no kink explains fails the line: the rest need no test
+            idx = np.setdiff1d(idx, [i for i, _ in rows])
 
 def _distinct(batch: dict, idx: np.ndarray) -> tuple[list[int], list[tuple[int, int]]]:
     """The first ``MAX_TESTED`` distinct inputs among rows ``idx`` (a batch may repeat an
