@@ -1,8 +1,9 @@
 """Stage 1, compile: one fused, vmapped check per (claim, shape bucket).
 
 :class:`FusedCheck` is one ``jit(vmap(...))`` function that computes the
-truth (from the oracle), every traceable line and their normalized errors for
-a whole batch of inputs, however many lines the claim has. JAX traces it once
+truth (from the oracle) and every traceable line for a whole batch of inputs,
+however many lines the claim has; their errors are computed from these values
+on the host (:mod:`._outcome`). JAX traces it once
 per input shape; while tracing, it decides each line's :class:`LineMode`
 there and keeps that decision as a :class:`TraceRecord`, keyed by the shapes
 (a line that raises is caught, its columns hold NaN, so it cannot stop the
@@ -28,6 +29,7 @@ from .._claims import Claim
 from . import _interp
 from ._dtypes import low_dtype
 from ._interp import Interpreted, plan
+from ._outcome import Outcome, Spec
 from ._programs import COMPILER_OPTIONS, SMALL_OPTIONS, aval_key, compile_to_keep, small
 from ._records import LineSlot, Shapes, TraceRecord, shapes_of
 from ._single import single_fn
@@ -61,7 +63,9 @@ class FusedCheck:
         self.loaded = 0  # compiled checks taken from the program store
         self.lines = len(slots)
         self.dtype = dtype
-        self._fn = jit(jax.vmap(single_fn(self, slots, truth, float_names)))
+        self._fn = jit(jax.vmap(single_fn(self, slots, truth)))
+        self._spec = Spec(lines=tuple((sl.index, sl.prev, sl.part) for sl in slots),
+                          float_names=tuple(float_names), dtype=dtype, prop=truth is None)
         self._compiler = compiler
         self._compiled: dict[tuple, Any] = {}
         #: Shapes whose results are XLA's from now on (see :meth:`compile_now`).
@@ -85,8 +89,8 @@ class FusedCheck:
         claim cannot tell, and is taken as it was."""
         return self._traced_from is not None and self._digest() != self._traced_from
 
-    def __call__(self, batch: dict) -> tuple[Any, TraceRecord]:
-        """Dispatch the check on a batch; return its (async) result and the trace record."""
+    def __call__(self, batch: dict) -> tuple[Outcome, TraceRecord]:
+        """Dispatch the check on a batch; return its (async) outcome and the trace record."""
         shapes = shapes_of(batch, batched=True)
         full = _full(batch)
         exe = self._compiled.get(full)
@@ -98,10 +102,15 @@ class FusedCheck:
             exe = self._switch(batch)
         if isinstance(exe, Interpreted):
             try:
-                return exe(batch), self.records[shapes]
+                return self._outcome(batch, shapes, exe(batch), interpreted=True)
             except ValueError:  # a step NumPy cannot take on these values: compile it
                 exe = self._switch(batch)
-        return exe(batch), self.records[shapes]
+        return self._outcome(batch, shapes, exe(batch), interpreted=False)
+
+    def _outcome(self, batch: dict, shapes: Shapes, values: tuple, *,
+                 interpreted: bool) -> tuple[Outcome, TraceRecord]:
+        record = self.records[shapes]
+        return Outcome(self._spec, record, batch, values, interpreted=interpreted), record
 
     def compile_now(self, batch: dict) -> None:
         """Compile the check for this batch's shapes now, if NumPy was running it: its
