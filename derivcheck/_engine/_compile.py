@@ -306,16 +306,19 @@ class Compiler:
         return value
 
     def stored_jit(self, fn: Callable, *, functions: list, extra: tuple) -> Callable:
-        """``jax.jit(fn)`` (JAX's default options) whose compiled programs are kept in
-        the store across runs; ``functions`` and ``extra`` are what ``fn`` is made of
-        (its key). Without a store, ``jax.jit(fn)`` itself.
+        """``fn`` jitted with derivcheck's XLA options (:meth:`jit`), its compiled programs
+        kept in the store across runs; ``functions`` and ``extra`` are what ``fn`` is
+        made of (its key). Without a store, :meth:`jit` itself.
+
+        A float32 side or an overflowing step is compiled to run once or a few times:
+        with JAX's default options, each such compile took about 100 ms, 4x longer.
         """
         if self.store is None:
-            return jax.jit(fn)
+            return self.jit(fn)
         # A wrapper of its own: JAX shares one lowering, and its compiled program,
         # between jits of the same function, and that program may have come from
         # JAX's own cache (which must not be stored: _programs.compile_to_keep).
-        jitted = jax.jit(lambda *a: fn(*a))
+        jitted = self.jit(lambda *a: fn(*a))
         compiled: dict = {}
 
         def run(*args):
@@ -338,7 +341,8 @@ class Compiler:
         if hit is not None:
             exe = hit[0]
         else:
-            exe, needs = compile_to_keep(jitted.lower(*args), None)
+            exe, needs = compile_to_keep(jitted.lower(*args),
+                                         dict(self.usable_options()) or None)
             if needs is not None:
                 self.store.put(key, exe, None, needs=needs)
         if len(self._kept) >= _KEPT:
