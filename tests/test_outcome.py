@@ -107,6 +107,27 @@ def test_without_flushing_subnormals_the_host_errors_differ_from_xlas(monkeypatc
     assert not np.array_equal(packed(*case), xla_packed(*case), equal_nan=True)
 
 
+def subnormal_difference_case():
+    """A line and a truth of normal numbers whose difference is subnormal."""
+    spec, rec, batch, (t, raws, preds) = chain_case()
+    tiny = np.finfo(np.float64).tiny
+    t = np.full_like(t, 3 * tiny)
+    return spec, rec, batch, (t, (np.full_like(t, 2.5 * tiny), raws[1], raws[2]), preds)
+
+
+def test_a_subnormal_difference_counts_as_zero_as_in_xla():
+    case = subnormal_difference_case()
+    got = packed(*case)
+    np.testing.assert_array_equal(got, xla_packed(*case))
+    assert set(got[:, 0]) == {0.0}
+
+
+def test_without_flushing_differences_a_subnormal_one_differs_from_xlas(monkeypatch):
+    monkeypatch.setattr(_outcome, "_flush", lambda m, tiny: m)
+    case = subnormal_difference_case()
+    assert not np.array_equal(packed(*case), xla_packed(*case), equal_nan=True)
+
+
 def test_float32_magnitudes_are_those_of_the_inputs_rounded_to_float32():
     spec, rec, batch, values = chain_case("float32")
     batch = {"W": RNG.normal(size=(B, 3, 2)) * 1e-3, "x": np.full((B, 2), 1.0 + 2.0 ** -40)}
