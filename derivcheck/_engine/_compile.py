@@ -305,20 +305,24 @@ class Compiler:
             self.store.put_fact(key, value)
         return value
 
-    def stored_jit(self, fn: Callable, *, functions: list, extra: tuple) -> Callable:
-        """``fn`` jitted with derivcheck's XLA options (:meth:`jit`), its compiled programs
-        kept in the store across runs; ``functions`` and ``extra`` are what ``fn`` is
-        made of (its key). Without a store, :meth:`jit` itself.
+    def stored_jit(self, fn: Callable, *, functions: list, extra: tuple,
+                   fast: bool = True) -> Callable:
+        """``fn`` jitted, its compiled programs kept in the store across runs; ``functions``
+        and ``extra`` are what ``fn`` is made of (its key). Without a store, the jitted
+        ``fn`` itself.
 
-        A float32 side or an overflowing step is compiled to run once or a few times:
-        with JAX's default options, each such compile took about 100 ms, 4x longer.
+        ``fast``: with derivcheck's XLA options (:meth:`jit`), as the fused checks. A
+        float32 side runs once or a few times, and its compile took about 100 ms with
+        JAX's default options, 4x longer. Not ``fast``: JAX's defaults, for one step of
+        a program, which must round as the same step run eagerly (:mod:`._steps`).
         """
+        jit = self.jit if fast else jax.jit
         if self.store is None:
-            return self.jit(fn)
+            return jit(fn)
         # A wrapper of its own: JAX shares one lowering, and its compiled program,
         # between jits of the same function, and that program may have come from
         # JAX's own cache (which must not be stored: _programs.compile_to_keep).
-        jitted = self.jit(lambda *a: fn(*a))
+        jitted = jit(lambda *a: fn(*a))
         compiled: dict = {}
 
         def run(*args):
@@ -326,12 +330,12 @@ class Compiler:
                    tuple(aval_key(a) for a in jax.tree.leaves(args)))
             if sig not in compiled:
                 compiled[sig] = self._stored_compile(jitted, args, functions,
-                                                     ("plain", *extra), sig)
+                                                     ("plain", fast, *extra), sig, fast)
             return compiled[sig](*args)
 
         return run
 
-    def _stored_compile(self, jitted, args, functions, extra, sig) -> Any:
+    def _stored_compile(self, jitted, args, functions, extra, sig, fast) -> Any:
         key = self._key(functions, extra, sig)
         if key is None:
             return jitted.lower(*args).compile()
@@ -341,8 +345,8 @@ class Compiler:
         if hit is not None:
             exe = hit[0]
         else:
-            exe, needs = compile_to_keep(jitted.lower(*args),
-                                         dict(self.usable_options()) or None)
+            options = dict(self.usable_options()) if fast else {}
+            exe, needs = compile_to_keep(jitted.lower(*args), options or None)
             if needs is not None:
                 self.store.put(key, exe, None, needs=needs)
         if len(self._kept) >= _KEPT:

@@ -258,7 +258,7 @@ def _stored_ops(ck: Checker):
         key = (prim.name, tuple(sorted((k, repr(v)) for k, v in params.items())))
         if key not in cache:
             cache[key] = ck.compiler.stored_jit(lambda *a: prim.bind(*a, **params),
-                                                functions=[], extra=("step", *key))
+                                                functions=[], extra=("step", *key), fast=False)
         try:
             return cache[key](*ins)
         except Exception:  # whatever the compiled form cannot take runs eagerly
