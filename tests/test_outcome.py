@@ -11,6 +11,7 @@ that shows the comparison can fail.
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import derivcheck as dc
 from derivcheck._engine import _outcome
@@ -198,3 +199,65 @@ def test_a_wrong_gradient_is_still_refuted_with_errors_on_the_host():
     r = dc.check_gradient(lambda x: jnp.sum(jnp.sin(x)), lambda x: -jnp.cos(x), space=SPACE,
                           wrt="x")
     assert r.status == "refuted"
+
+
+# -- a padded batch: only its first rows are inputs ---------------------------
+
+def _risk(w, X):
+    return jnp.sum(jnp.tanh(X @ w))
+
+
+def _wrong_grad(w, X):  # wrong where |X @ w| is large: 1 - tanh² dropped
+    return X.T @ jnp.ones(X.shape[0]) * (1 + 0 * w)
+
+
+def _checker(store_folder=None):
+    from derivcheck._engine._compile import Compiler
+    from derivcheck._engine._evaluate import Checker
+    from derivcheck._engine._oracle import autodiff
+    from derivcheck._engine._store import ProgramStore
+    from derivcheck._profiles import get_profile
+
+    claim = dc.gradient(_risk, _wrong_grad, space=dc.Space(w=dc.real("D"), X=dc.real("N D")),
+                        wrt="w", id="padded")
+    compiler = Compiler()
+    if store_folder is not None:
+        compiler.store = ProgramStore(store_folder)  # as the CLI: NumPy runs it first
+    oracle = autodiff(claim)
+    return Checker(claim, get_profile("default"), 0, oracle=oracle, oracle_name=oracle.name,
+                   compiler=compiler)
+
+
+def _errors(out, rows):
+    return [np.asarray(a)[:rows] for a in (out.err, out.step, out.fin, out.tfin, out.mag,
+                                          out.ran, out.kinks)]
+
+
+def _padded_case(store_folder=None, *, rotate=0):
+    with jax.enable_x64(True):
+        ck = _checker(store_folder)
+        b = 1
+        batch = ck.space.draw(ck.bucket(b), seed=5, size=ck.batch_of(b),
+                              regimes=ck.profile.regimes)
+        xs = [{k: v[i] for k, v in batch.items()} for i in range(3)]
+        moved = xs[rotate:] + xs[:rotate]
+        first = _errors(ck.evaluate(b, ck.batch_from(moved, b), rows=3), 3)  # NumPy's first
+        whole = _errors(ck.evaluate(b, ck.batch_from(xs, b)), 3)
+        return ck, whole, first
+
+
+@pytest.mark.parametrize("store", [False, True])
+def test_the_errors_of_a_padded_batchs_first_rows_are_those_of_the_whole_batch(store, tmp_path):
+    ck, whole, first = _padded_case(str(tmp_path) if store else None)
+    assert np.any(whole[0] > 1e-3)  # the wrong gradient fails somewhere: a real comparison
+    for a, b in zip(whole, first, strict=True):
+        np.testing.assert_array_equal(a, b)
+    compiled = ck.fused._compiled  # by (name, shape, dtype) of each input, sorted
+    assert {full[0][1][0] for full in compiled} == {ck.batch_of(1)}
+    if store:  # NumPy ran it first, and the failing rows had it compiled: the padded size
+        assert ck.fused._escalated
+
+
+def test_the_errors_of_other_inputs_in_those_rows_differ():
+    _, whole, first = _padded_case(rotate=1)
+    assert not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(whole, first, strict=True))

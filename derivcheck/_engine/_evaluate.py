@@ -23,7 +23,7 @@ from ._compile import Compiler, FusedCheck
 from ._kinks import explain_kinks
 from ._oracle import Oracle
 from ._records import Errors, LineMode, LineSlot, part_of
-from ._rules import failing, first_line, judge_output
+from ._rules import failing, first_line, judge_output, plainly_passing
 
 __all__ = ["BATCH_FLOATS", "PIPELINE_FLOATS", "Checker", "batch_of_inputs"]
 
@@ -66,26 +66,6 @@ def batch_of_inputs(xs: list[dict], size: int) -> dict[str, np.ndarray]:
         arr[len(xs):] = first
         out[k] = arr
     return out
-
-
-#: A batch NumPy ran is plainly passing where every error is below this share of
-#: the threshold (see :meth:`Checker.collect`).
-CLEAN_SHARE = 0.01
-
-
-def _clean(out: Errors, slots: list, b: int) -> bool:
-    """Whether a batch's compiled-line results leave nothing to judge: every truth and
-    every traced line finite, every error far below the threshold."""
-    traced = [s.index for s in slots if s.mode.get(b) is not None and s.mode[b].runs
-              and s.mode[b] is not LineMode.NUMPY]
-    if not out.tfin.all() or any(s.mode.get(b) is LineMode.TRANSPOSED for s in slots):
-        return False
-    if not traced:
-        return True
-    limit = CLEAN_SHARE * out.threshold
-    with np.errstate(invalid="ignore"):
-        return bool(out.fin[:, traced].all() and (out.err[:, traced] <= limit).all()
-                    and (out.step[:, traced] <= limit).all())
 
 
 class Checker:
@@ -245,19 +225,28 @@ class Checker:
                 slot.trace = rec.traces[slot.index]
         return res
 
-    def evaluate(self, b: int, batch: dict[str, np.ndarray]) -> Errors:
-        """Errors of every slot on a batch."""
-        return self.collect(b, batch, self.call(b, batch))
+    def evaluate(self, b: int, batch: dict[str, np.ndarray], *,
+                 rows: int | None = None) -> Errors:
+        """Errors of every slot on a batch; ``rows``: only the batch's first rows are
+        inputs (the rest repeat the first, to fill the bucket's batch size), and only they
+        are judged."""
+        res = self.call(b, batch)
+        return (self.collect(b, batch, res) if rows is None else
+                self.collect(b, batch, res, rows=rows))
 
     def _magnitudes(self, batch: dict, size: int) -> np.ndarray:
         return np.array([magnitude(self.space, {k: v[i] for k, v in batch.items()})
                          for i in range(size)])
 
     def collect(self, b: int, batch: dict[str, np.ndarray], res: Any, *,
-                probe: bool = False) -> Errors:
+                probe: bool = False, rows: int | None = None) -> Errors:
         """Wait for a dispatched fused check (:meth:`call`) and unpack its errors.
 
-        ``probe``: ``batch`` is the bucket's probe batch (see :meth:`unit`)."""
+        ``probe``: ``batch`` is the bucket's probe batch (see :meth:`unit`). ``rows``: the
+        errors of the batch's first rows only (see :meth:`evaluate`)."""
+        padded = batch
+        if rows is not None and res is not None:
+            batch, res = {k: v[:rows] for k, v in batch.items()}, res.head(rows)
         size = next(iter(batch.values())).shape[0]
         n = len(self.slots)
         out = Errors(err=np.full((size, n), np.nan), step=np.full((size, n), np.nan),
@@ -281,11 +270,11 @@ class Checker:
                 s = out.mag[:, None]
                 out.err[:] = tol.relative(packed[:, :n], packed[:, 4 * n:5 * n], s, unit)
                 out.step[:] = tol.relative(packed[:, n:2 * n], packed[:, 2 * n:3 * n], s, unit)
-            if full.interpreted and not _clean(out, self.slots, b):
+            if full.interpreted and not plainly_passing(out, self.slots, b):
                 # NumPy ran the check (see .._engine._interp), and this batch is not
                 # plainly passing: from here on, this bucket's results are XLA's
-                self.fused.compile_now(batch)
-                return self.collect(b, batch, self.call(b, batch), probe=probe)
+                self.fused.compile_now(padded)
+                return self.collect(b, padded, self.call(b, padded), probe=probe, rows=rows)
         numpy_slots = [s for s in self.slots if s.mode.get(b) is LineMode.NUMPY]
         if out.mag is None:
             out.mag = self._magnitudes(batch, size)
@@ -391,7 +380,7 @@ class Checker:
         size = self.batch_of(b)
         for start in range(0, len(cands), size):
             chunk = cands[start:start + size]
-            out = self.evaluate(b, batch_of_inputs(chunk, size))
+            out = self.evaluate(b, batch_of_inputs(chunk, size), rows=len(chunk))
             with np.errstate(invalid="ignore"):
                 clear = ~out.fin[:, j] | ~(out.err[:, j] < floor)
             res.extend((failing(out)[:, j] & clear)[: len(chunk)])

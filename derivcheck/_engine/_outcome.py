@@ -166,6 +166,13 @@ def packed(spec: Spec, record: TraceRecord, batch: dict, values: tuple) -> np.nd
     return np.stack(cols, axis=1) if cols else np.zeros((size, 0))
 
 
+def _head(values: Any, rows: int) -> Any:
+    """The first ``rows`` rows of each array in a tuple tree of batched values."""
+    if isinstance(values, tuple):
+        return tuple(_head(v, rows) for v in values)
+    return np.asarray(values)[:rows]
+
+
 class Outcome:
     """A dispatched fused check's result, as (packed errors, truth, each line's value):
     the program's values, and the packed errors computed from them when first read.
@@ -185,6 +192,11 @@ class Outcome:
         if self._packed is None:
             self._packed = packed(self.spec, self.record, self.batch, self.values)
         return self._packed
+
+    def head(self, rows: int) -> Outcome:
+        """The outcome of the batch's first ``rows`` inputs alone (the rest pad it)."""
+        return Outcome(self.spec, self.record, {k: v[:rows] for k, v in self.batch.items()},
+                       _head(self.values, rows), interpreted=self.interpreted)
 
     def __getitem__(self, i: int) -> Any:
         return (self.packed, self.values[0], self.values[1])[i]

@@ -6,6 +6,8 @@
   :mod:`derivcheck._tolerance`.
 - :func:`step_failing`: at which inputs a derivation line differs from the
   line before it (its step), by the same tolerance.
+- :func:`plainly_passing`: whether a batch NumPy ran leaves nothing to judge (else
+  its bucket's results are XLA's from then on).
 
 The compile stage applies :func:`judge_output` while tracing; search and
 judge apply :func:`failing` to every batch.
@@ -19,7 +21,8 @@ import numpy as np
 
 from ._records import Errors, LineMode
 
-__all__ = ["failing", "first_line", "judge_output", "shape_hint", "step_failing"]
+__all__ = ["CLEAN_SHARE", "failing", "first_line", "judge_output", "plainly_passing",
+           "shape_hint", "step_failing"]
 
 
 def first_line(exc: BaseException) -> str:
@@ -104,3 +107,23 @@ def step_failing(out: Errors, j: int, prev: int) -> tuple[np.ndarray, np.ndarray
     with np.errstate(invalid="ignore"):
         bad = judged & ~(out.step[:, j] <= out.threshold)
     return judged, bad
+
+
+#: A batch NumPy ran is plainly passing where every error is below this share of
+#: the threshold (see :meth:`._evaluate.Checker.collect`).
+CLEAN_SHARE = 0.01
+
+
+def plainly_passing(out: Errors, slots: list, b: int) -> bool:
+    """Whether a batch's compiled-line results leave nothing to judge: every truth and
+    every traced line finite, every error far below the threshold."""
+    traced = [s.index for s in slots if s.mode.get(b) is not None and s.mode[b].runs
+              and s.mode[b] is not LineMode.NUMPY]
+    if not out.tfin.all() or any(s.mode.get(b) is LineMode.TRANSPOSED for s in slots):
+        return False
+    if not traced:
+        return True
+    limit = CLEAN_SHARE * out.threshold
+    with np.errstate(invalid="ignore"):
+        return bool(out.fin[:, traced].all() and (out.err[:, traced] <= limit).all()
+                    and (out.step[:, traced] <= limit).all())
