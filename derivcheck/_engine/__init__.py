@@ -4,6 +4,7 @@
 
     _oracle    where the truth comes from (autodiff; the seam for others)
     _compile   one fused jit(vmap) check per (claim, shape bucket) → TraceRecord
+    _outcome   its values (truth, each line) → the packed errors, on the host
     _evaluate  run it on batches → Errors (NumPy lines one input at a time)
     _search    seeded batches, Hypothesis choosing (bucket, seed) → Failure
     _judge     tolerance and verdict rules; shrinking → Conclusion
