@@ -14,9 +14,10 @@ otherwise (input magnitude alone is no such evidence):
   then a step of that side, followed in float64, that turns finite values
   into inf or nan, or non-zero values into 0 (underflow), is the evidence;
 - or, where float32 says nothing, or even at a calm input, the side's
-  rounding spread reaches the error: perturbing every float64 step's result by
-  up to one rounding moves the side by at least the error, or makes it not
-  finite (``log(1 - h)`` with ``h`` near 1 at a moderate logit). A wrong
+  rounding spread reaches the error: perturbing float64 step results at random
+  (a quarter of them, down by up to one unit in the last place: a lower bound of
+  one rounding's, see :class:`._steps._Cursor`) moves the side by at least the
+  error, or makes it not finite (``log(1 - h)`` with ``h`` near 1 at a moderate logit). A wrong
   formula's error does not move with the rounding (:mod:`._steps`).
 
 For a property (``dc.holds``), whose predicate says only true or false, the

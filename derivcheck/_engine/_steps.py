@@ -6,8 +6,9 @@ A side's program (its jaxpr, at one input) is walked step by step by :func:`_run
   or nan, or non-zero values into 0? Each step runs as its own compiled program, as
   an eager call does, kept in the program store;
 - the rounding spread (:func:`rounding_spread`): how far does the side move when
-  every step's float64 result is perturbed at random by up to one rounding ("Monte
-  Carlo arithmetic")? The walk is traced into one compiled program.
+  step results in float64 are perturbed at random, downwards by up to one unit in
+  the last place ("Monte Carlo arithmetic", one-sided: see :class:`_Cursor`)? The
+  walk is traced into one compiled program.
 
 Both results are kept in the store as facts of the side and the input's values.
 """
@@ -66,9 +67,10 @@ _MAX_PERTURBED = 1 << 22
 
 
 def rounding_spread(ck: Checker, fn, x: dict, key: tuple, made_of, v64, transpose) -> float:
-    """How far a traced side ``fn`` at ``x`` moves from its float64 value ``v64`` when the
-    result of every float64 step is perturbed at random by up to one rounding: the
-    spread of its rounding errors ("Monte Carlo arithmetic"), where float32 says
+    """How far a traced side ``fn`` at ``x`` moves from its float64 value ``v64`` when
+    float64 step results are perturbed at random (down by up to one unit in the last
+    place, a quarter of them: see :class:`_Cursor`): the spread of its rounding errors
+    ("Monte Carlo arithmetic", a lower bound of one rounding's), where float32 says
     nothing (it overflows) or the input is calm; inf if a perturbed run is not finite
     (one rounding from breaking down: log of 1 - h, h within a rounding of 1). One
     compiled program per side and input shape, run :data:`_PERTURBED_RUNS` times on
@@ -145,9 +147,20 @@ _ROUNDING = frozenset({
 
 class _Cursor:
     """Perturbs each rounded float64 step result ``v`` (:data:`_ROUNDING`; not where it
-    is an integer, which is exact) by ``1 + r·u`` (``r`` float64's unit roundoff, the
-    most one rounding moves a value by), taking ``u`` (uniform in [-1, 1]) in turn from
-    one flat array: as many values as :func:`_results` counts."""
+    is an integer, which is exact) by the factor ``1 + r·u`` (``r`` float64's unit
+    roundoff), taking ``u`` (uniform in [-1, 1]) in turn from one flat array: as many
+    values as :func:`_results` counts.
+
+    The factor is computed in float64, so it rounds to 1 unless ``u < -1/2``, where it
+    is ``1 - r``: about a quarter of the results move, each down by at most one unit in
+    the last place, and none move up. The spread this finds is a lower bound of one
+    rounding's; a perturbation both ways would find more, and would change which
+    failures the judge calls rounding, so it is kept as is (known, not changed).
+
+    >>> r = _UNIT_ROUNDOFF
+    >>> sorted({1.0 + r * u for u in (-1.0, -0.6, -0.4, 0.0, 0.7, 1.0)})
+    [0.9999999999999999, 1.0]
+    """
 
     def __init__(self, u) -> None:
         self.u, self.at = u, 0
