@@ -53,7 +53,10 @@ def read_text(path: str) -> str:
               show_default=True, help="Search budget per relation chain.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--cache-dir", "cache_dir_option", default=None, help=CACHE_HELP)
-def doc(path, notation, fmt, output, profile, seed, cache_dir_option):
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes checking the relation chains, this one included "
+              "[default: the number of CPUs, at most 4; one for a short document].")
+def doc(path, notation, fmt, output, profile, seed, cache_dir_option, jobs):
     """Check every relation of a Markdown or LaTeX document, compiled from its LaTeX.
 
     Each chain a = b = c is checked line by line against its first side (the
@@ -70,7 +73,7 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir_option):
     if found is None:
         fail(f"{path}: no notation file (looked at {', '.join(places)}); write one or pass "
              "--notation FILE")
-    from ._latex import NotationError, check_document, load_notation, render, summary
+    from ._latex import NotationError, load_notation, render, summary
 
     try:
         nt = load_notation(found)
@@ -85,8 +88,10 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir_option):
         click.echo(f"derivcheck: warning: {warning}", err=True)
     from ._runner import compile_cache
 
-    with compile_cache(cache_dir(cache_dir_option)):
-        formulas = check_document(text, nt, name=Path(path).name, profile=profile, seed=seed)
+    cache = cache_dir(cache_dir_option)
+    with compile_cache(cache):
+        formulas = _check(path, found, text, nt, profile=profile, seed=seed, cache=cache,
+                          jobs=jobs)
     if not formulas:
         fail(f"{path}: no relations found (an = or other relation inside $...$, $$...$$, "
              "\\[...\\] or a math environment); nothing was checked")
@@ -96,3 +101,68 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir_option):
     else:
         click.echo(report, nl=False)
     sys.exit(1 if any(f.status in ("refuted", "error") for f in formulas) else 0)
+
+
+#: Relation chains per process, at least, before ``derivcheck doc`` uses a worker (one
+#: costs about a second of start-up, mostly importing JAX).
+CHAINS_PER_JOB = 4
+
+
+def _check(path, found, text, nt, *, profile, seed, cache, jobs):
+    """The document's formulas, its relation chains checked in up to ``jobs`` processes
+    (after the first CHAINS_PER_JOB, chain ``i`` by process ``i mod n``, unless those first
+    ones compiled nothing): the verdicts are those of one process. A share whose worker
+    failed is checked here."""
+    from ._latex._doc import chain_count, check_chains
+
+    def run(**where):
+        return check_chains(text, nt, name=Path(path).name, profile=profile, seed=seed, **where)
+
+    if jobs is None:
+        jobs = min(os.cpu_count() or 1, 4)
+    n = max(1, min(jobs, chain_count(text) // CHAINS_PER_JOB))
+    if n == 1:
+        return [f for _, fs in run() for f in fs]
+    from ._engine import ENGINE
+    from ._profiles import get_profile
+    from ._runner import start_workers, stop_workers
+
+    store = ENGINE.compiler.store
+    written = store.writes if store is not None else -1
+    head = dict(run(stop=CHAINS_PER_JOB))
+    if store is not None and store.writes == written:
+        # the first chains' checks all came from the program store (a warm run): the rest
+        # will too, and a worker's start-up would cost more than it saves
+        rest = dict(run(start=CHAINS_PER_JOB))
+        return [f for i in sorted(rest) for f in (head[i] if i < CHAINS_PER_JOB else rest[i])]
+    pool = start_workers(n, profile=get_profile(profile or "quick"), seed=seed, cache_dir=cache)
+    try:
+        futures = {k: pool.submit(_doc_share, text, found, Path(path).name, profile, seed,
+                                  (k, n), CHAINS_PER_JOB) for k in range(1, n)}
+        mine = dict(run(share=(0, n), start=CHAINS_PER_JOB))
+        theirs: dict[int, list] = {}
+        for k, fut in futures.items():
+            try:
+                theirs.update(fut.result())
+            except Exception:  # noqa: BLE001 - a worker that died: its share is checked here
+                theirs.update((i, fs) for i, fs in run(share=(k, n), start=CHAINS_PER_JOB)
+                              if i % n == k)
+    finally:
+        stop_workers(pool)
+    return [f for i in sorted(mine) for f in (
+        head[i] if i < CHAINS_PER_JOB else mine[i] if i % n == 0 else theirs[i])]
+
+
+def _doc_share(text, found, name, profile, seed, share, start) -> list:
+    """In a worker: the chains of ``share`` from ``start`` on, of the document ``text``
+    (see :func:`._latex._doc.check_chains`), its notation read as the parent read it."""
+    from ._latex import load_notation
+    from ._latex._doc import check_chains
+
+    nt = load_notation(found)
+    nt.space()
+    nt, _ = nt.placed(text)
+    k, n = share
+    return [(i, fs) for i, fs in check_chains(text, nt, name=name, profile=profile, seed=seed,
+                                              share=share, start=start)
+            if i % n == k and i >= start]

@@ -314,10 +314,11 @@ def program_key(base: Any, shapes: Any) -> str:
 
 
 class ProgramStore:
-    """Compiled checks and their trace records in a folder, one file per key."""
+    """Compiled checks and their trace records in a folder, one file per key; ``writes``
+    counts the entries this process wrote (none in a warm run)."""
 
     def __init__(self, folder: str) -> None:
-        self.folder = Path(folder)
+        self.folder, self.writes = Path(folder), 0
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pkl"
@@ -331,6 +332,7 @@ class ProgramStore:
 
     def _write(self, key: str, entry: dict) -> None:
         """Write an entry atomically; a failure to write (a full disk) is not an error."""
+        self.writes += 1
         try:
             data = pickle.dumps({"key": key, **entry})
             path = self._path(key)
@@ -372,8 +374,7 @@ class ProgramStore:
         self._write(key, {"record": record, "needs": tuple(needs), "executable": payload})
 
     def get_program(self, key: str) -> tuple[Any, Any] | None:
-        """The (NumPy program, trace record) under ``key`` (:mod:`._interp`), or None; the
-        program is None where the check is known not to be interpretable."""
+        """The (NumPy program or None: not interpretable, trace record) under ``key``."""
         entry = self._read(key)
         return (entry["numpy"], entry.get("record")) if entry and "numpy" in entry else None
 

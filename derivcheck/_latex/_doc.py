@@ -174,16 +174,33 @@ def _memo(fn):
     return cached
 
 
+def chain_count(doc: str) -> int:
+    """How many relation chains ``doc`` holds."""
+    return len(_chains(doc))
+
+
 def check_document(doc: str, nt, *, name: str, profile: str | None = None,
                    seed: int = 0) -> list[Formula]:
     """Check every relation of ``doc`` with the notation ``nt``."""
+    return [f for _, formulas in check_chains(doc, nt, name=name, profile=profile, seed=seed)
+            for f in formulas]
+
+
+def check_chains(doc: str, nt, *, name: str, profile: str | None = None, seed: int = 0,
+                 share: tuple[int, int] = (0, 1), start: int = 0,
+                 stop: int | None = None) -> list[tuple[int, list[Formula]]]:
+    """Each relation chain of ``doc`` (its index, its formulas), checked where the index
+    ``i`` is ``k`` modulo ``n`` (``share``: (k, n)) and ``start <= i < stop``; the others
+    are compiled from the LaTeX, not checked. A chain's verdicts depend on the chain, the
+    notation and the seed alone, so processes checking one share each give the verdicts
+    of one process (``derivcheck doc -j``)."""
     space = nt.space()
-    out: list[Formula] = []
-    for chain in _chains(doc):
+    out: list[tuple[int, list[Formula]]] = []
+    for index, chain in enumerate(_chains(doc)):
         nt_here = nt.at(chain[0].line)
         formulas = [Formula(line=chain[k].line, latex=_relation_text(chain, k))
                     for k in range(1, len(chain))]
-        out.extend(formulas)
+        out.append((index, formulas))
         if len(chain) > 1 and chain[1].op == ":=" and nt_here.update:
             chain[0] = _Side(nt_here.update, chain[0].line, None)
             chain[1].op = "="
@@ -223,6 +240,8 @@ def check_document(doc: str, nt, *, name: str, profile: str | None = None,
                     f"the relation {chain[k].op}"
             elif f.reason is None and chain[k].fn is None:
                 f.reason = chain[k].reason
+        if index % share[1] != share[0] or index < start or (stop is not None and index >= stop):
+            continue  # another process (or another call) checks it
         try:
             check_chain(chain, formulas, space, name=name, profile=profile, seed=seed)
         except Exception as exc:  # noqa: BLE001 - one broken chain never stops the others
