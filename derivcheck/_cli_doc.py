@@ -41,6 +41,16 @@ def read_text(path: str) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
+def placed_notation(found: str, text: str):
+    """The notation file ``found``, checked (its ``[inputs]`` make a space), with its blocks
+    anchored by text placed in ``text``; and the warnings about anchors not found."""
+    from ._latex import load_notation
+
+    nt = load_notation(found)
+    nt.space()
+    return nt.placed(text)   # blocks anchored by text follow it
+
+
 @click.command("doc", context_settings=CONTEXT)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--notation", type=click.Path(exists=True, dir_okay=False),
@@ -73,13 +83,11 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir_option, jobs):
     if found is None:
         fail(f"{path}: no notation file (looked at {', '.join(places)}); write one or pass "
              "--notation FILE")
-    from ._latex import NotationError, load_notation, render, summary
+    from ._latex import NotationError, render, summary
 
     try:
-        nt = load_notation(found)
-        nt.space()
         text = read_text(path)
-        nt, stale = nt.placed(text)   # blocks anchored by text follow it
+        nt, stale = placed_notation(found, text)
     except (NotationError, OSError) as exc:
         fail(str(exc))
     except ValueError as exc:  # the [inputs] do not make a space (dc.SpaceError)
@@ -156,12 +164,9 @@ def _check(path, found, text, nt, *, profile, seed, cache, jobs):
 def _doc_share(text, found, name, profile, seed, share, start) -> list:
     """In a worker: the chains of ``share`` from ``start`` on, of the document ``text``
     (see :func:`._latex._doc.check_chains`), its notation read as the parent read it."""
-    from ._latex import load_notation
     from ._latex._doc import check_chains
 
-    nt = load_notation(found)
-    nt.space()
-    nt, _ = nt.placed(text)
+    nt, _ = placed_notation(found, text)
     k, n = share
     return [(i, fs) for i, fs in check_chains(text, nt, name=name, profile=profile, seed=seed,
                                               share=share, start=start)
