@@ -261,3 +261,23 @@ def test_the_errors_of_a_padded_batchs_first_rows_are_those_of_the_whole_batch(s
 def test_the_errors_of_other_inputs_in_those_rows_differ():
     _, whole, first = _padded_case(rotate=1)
     assert not all(np.array_equal(a, b, equal_nan=True) for a, b in zip(whole, first, strict=True))
+
+
+# -- found by the skeptic's look: a constant beyond float32's range ----------------
+
+def _scaled_risk(x):
+    return 1e-200 * jnp.sum(jnp.sin(x))
+
+
+def _scaled_grad(x):
+    return 1e-200 * jnp.cos(x)  # a weak Python float: float32 in float32 code, where it is 0
+
+
+def test_float32_code_whose_constant_underflows_to_zero_is_refuted_as_computing_zero():
+    r = dc.check_gradient(_scaled_risk, _scaled_grad, space=SPACE, wrt="x", dtype="float32")
+    assert r.status == "refuted" and "0 at every input" in (r.diagnosis or ""), r.diagnosis
+
+
+def test_the_same_code_checked_in_float64_is_verified():
+    r = dc.check_gradient(_scaled_risk, _scaled_grad, space=SPACE, wrt="x")
+    assert r.status == "verified", r.message
