@@ -30,7 +30,14 @@ from . import _interp
 from ._dtypes import low_dtype
 from ._interp import Interpreted, plan
 from ._outcome import Outcome, Spec
-from ._programs import COMPILER_OPTIONS, SMALL_OPTIONS, aval_key, compile_to_keep, small
+from ._programs import (
+    COMPILER_OPTIONS,
+    SMALL_OPTIONS,
+    aval_key,
+    compile_to_keep,
+    shared_ir_context,
+    small,
+)
 from ._records import LineSlot, Shapes, TraceRecord, shapes_of
 from ._single import single_fn
 from ._store import ProgramStore, Unkeyable, functions_digest, key_base, program_key
@@ -237,10 +244,12 @@ class Compiler:
     def one_run(self):
         """While one claim is checked: what its functions read is hashed once (for the
         stale check, and each key of a check, fact or kept program), not per key. A
-        new run hashes afresh, so an array changed in place between runs is seen."""
+        new run hashes afresh, so an array changed in place between runs is seen.
+        Its lowerings share an MLIR context (:func:`._programs.shared_ir_context`)."""
         self._digests = {}
         try:
-            yield
+            with shared_ir_context():
+                yield
         finally:
             self._digests = None
 
