@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -83,7 +84,28 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir_option, jobs):
     if found is None:
         fail(f"{path}: no notation file (looked at {', '.join(places)}); write one or pass "
              "--notation FILE")
-    from ._latex import NotationError, render, summary
+    jobs = min(os.cpu_count() or 1, 4) if jobs is None else jobs
+    cache = cache_dir(cache_dir_option)
+    pool, jobs = _early_workers(path, jobs, profile=profile, seed=seed, cache=cache)
+    try:
+        formulas = _checked(path, found, profile=profile, seed=seed, cache=cache, jobs=jobs,
+                            pool=pool)
+    finally:  # stopped by _check when all went well; here on the way out of an error
+        _stop(pool)
+    from ._latex import render, summary
+
+    report = render(fmt, path, formulas, summary(formulas))
+    if output:
+        write_atomic(output, report)
+    else:
+        click.echo(report, nl=False)
+    sys.exit(1 if any(f.status in ("refuted", "error") for f in formulas) else 0)
+
+
+def _checked(path, found, *, profile, seed, cache, jobs, pool):
+    """The document read, its notation placed, its relations checked (see :func:`_check`);
+    a one-line error for a notation or a document that cannot be used."""
+    from ._latex import NotationError
 
     try:
         text = read_text(path)
@@ -96,57 +118,82 @@ def doc(path, notation, fmt, output, profile, seed, cache_dir_option, jobs):
         click.echo(f"derivcheck: warning: {warning}", err=True)
     from ._runner import compile_cache
 
-    cache = cache_dir(cache_dir_option)
     with compile_cache(cache):
-        formulas = _check(path, found, text, nt, profile=profile, seed=seed, cache=cache,
-                          jobs=jobs)
+        formulas = _check(path, found, text, nt, profile=profile, seed=seed, jobs=jobs,
+                          pool=pool)
     if not formulas:
         fail(f"{path}: no relations found (an = or other relation inside $...$, $$...$$, "
              "\\[...\\] or a math environment); nothing was checked")
-    report = render(fmt, path, formulas, summary(formulas))
-    if output:
-        write_atomic(output, report)
-    else:
-        click.echo(report, nl=False)
-    sys.exit(1 if any(f.status in ("refuted", "error") for f in formulas) else 0)
+    return formulas
 
 
 #: Relation chains per process, at least, before ``derivcheck doc`` uses a worker (one
-#: costs about a second of start-up, mostly importing JAX).
+#: costs about a second of start-up, mostly importing JAX, overlapped with this process's).
 CHAINS_PER_JOB = 4
 
 
-def _check(path, found, text, nt, *, profile, seed, cache, jobs):
+#: A math span holding a relation (for :func:`likely_chains`).
+_MATH = re.compile(r"\$\$.+?\$\$|\\\[.+?\\\]|\\begin\{(equation|align|gather|multline|eqnarray)"
+                   r"\*?\}.+?\\end\{\1\*?\}|\$[^$\n]+?\$", re.S)
+_RELATION = re.compile(r"=|\\[lg]eq?\b|\\neq\b|<|>|\\approx\b|\\equiv\b")
+
+
+def likely_chains(text: str) -> int:
+    """About how many relation chains ``text`` holds, read without the LaTeX compiler (and
+    so without importing JAX): its math spans that hold a relation. The five seeds hold
+    31, 9, 9, 15 and 11 chains; this reads 32, 8, 19, 19 and 11.
+
+    >>> likely_chains("$$a = b = c$$ and $x$, then $y \\leq z$")
+    2
+    """
+    return sum(1 for m in _MATH.finditer(text) if _RELATION.search(m.group(0)))
+
+
+def _early_workers(path: str, jobs: int, *, profile, seed, cache):
+    """Workers for :func:`_check`, started before this process imports JAX and reads the
+    notation, so that their start-up (about a second, mostly importing JAX) overlaps this
+    process's own. Returns (the pool or None, the processes it makes with this one): no
+    pool for one job, or for a document that looks too short to share (under
+    CHAINS_PER_JOB :func:`likely_chains` per process)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:  # read again, and reported, where the document is read
+        return None, 1
+    jobs = min(jobs, likely_chains(text) // CHAINS_PER_JOB)
+    if jobs < 2:
+        return None, 1
+    from ._profiles import get_profile
+    from ._runner import start_workers
+
+    return start_workers(jobs, profile=get_profile(profile or "quick"), seed=seed,
+                         cache_dir=cache), jobs
+
+
+def _stop(pool) -> None:
+    if pool is not None:
+        from ._runner import stop_workers
+
+        stop_workers(pool)
+
+
+def _check(path, found, text, nt, *, profile, seed, jobs, pool):
     """The document's formulas, its relation chains checked in up to ``jobs`` processes
-    (after the first CHAINS_PER_JOB, chain ``i`` by process ``i mod n``, unless those first
-    ones compiled nothing): the verdicts are those of one process. A share whose worker
-    failed is checked here."""
+    (the first CHAINS_PER_JOB here, then chain ``i`` by process ``i mod n``): the verdicts
+    are those of one process. ``pool``: the workers from :func:`_early_workers` (None:
+    this process alone), stopped here. A share whose worker failed is checked here."""
     from ._latex._doc import chain_count, check_chains
 
     def run(**where):
         return check_chains(text, nt, name=Path(path).name, profile=profile, seed=seed, **where)
 
-    if jobs is None:
-        jobs = min(os.cpu_count() or 1, 4)
     n = max(1, min(jobs, chain_count(text) // CHAINS_PER_JOB))
-    if n == 1:
+    if n == 1 or pool is None:
+        _stop(pool)
         return [f for _, fs in run() for f in fs]
-    from ._engine import ENGINE
-    from ._profiles import get_profile
-    from ._runner import start_workers, stop_workers
-
-    store = ENGINE.compiler.store
-    written = store.writes if store is not None else -1
-    head = dict(run(stop=CHAINS_PER_JOB))
-    if store is not None and store.writes == written:
-        # the first chains' checks all came from the program store (a warm run): the rest
-        # will too, and a worker's start-up would cost more than it saves
-        rest = dict(run(start=CHAINS_PER_JOB))
-        return [f for i in sorted(rest) for f in (head[i] if i < CHAINS_PER_JOB else rest[i])]
-    pool = start_workers(n, profile=get_profile(profile or "quick"), seed=seed, cache_dir=cache)
     try:
         futures = {k: pool.submit(_doc_share, text, found, Path(path).name, profile, seed,
                                   (k, n), CHAINS_PER_JOB) for k in range(1, n)}
+        head = dict(run(stop=CHAINS_PER_JOB))
         mine = dict(run(share=(0, n), start=CHAINS_PER_JOB))
         theirs: dict[int, list] = {}
         for k, fut in futures.items():
@@ -156,7 +203,7 @@ def _check(path, found, text, nt, *, profile, seed, cache, jobs):
                 theirs.update((i, fs) for i, fs in run(share=(k, n), start=CHAINS_PER_JOB)
                               if i % n == k)
     finally:
-        stop_workers(pool)
+        _stop(pool)
     return [f for i in sorted(mine) for f in (
         head[i] if i < CHAINS_PER_JOB else mine[i] if i % n == 0 else theirs[i])]
 

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from derivcheck import _cli_doc
 from derivcheck._latex import load_notation
 from derivcheck._latex._doc import chain_count, check_chains, check_document
-from derivcheck._runner import compile_cache
 from derivcheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,22 +76,25 @@ class _DeadWorkers:
         return fut
 
 
-def checked_with(monkeypatch, cache=None, jobs=2):
-    """The seed's formulas by ``_cli_doc._check``, with a program store at ``cache`` (None:
-    none), and workers that die; also whether it started them."""
-    started = []
+def checked_with(monkeypatch, jobs=2):
+    """The seed's formulas by ``_cli_doc._check`` with workers that die."""
+    monkeypatch.setattr("derivcheck._runner.stop_workers", lambda pool: None)
+    text = SEED.read_text(encoding="utf-8")
+    return _cli_doc._check(str(SEED), str(NOTATION), text, notation_for(text),
+                           profile="quick", seed=0, jobs=jobs, pool=_DeadWorkers())
 
-    def start(*args, **kwargs):
-        started.append(True)
+
+def early(monkeypatch, path, jobs=2):
+    """``_cli_doc._early_workers`` for ``path``, and the processes it asked for (None: none)."""
+    asked = []
+
+    def start(n, **kwargs):
+        asked.append(n)
         return _DeadWorkers()
 
     monkeypatch.setattr("derivcheck._runner.start_workers", start)
-    monkeypatch.setattr("derivcheck._runner.stop_workers", lambda pool: None)
-    text = SEED.read_text(encoding="utf-8")
-    with compile_cache(cache):
-        got = _cli_doc._check(str(SEED), str(NOTATION), text, notation_for(text),
-                              profile="quick", seed=0, cache=cache, jobs=jobs)
-    return got, bool(started)
+    pool, n = _cli_doc._early_workers(str(path), jobs, profile="quick", seed=0, cache=None)
+    return pool, n, (asked[0] if asked else None)
 
 
 @pytest.fixture(scope="module")
@@ -102,18 +104,52 @@ def one_process():
 
 
 def test_the_share_of_a_worker_that_fails_is_checked_by_the_parent(monkeypatch, one_process):
-    got, started = checked_with(monkeypatch)
-    assert statuses(got) == one_process and started
+    assert statuses(checked_with(monkeypatch)) == one_process
 
 
-def test_a_warm_run_starts_no_worker(monkeypatch, one_process, tmp_path):
-    _, cold_started = checked_with(monkeypatch, str(tmp_path))  # the twin: it compiles
-    got, started = checked_with(monkeypatch, str(tmp_path))  # its first chains compile nothing
-    assert cold_started and not started
-    assert statuses(got) == one_process
+def test_a_long_document_starts_its_workers_before_it_is_read(monkeypatch):
+    pool, n, asked = early(monkeypatch, SEED)
+    assert pool is not None and n == asked == 2
+
+
+def test_a_short_document_starts_no_worker(monkeypatch, tmp_path):
+    short = tmp_path / "short.md"
+    short.write_text("$$a = b$$ and $c = d$, then $$e \\leq f$$\n", encoding="utf-8")
+    pool, n, asked = early(monkeypatch, short)
+    assert pool is None and n == 1 and asked is None
+
+
+def test_one_job_starts_no_worker(monkeypatch):
+    pool, n, asked = early(monkeypatch, SEED, jobs=1)
+    assert pool is None and n == 1 and asked is None
+
+
+def test_a_document_that_cannot_be_read_starts_no_worker(monkeypatch, tmp_path):
+    pool, n, asked = early(monkeypatch, tmp_path / "gone.md")
+    assert pool is None and asked is None
+
+
+def test_workers_for_a_document_of_one_share_are_stopped_unused(monkeypatch, one_process):
+    stopped = []
+    monkeypatch.setattr("derivcheck._runner.stop_workers", stopped.append)
+    text = SEED.read_text(encoding="utf-8")
+    pool = _DeadWorkers()  # its every task fails: the verdicts show none was given one
+    got = _cli_doc._check(str(SEED), str(NOTATION), text, notation_for(text), profile="quick",
+                          seed=0, jobs=1, pool=pool)
+    assert stopped == [pool] and statuses(got) == one_process
+
+
+def test_likely_chains_counts_math_with_a_relation():
+    text = ("$$a = b = c$$ text $x$ and $y \\leq z$;\n\\[ u \\neq v \\]\n"
+            "\\begin{align} p &= q \\\\ r &= s \\end{align}\n$$\\sum_i x_i$$")
+    assert _cli_doc.likely_chains(text) == 4
+
+
+def test_likely_chains_counts_no_math_without_a_relation():
+    assert _cli_doc.likely_chains("$x$, $$\\sum_i x_i$$ and a = b outside math") == 0
 
 
 def test_three_processes_give_the_verdicts_of_one(monkeypatch, one_process):
     monkeypatch.setattr(_cli_doc, "CHAINS_PER_JOB", 2)  # 9 chains: three shares
-    got, _ = checked_with(monkeypatch, jobs=3)  # shares 1 and 2 both fall back
+    got = checked_with(monkeypatch, jobs=3)  # shares 1 and 2 both fall back
     assert statuses(got) == one_process
