@@ -143,7 +143,7 @@ def likely_chains(text: str) -> int:
     so without importing JAX): its math spans that hold a relation. The five seeds hold
     31, 9, 9, 15 and 11 chains; this reads 32, 8, 19, 19 and 11.
 
-    >>> likely_chains("$$a = b = c$$ and $x$, then $y \\leq z$")
+    >>> likely_chains(r"$$a = b = c$$ and $x$, then $y \\leq z$")
     2
     """
     return sum(1 for m in _MATH.finditer(text) if _RELATION.search(m.group(0)))
