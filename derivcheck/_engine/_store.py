@@ -314,11 +314,10 @@ def program_key(base: Any, shapes: Any) -> str:
 
 
 class ProgramStore:
-    """Compiled checks and their trace records in a folder, one file per key; ``writes``
-    counts the entries this process wrote (none in a warm run)."""
+    """Compiled checks and their trace records in a folder, one file per key."""
 
     def __init__(self, folder: str) -> None:
-        self.folder, self.writes = Path(folder), 0
+        self.folder = Path(folder)
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pkl"
@@ -332,7 +331,6 @@ class ProgramStore:
 
     def _write(self, key: str, entry: dict) -> None:
         """Write an entry atomically; a failure to write (a full disk) is not an error."""
-        self.writes += 1
         try:
             data = pickle.dumps({"key": key, **entry})
             path = self._path(key)
