@@ -142,6 +142,27 @@ def test_a_regularization_term_the_reference_lacks_is_named_by_its_formula():
     assert text == "looks like a regularization term: claimed - autodiff = 3·lam·W"
 
 
+PLAIN = dc.gradient(lambda W, X, Y, lam: -jnp.mean(jnp.sum(Y * jax.nn.log_softmax(X @ W),
+                                                            axis=-1)),
+                    lambda W: W, space=SPACE, wrt="W")
+
+
+def test_a_one_number_counterexample_is_not_fitted_to_a_term():
+    # D = K = 1: claimed - autodiff is one number (here 10, the claim off by a constant),
+    # which c·sign(W) fits whatever it is; it was named "10·sign(W)"
+    xs = inputs([(1, 1, 1)])
+    text = diagnose([data_grad(x) + 10.0 for x in xs], [data_grad(x) for x in xs], xs,
+                    claim=PLAIN)
+    assert "sign(W)" not in text and "regularization term:" not in text, text
+
+
+def test_a_term_is_still_named_from_an_input_of_more_numbers_than_coefficients():
+    xs = inputs([(1, 2, 1)])  # W holds two numbers: one coefficient is checked by the other
+    text = diagnose([data_grad(x) + 3 * x["lam"] * x["W"] for x in xs],
+                    [data_grad(x) for x in xs], xs, claim=PLAIN)
+    assert text == "looks like a regularization term: claimed - autodiff = 3·lam·W"
+
+
 def test_a_reference_jax_cannot_trace_still_gets_the_plain_bases():
     def numpy_loss(W, X, Y, lam):
         return float(np.sum(np.asarray(W) ** 2))  # NumPy: no jaxpr, no terms

@@ -227,6 +227,10 @@ def explain(pairs, xs, dims: Sequence[Mapping[str, int]], mags, cands: list[Cand
     Ds = [g - t for g, t in pairs]
     residue = RESIDUE * max(1.0, threshold / tol.THRESHOLD)
     for size in range(1, max_terms + 1):
+        if max(D.size for D in Ds) <= size:
+            # no input has more values than coefficients: any difference fits (a
+            # one-number counterexample is "10·sign(theta)" as well as anything else)
+            break
         for subset in itertools.combinations(range(len(cands)), size):
             coefs = []
             for i, (D, (g, t), m) in enumerate(zip(Ds, pairs, mags, strict=True)):
